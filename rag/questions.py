@@ -1,0 +1,41 @@
+"""Clean what a user typed before it is searched: one place for all input rules."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as typed (e.g. empty); the message is for the user."""
+
+
+@dataclass(frozen=True)
+class CleanQuestion:
+    text: str
+    truncated: bool
+    original_chars: int
+
+
+def clean_question(raw: object, max_chars: int) -> CleanQuestion:
+    """NFC, no control characters or ANSI escapes, white space collapsed, cut to ``max_chars``."""
+    if not isinstance(raw, str):
+        raise QuestionError("the question must be text")
+    text = ANSI_ESCAPE.sub(" ", raw)
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> U+FFFD
+    text = CONTROL.sub(" ", unicodedata.normalize("NFC", text)).replace("\ufffd", " ")
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("Please type a question (it was empty).")
+    truncated = len(text) > max_chars
+    if truncated:
+        cut = text[:max_chars]
+        space = cut.rfind(" ")
+        text = cut[:space] if space > max_chars * 0.8 else cut
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("Please type a question with words in it.")
+    return CleanQuestion(text, truncated, len(raw))

@@ -1,0 +1,306 @@
+"""Build, save and load the index folder; refuse a stale or foreign index.
+
+Layout (JSON, NumPy and FAISS files only, never pickle)::
+
+    index/
+      .lock                 serialises builds (filelock)
+      CURRENT               name of the live build folder, replaced atomically
+      build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
+                            dense.faiss, chunk_vectors.npy, sentence_vectors.npy,
+                            bm25_chunks/, bm25_sentences/
+
+A build is written into a fresh folder and only then made live by replacing ``CURRENT``, so a
+build killed midway leaves the previous index untouched and loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag import __version__
+from rag.chunking import chunk_sentences
+from rag.documents import sentences_of_all
+from rag.lexical import LexicalIndex
+from rag.types import Chunk, Document, Sentence
+from rag.vectors import build_vector_index, index_type_of
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+LOCK = ".lock"
+MANIFEST = "manifest.json"
+ENCODE_BATCH = 64
+
+
+class StoreError(RuntimeError):
+    """Base for index problems; the message is meant for the user."""
+
+
+class IndexMissing(StoreError):
+    pass
+
+
+class IndexCorrupt(StoreError):
+    pass
+
+
+class IndexLocked(StoreError):
+    pass
+
+
+@dataclass
+class LoadedIndex:
+    """Everything the retriever and the answerer need, in memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: list[Document]
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    dense: Any  # faiss.Index
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    lexical: LexicalIndex
+    sentence_lexical: LexicalIndex
+
+    @property
+    def language(self) -> str:
+        return str(self.manifest.get("language", "de"))
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"index file missing: {path}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"index file damaged: {path}") from exc
+
+
+def corpus_language(documents: Sequence[Document]) -> str:
+    """The language most of the text is in: it picks the stemmer of the lexical index."""
+    sizes: dict[str, int] = {}
+    for doc in documents:
+        sizes[doc.language] = sizes.get(doc.language, 0) + len(doc.text)
+    return max(sizes, key=sizes.__getitem__) if sizes else "de"
+
+
+def encode_texts(encoder: Any, texts: Sequence[str], progress: bool, desc: str) -> np.ndarray:
+    """Normalised float32 vectors in batches, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    dim = encoder.get_embedding_dimension()
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, file=sys.stderr)
+    for begin in range(0, len(texts), ENCODE_BATCH):
+        batch = list(texts[begin : begin + ENCODE_BATCH])
+        out[begin : begin + len(batch)] = encoder.encode(
+            batch, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        bar.update(len(batch))
+    bar.close()
+    return out
+
+
+def build_index(
+    index_dir: Path,
+    documents: Sequence[Document],
+    encoder: Any,
+    params: dict[str, Any],
+    corpus_fingerprint: str,
+    progress: bool = True,
+    index_type: str | None = None,
+) -> Path:
+    """Build into a temporary folder, then make it live; returns the live build folder.
+
+    The caller holds the build lock (see :func:`build_lock`).
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    sentences = sentences_of_all(documents)
+    if not sentences:
+        raise StoreError("the documents contain no sentences to index")
+    chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
+    language = corpus_language(documents)
+
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**6:06d}"
+    tmp = index_dir / f"tmp-{name}"
+    tmp.mkdir()
+    try:
+        chunk_vectors = encode_texts(encoder, [c.text for c in chunks], progress, "embedding chunks")
+        sentence_vectors = encode_texts(
+            encoder, [s.text for s in sentences], progress, "embedding sentences"
+        )
+        dense = build_vector_index(chunk_vectors, index_type)
+        import faiss
+
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+        LexicalIndex(language).build([c.text for c in chunks]).save(tmp / "bm25_chunks")
+        LexicalIndex(language).build([s.text for s in sentences]).save(tmp / "bm25_sentences")
+        _write_json(tmp / "documents.json", [asdict(d) for d in documents])
+        _write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
+        _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
+        files = {
+            p.relative_to(tmp).as_posix(): p.stat().st_size
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {
+            "format": FORMAT_VERSION,
+            "package_version": __version__,
+            **params,
+            "dimension": int(chunk_vectors.shape[1]),
+            "index_type": index_type_of(dense),
+            "language": language,
+            "corpus_fingerprint": corpus_fingerprint,
+            "documents": [
+                {k: getattr(d, k) for k in ("doc_id", "title", "language", "content_hash")}
+                for d in documents
+            ],
+            "counts": {
+                "documents": len(documents),
+                "sentences": len(sentences),
+                "chunks": len(chunks),
+            },
+            "files": files,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        _write_json(tmp / MANIFEST, manifest)
+        live = index_dir / name
+        os.rename(tmp, live)
+        _point_current_to(index_dir, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=name)
+    return live
+
+
+def _point_current_to(index_dir: Path, name: str) -> None:
+    pointer = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    with open(pointer, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Remove older builds and leftovers of killed builds (called under the build lock)."""
+    for path in index_dir.iterdir():
+        if path.is_dir() and path.name != keep and path.name.startswith(("build-", "tmp-build-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_build(index_dir: Path) -> Path:
+    """The live build folder; :class:`IndexMissing` when there is none."""
+    pointer = Path(index_dir) / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError as exc:
+        raise IndexMissing(f"no index in {index_dir} yet (run: rag index)") from exc
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"{pointer} is damaged")
+    path = Path(index_dir) / name
+    if not path.is_dir():
+        raise IndexMissing(f"{pointer} names {name}, which is missing")
+    return path
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    return _read_json(current_build(index_dir) / MANIFEST)
+
+
+def stale_reasons(
+    manifest: dict[str, Any], params: dict[str, Any], corpus_fingerprint: str
+) -> list[str]:
+    """Why this index does not fit the corpus and settings; empty when it does."""
+    reasons = []
+    if manifest.get("format") != FORMAT_VERSION:
+        reasons.append("it was written in another index format")
+    if manifest.get("package_version") != __version__:
+        reasons.append(f"it was built by rag {manifest.get('package_version')}, this is {__version__}")
+    for key, value in params.items():
+        if manifest.get(key) != value:
+            reasons.append(f"{key} changed ({manifest.get(key)!r} -> {value!r})")
+    if manifest.get("corpus_fingerprint") != corpus_fingerprint:
+        reasons.append("the documents changed")
+    return reasons
+
+
+def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
+    """Load the live build; :class:`IndexCorrupt` for missing, truncated or damaged files."""
+    import faiss
+
+    path = current_build(index_dir)
+    manifest = _read_json(path / MANIFEST)
+    for rel, size in (manifest.get("files") or {}).items():
+        file = path / rel
+        if not file.is_file() or file.stat().st_size != size:
+            raise IndexCorrupt(f"index file {file} is missing or truncated")
+    try:
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+        sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+        language = str(manifest.get("language", "de"))
+        lexical = LexicalIndex.load(path / "bm25_chunks", language, mmap=mmap)
+        sentence_lexical = LexicalIndex.load(path / "bm25_sentences", language)
+    except (RuntimeError, ValueError, OSError, KeyError) as exc:
+        raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
+    documents = [Document(**d) for d in _read_json(path / "documents.json")]
+    sentences = [Sentence(**s) for s in _read_json(path / "sentences.json")]
+    chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in _read_json(path / "chunks.json")]
+    counts = manifest.get("counts", {})
+    if not (
+        dense.ntotal == len(chunks) == len(chunk_vectors) == counts.get("chunks")
+        and len(sentences) == len(sentence_vectors) == counts.get("sentences")
+        and dense.d == manifest.get("dimension")
+    ):
+        raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
+    return LoadedIndex(
+        path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors,
+        lexical, sentence_lexical,
+    )
+
+
+def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None, timeout: float = 900):
+    """A context manager holding the index folder's build lock; waits for another build."""
+    from filelock import FileLock, Timeout
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / LOCK))
+
+    class _Guard:
+        def __enter__(self) -> None:
+            try:
+                lock.acquire(timeout=0)
+                return
+            except Timeout:
+                if on_wait:
+                    on_wait(f"another build of {index_dir} is running; waiting for it to finish")
+            try:
+                lock.acquire(timeout=timeout)
+            except Timeout as exc:
+                raise IndexLocked(f"{index_dir} is locked by another build for over {timeout:.0f} s") from exc
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+
+    return _Guard()

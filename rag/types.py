@@ -1,0 +1,139 @@
+"""Typed records passed between the pipeline's stages.
+
+Every record is frozen and carries stable ids plus character offsets into its source file, so a
+citation can always be traced back to the exact place it was quoted from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file from ``seeds/``; ``text`` is the whole file as read (offsets point into it)."""
+
+    doc_id: str
+    title: str
+    language: str
+    path: str
+    text: str
+    content_hash: str
+    body_start: int = 0  # where the body starts after an optional front matter block
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence with its place in the document: paragraph/sentence numbers count from 1."""
+
+    sentence_id: int
+    doc_id: str
+    paragraph: int
+    sentence: int
+    text: str
+    start: int
+    end: int
+    heading: str = ""
+    kind: str = "body"  # "body", "teaser" or "heading"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of neighbouring sentences of one paragraph: the unit retrieval works on."""
+
+    chunk_id: int
+    doc_id: str
+    paragraph: int
+    sentence_ids: tuple[int, ...]
+    text: str
+    start: int
+    end: int
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the scores that ranked it (rank counts from 1)."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float
+    lexical_score: float
+    rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "chunk_id": self.chunk.chunk_id,
+            "doc_id": self.chunk.doc_id,
+            "paragraph": self.chunk.paragraph,
+            "heading": self.chunk.heading,
+            "text": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "score": round(self.score, 4),
+            "dense_score": round(self.dense_score, 4),
+            "lexical_score": round(self.lexical_score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted sentence; ``marker`` is the n of the ``[n]`` in the answer text."""
+
+    marker: int
+    sentence: Sentence
+    score: float
+    doc_title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.sentence
+        return {
+            "marker": self.marker,
+            "text": s.text,
+            "doc_id": s.doc_id,
+            "doc_title": self.doc_title,
+            "heading": s.heading,
+            "paragraph": s.paragraph,
+            "sentence": s.sentence,
+            "start": s.start,
+            "end": s.end,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the pipeline returns for one question; ``abstained`` means "the text does not say"."""
+
+    question: str
+    text: str
+    language: str
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    abstained: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notice: str = ""  # e.g. that an overlong question was shortened
+    retrieval_query: str = ""  # the query actually searched (differs for follow-up questions)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "question": self.question,
+            "answer": self.text,
+            "language": self.language,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "hits": [h.to_dict() for h in self.hits],
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }
+        if self.notice:
+            data["notice"] = self.notice
+        if self.retrieval_query and self.retrieval_query != self.question:
+            data["retrieval_query"] = self.retrieval_query
+        return data
+
+
+def as_plain(obj: Any) -> Any:
+    """Dataclass -> JSON-ready dict (tuples become lists)."""
+    return asdict(obj)
