@@ -1,0 +1,74 @@
+"""Shared fixtures: one real encoder per session, a real index of the bundled article in a
+temporary folder, and a deterministic fake encoder for fast logic tests."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+class FakeEncoder:
+    """Deterministic bag-of-words hashing encoder: a fake, for logic tests only.
+
+    Texts that share words get similar vectors, which is enough to test ranking plumbing.
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls = 0
+
+    def get_embedding_dimension(self) -> int:
+        return self.dim
+
+    def encode(self, texts, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True):  # noqa: ANN001, ANN201, ARG002
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in str(text).casefold().split():
+                word = word.strip(".,;:!?«»\"'()")
+                if not word:
+                    continue
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+                out[row, h % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def real_encoder():
+    """The bundled default model (USE multilingual through sentence-transformers), loaded once."""
+    from rag.encoders import build_encoder
+
+    return build_encoder()
+
+
+@pytest.fixture(scope="session")
+def seeds_copy(tmp_path_factory) -> Path:
+    """A private copy of seeds/ so tests never touch the user's files."""
+    target = tmp_path_factory.mktemp("seeds") / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def article_pipeline(tmp_path_factory, real_encoder, seeds_copy):
+    """A real pipeline (real model, real FAISS index on disk) over the bundled article."""
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    index_dir = tmp_path_factory.mktemp("index")
+    settings = Settings(seeds_dir=seeds_copy, index_dir=index_dir)
+    return Pipeline.open(settings, encoder=real_encoder, progress=False, on_status=lambda m: None)
