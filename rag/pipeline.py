@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -171,18 +172,23 @@ class Pipeline:
 
         return contextualize(question, history)
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), *, search_k: int | None = None) -> Answer:
         """Answer one question; ``history`` holds the user's earlier questions, oldest first.
 
+        ``search_k`` (for evaluation) retrieves that many hits, so hit@10 needs no second search,
+        while the answer is still built from the first ``top_k``; ``Answer.hits`` then holds all.
         Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
         """
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         language = detect_language(clean.text, default="de" if self.index.language == "de" else "en")
         query = self.retrieval_query(clean.text, history)
-        retrieval = self.retriever.search(query, self.settings.top_k)
+        top_k = self.settings.top_k
+        retrieval = self.retriever.search(query, max(top_k, search_k or 0))
         t_answer = time.perf_counter()
-        selection = self.builder.select(retrieval)
+        selection = self.builder.select(
+            retrieval if len(retrieval.hits) <= top_k else replace(retrieval, hits=retrieval.hits[:top_k])
+        )
         text = compose_text(selection.citations, language, self.index.language)
         timings = dict(retrieval.timings_ms)
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
