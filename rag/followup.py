@@ -1,13 +1,217 @@
 """Resolve follow-up questions ("Und wer ist sein Partner?") against the conversation.
 
-The first version passes questions through unchanged; the chat issue fills this in.
+A chat user asks "Wer ist Andreas Dengel?" and then "Und wer ist sein Partner?". The second
+question alone names nobody, so retrieval would search for *anybody's* partner. This module
+decides, with a few deterministic rules, whether a question leans on the previous one and,
+if it does, adds the previous question's topic words to the text that is searched:
+
+    >>> contextualize("Und wer ist sein Partner?", ["Wer ist Andreas Dengel?"])
+    'Und wer ist sein Partner? (Andreas Dengel)'
+    >>> contextualize("Wer leitet das DFKI?", ["Wer ist der Chef von Softbank?"])
+    'Wer leitet das DFKI?'
+
+A question is a follow-up when it
+
+* starts like a continuation ("Und ...", "And ...", "What about ...", "Und was ist mit ..."),
+* refers back with a pronoun or adverb (er/sie/sein/ihr/dort/damals/dies..., he/she/his/her/it/
+  there/then/those..., "das"/"that" standing alone as a pronoun), or
+* is so short that it has no content word of its own ("Bis wann?", "Why?").
+
+Anything else stands on its own and passes through unchanged. Only the *topic* of the
+previous question is added (its content words, without question words and function words),
+not the whole question: appending "Wer ist Andreas Dengel?" in full would pull retrieval
+back to the first answer instead of the partner. A follow-up of a follow-up inherits the
+topic resolved for the question before it, so a three-turn thread stays on its subject.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+__all__ = ["contextualize", "is_follow_up", "topic_words"]
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+# Words that start a continuation of the previous turn.
+_CONTINUATION_STARTS = {
+    "und", "and", "aber", "but", "also", "so", "auch", "sowie", "plus",
+}
+_CONTINUATION_PHRASES = (
+    "what about", "how about", "and what", "und was", "was ist mit", "wie ist es mit",
+    "wie steht es mit", "und wie", "what else", "was noch", "sonst noch",
+)
+
+# Pronouns that point back to someone or something named before: a question with one of
+# these in its main clause is a follow-up.
+_STRONG_ANAPHORS = {
+    "er", "ihm", "ihn", "sie", "dort", "dorthin", "ebenda",
+    "he", "him", "she", "it", "they", "them", "there",
+}
+# Possessives and adverbs that may also point into the question itself ("Welches Motto hat
+# Son damals ausgerufen?", "Wie lange läuft Dengels Projekt und wer ist sein Partner?"): they
+# make a follow-up only when the question names nothing of its own (no capitalised word
+# after the first one).
+_WEAK_ANAPHORS = {
+    "sein", "seine", "seinem", "seinen", "seiner", "seines", "ihr", "ihre", "ihrem", "ihren",
+    "ihrer", "ihres", "deren", "dessen", "es", "damals", "dann", "danach", "davor", "davon",
+    "dafür", "dazu", "dabei", "darüber", "darauf", "daran", "dadurch", "dies", "diese",
+    "dieser", "dieses", "diesem", "diesen", "jene", "jener", "jenes", "dortige", "dortigen",
+    "derselbe", "dieselbe", "dasselbe",
+    "his", "her", "hers", "its", "their", "theirs", "then", "these", "those", "thereafter",
+    "afterwards", "former", "latter",
+}
+# "das"/"that"/"this" are pronouns only when they stand alone: last word ("Wann war das?",
+# "When was that?"), before a preposition ("Was bedeutet das für Japan?") or, in English,
+# right after an auxiliary ("What does that mean?"); not as an article or conjunction
+# ("das DFKI", "das erste Büro", "said that").
+_DEMONSTRATIVES = {"das", "that", "this"}
+_EN_AUXILIARIES = {"is", "was", "are", "were", "does", "did", "do", "will", "would", "can", "could"}
+# "es" next to these verbs is impersonal ("gibt es", "geht es um"), not a reference.
+_IMPERSONAL = {"gibt", "gab", "geben", "geht", "ging", "handelt", "kommt", "heisst", "heißt"}
+# Existential "there is/are" is not a reference to a place.
+_EXISTENTIAL_AFTER_THERE = {"is", "are", "was", "were", "be", "been"}
+# Capitalised words that name nobody: polite "Sie", "I".
+_NOT_NAMES = {"Sie", "Ihr", "Ihre", "Ihnen", "I"}
+
+# Question words and function words: never topic words, and a question made only of them has
+# nothing of its own to search for.
+_FUNCTION_WORDS = {
+    # German
+    "wer", "wen", "wem", "wessen", "was", "wo", "wohin", "woher", "wann", "wie", "warum",
+    "weshalb", "wieso", "welche", "welcher", "welches", "welchem", "welchen", "womit", "wofür",
+    "wovon", "wozu", "worüber", "worauf", "wovor", "woran", "wodurch", "viel", "viele",
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen",
+    "und", "oder", "aber", "auch", "noch", "nur", "schon", "mit", "von", "vom", "zu", "zum",
+    "zur", "in", "im", "an", "am", "auf", "aus", "bei", "beim", "für", "über", "unter", "nach",
+    "vor", "seit", "bis", "um", "gegen", "durch", "ohne", "als", "so", "nicht", "kein",
+    "keine", "es", "man", "sich", "ist", "sind", "war", "waren", "wird", "werden", "wurde",
+    "wurden", "hat", "haben", "hatte", "hatten", "kann", "können", "soll", "sollen", "will",
+    "wollen", "muss", "müssen", "gibt", "gab", "laut", "text", "artikel", "denn", "eigentlich",
+    "genau", "mehr", "dass", "daß", "ob", "bitte", "sagt", "sagen", "steht", "genannt",
+    # English
+    "who", "whom", "whose", "what", "where", "when", "why", "how", "which", "much", "many",
+    "the", "a", "and", "or", "but", "also", "of", "to", "on", "at", "by", "for",
+    "with", "from", "about", "into", "as", "than", "not", "no", "is", "are", "were",
+    "be", "been", "being", "do", "does", "did", "has", "have", "had", "would", "can",
+    "could", "should", "shall", "may", "might", "must", "according", "article", "say", "says",
+    "said", "tell", "me", "please", "there", "any", "some", "more", "else", "exactly",
+    "you", "i", "we", "our", "your", "my", "get", "got",
+}
+
+# Function words that can follow the article "das" ("das erste ...", "das Land") are not
+# prepositions; only a preposition after "das" marks it as a pronoun.
+_ARTICLE_OK = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "viel", "viele", "mehr", "so", "wie",
+               "nicht", "kein", "keine", "es", "man", "sich", "ist", "sind", "war", "waren", "wird",
+               "werden", "wurde", "wurden", "hat", "haben", "hatte", "hatten", "kann", "können", "soll",
+               "sollen", "will", "wollen", "muss", "müssen", "gibt", "gab", "auch", "noch", "nur", "schon",
+               "eigentlich", "genau"}
+
+_SHORT = 3  # a question of at most this many words with no content word is elliptical
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _continues(lowered: list[str], text: str) -> bool:
+    if lowered and lowered[0] in _CONTINUATION_STARTS:
+        return True
+    flat = " ".join(lowered)
+    return any(flat.startswith(p) for p in _CONTINUATION_PHRASES) or text.lstrip().startswith("...")
+
+
+def _main_clause(text: str) -> str:
+    """The text before the first comma: pronouns in a subordinate clause ("..., damit sie
+    taugen", "..., wenn es um sein Gespür geht") usually point into the question itself."""
+    head, comma, _ = text.partition(",")
+    return head if comma and _words(head) else text
+
+
+def _names_something(words: list[str]) -> bool:
+    """A capitalised word after the first one (German nouns count too), or an acronym."""
+    return any(
+        (i > 0 and w[:1].isupper() and w not in _NOT_NAMES) or (len(w) > 1 and w.isupper())
+        for i, w in enumerate(words)
+    )
+
+
+def _refers_back(text: str) -> bool:
+    words = _words(_main_clause(text))
+    lowered = [w.casefold() for w in words]
+    weak = False
+    for i, word in enumerate(lowered):
+        following = lowered[i + 1] if i + 1 < len(words) else ""
+        previous = lowered[i - 1] if i > 0 else ""
+        if word in _STRONG_ANAPHORS:
+            existential = {following, previous} & _EXISTENTIAL_AFTER_THERE
+            if word == "there" and existential:
+                continue
+            if word == "sie" and i > 0 and words[i] == "Sie":
+                continue  # polite "Sie" ("Können Sie mir sagen ...")
+            return True
+        if word in _DEMONSTRATIVES:
+            if not following:
+                return True
+            if word == "das" and following in _FUNCTION_WORDS and following not in _ARTICLE_OK:
+                return True
+            if word != "das" and previous in _EN_AUXILIARIES:
+                return True
+        if word == "es" and (previous in _IMPERSONAL or following in _IMPERSONAL):
+            continue
+        if word in _WEAK_ANAPHORS:
+            weak = True
+    return weak and not _names_something(words)
+
+
+def topic_words(question: str) -> list[str]:
+    """The content words of ``question`` in their order, without question and function words."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for word in _words(question):
+        key = word.casefold()
+        if key in _FUNCTION_WORDS or key in _STRONG_ANAPHORS or key in _WEAK_ANAPHORS or key in seen:
+            continue
+        seen.add(key)
+        out.append(word)
+    return out
+
+
+def is_follow_up(question: str) -> bool:
+    """True when ``question`` leans on the previous turn (see the module docstring)."""
+    words = _words(question)
+    if not words:
+        return False
+    lowered = [w.casefold() for w in words]
+    if _continues(lowered, question) or _refers_back(question):
+        return True
+    return len(words) <= _SHORT and not topic_words(question)
+
+
+def _resolved_topic(history: Sequence[str], depth: int = 3) -> list[str]:
+    """Topic words of the last question, including what it inherited if it was a follow-up."""
+    if not history or depth == 0:
+        return []
+    last = history[-1]
+    own = topic_words(last)
+    if is_follow_up(last):
+        inherited = [w for w in _resolved_topic(history[:-1], depth - 1)
+                     if w.casefold() not in {o.casefold() for o in own}]
+        return inherited + own
+    return own
 
 
 def contextualize(question: str, history: Sequence[str] = ()) -> str:
-    """The text to search for ``question`` given the user's earlier questions."""
-    return question
+    """The text to search for ``question`` given the user's earlier questions (oldest first).
+
+    Standalone questions come back unchanged; follow-ups get the previous question's topic
+    words appended in parentheses (the answer still shows the question as typed).
+    """
+    history = [h for h in history if h and h.strip()]
+    if not history or not is_follow_up(question):
+        return question
+    own = {w.casefold() for w in topic_words(question)}
+    topic = [w for w in _resolved_topic(history) if w.casefold() not in own]
+    if not topic:
+        return question
+    return f"{question} ({' '.join(topic)})"
