@@ -131,7 +131,8 @@ def _load_extra_commands() -> None:
             if exc.name != name:
                 raise
             continue
-        EXTRA_COMMANDS.append(module.register)
+        if module.register not in EXTRA_COMMANDS:  # main() may run more than once (tests)
+            EXTRA_COMMANDS.append(module.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
