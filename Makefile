@@ -38,6 +38,18 @@ test: setup browser
 test-fast: setup
 	$(VENV)/bin/pytest -m "not slow"
 
+# The project's questions over seeds/, then XQuAD (German paragraphs; German and English
+# questions; dense and hybrid retrieval). Reports go to reports/<name>/ (not committed).
+XQUAD := benchmarks/xquad
+eval: setup
+	$(VENV)/bin/rag eval seeds/eval/article.jsonl --out reports/article
+	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --retriever dense --out reports/xquad-de-dense
+	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --retriever hybrid --out reports/xquad-de-hybrid
+	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --questions $(XQUAD)/xquad-dev.en.json \
+	  --retriever dense --out reports/xquad-en-dense
+	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --questions $(XQUAD)/xquad-dev.en.json \
+	  --retriever hybrid --out reports/xquad-en-hybrid
+
 lint: setup
 	$(VENV)/bin/ruff check rag tests ui.py
 
