@@ -72,3 +72,70 @@ def article_pipeline(tmp_path_factory, real_encoder, seeds_copy):
     index_dir = tmp_path_factory.mktemp("index")
     settings = Settings(seeds_dir=seeds_copy, index_dir=index_dir)
     return Pipeline.open(settings, encoder=real_encoder, progress=False, on_status=lambda m: None)
+
+
+# --- the chat server (ui.py) in a subprocess, for tests/test_ui_*.py ---------------------------
+
+
+class UIServer:
+    """A running `python ui.py` on a free loopback port with a private index folder."""
+
+    def __init__(self, url: str, process, log_path: Path) -> None:  # noqa: ANN001
+        self.url = url
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory, seeds_copy):
+    """`python ui.py` started once per session (it builds its own index first); always killed."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    work = tmp_path_factory.mktemp("ui")
+    port = _free_port()
+    log_path = work / "server.log"
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    cmd = [
+        sys.executable, str(ROOT / "ui.py"), "--host", "127.0.0.1", "--port", str(port),
+        "--index", str(work / "index"), "--seeds", str(seeds_copy),
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"ui.py exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"ui.py did not answer on {url} within 240 s:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield UIServer(url, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)

@@ -1,0 +1,235 @@
+"""The chat in the browser: `python ui.py [--host HOST] [--port PORT]` (http://127.0.0.1:7860).
+
+Gradio only: this file builds the page and calls the pipeline; the HTML comes from
+``rag/render.py`` (which escapes everything that users or documents supply). The pipeline
+and its index are loaded once at start-up (built first if missing or stale); each question
+then takes milliseconds.
+
+Besides the page, the app has one named API endpoint, ``/ask``: it takes a question (and
+optionally the earlier questions of the conversation) and returns the same JSON object as
+``rag ask --json``::
+
+    from gradio_client import Client
+    answer = Client("http://127.0.0.1:7860/").predict("Wer leitet Softbank?", api_name="/ask")
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+# Before gradio is imported: no usage statistics leave the machine.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from rag.questions import QuestionError  # noqa: E402
+from rag.render import (  # noqa: E402
+    CSS,
+    answer_html,
+    article_html,
+    error_html,
+    escape,
+    sources_html,
+    user_html,
+)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+EXAMPLES = [
+    "Wer leitet den Technologieinvestor Softbank?",
+    "Bis wann soll der Anteil des Atomstroms steigen?",
+    "Welche vier Faktoren sprechen für Japan?",
+    "Who is Yuko Harayama?",
+    "How high is the fine for repeat offenders in Japan?",
+    "What is the capital of France?",
+]
+
+
+def _info_html(pipeline: Any, status: str) -> str:
+    info = pipeline.info
+    counts = info.get("counts") or {}
+    docs = ", ".join(d.title for d in pipeline.index.documents) or "none"
+    lines = [
+        f"<b>Model:</b> <code>{escape(info.get('model'))}</code> · <b>retriever:</b> "
+        f"{escape(info.get('retriever'))}",
+        f"<b>Index:</b> <code>{escape(info.get('index'))}</code> ({escape(info.get('index_type'))}, built "
+        f"{escape(info.get('built_at'))}) · {counts.get('documents', '?')} document(s), "
+        f"{counts.get('sentences', '?')} sentences, {counts.get('chunks', '?')} passages",
+        f"<b>Document:</b> {escape(docs)}",
+    ]
+    if status:
+        lines.append(f"<b>Start-up:</b> {escape(status)}")
+    return "<br>".join(f'<span class="rag-status">{line}</span>' for line in lines)
+
+
+def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
+    """The page and the ``/ask`` endpoint around an opened :class:`rag.pipeline.Pipeline`.
+
+    ``status`` is what start-up reported (e.g. that the index was built); it is shown on the page.
+    """
+    documents = {d.doc_id: d for d in pipeline.index.documents}
+    first_doc = pipeline.index.documents[0] if pipeline.index.documents else None
+    empty_article = article_html(first_doc) if first_doc else ""
+
+    def respond(question: str, messages: list[dict], history: list[str]):  # noqa: ANN202
+        """One chat turn: the answer goes into the chat, its passages into the side views."""
+        messages = list(messages or [])
+        history = list(history or [])
+        if not (question or "").strip():
+            return gr.update(), gr.update(), messages, history, gr.update(), gr.update()
+        started = time.perf_counter()
+        messages.append({"role": "user", "content": user_html(question)})
+        try:
+            answer = pipeline.ask(question, history)
+        except QuestionError as exc:
+            messages.append({"role": "assistant", "content": error_html(str(exc))})
+            return "", messages, messages, history, gr.update(), gr.update()
+        elapsed = (time.perf_counter() - started) * 1000
+        messages.append({"role": "assistant", "content": answer_html(answer, documents, elapsed)})
+        history.append(answer.question)
+        cited_doc = documents.get(answer.citations[0].sentence.doc_id) if answer.citations else first_doc
+        article = article_html(cited_doc, answer.citations) if cited_doc else ""
+        return "", messages, messages, history, sources_html(answer.hits, answer.citations), article
+
+    def reset():  # noqa: ANN202
+        return "", [], [], [], sources_html([]), empty_article
+
+    def ask(question: str, history: list[str] | None = None) -> dict:
+        """Answer one question with cited sentences; the same JSON as `rag ask --json`.
+
+        Args:
+            question: the question, in German or English.
+            history: the user's earlier questions in this conversation, oldest first (optional);
+                a follow-up such as "Und wann war das?" is resolved against them.
+        """
+        if not isinstance(question, str):
+            raise gr.Error("the question must be text")
+        try:
+            return pipeline.ask(question, [str(h) for h in (history or [])]).to_dict()
+        except QuestionError as exc:
+            raise gr.Error(str(exc)) from None
+
+    with gr.Blocks(title="rag — answers you can check", analytics_enabled=False) as demo:
+        gr.HTML(
+            "<h1 style='margin:0'>rag — answers you can check</h1>"
+            "<p style='margin:0.2rem 0 0 0'>Ask about the article in German or English. Every answer is "
+            "made of the article's own sentences; hover over or click a citation [n] to see it in "
+            "its paragraph.</p>"
+        )
+        history_state = gr.State([])
+        messages_state = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    elem_id="chat",
+                    height=520,
+                    render_markdown=False,  # our HTML is escaped already; no Markdown on user text
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    group_consecutive_messages=False,
+                    placeholder="Ask a question about the article, e.g. one of the examples below.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        label="Your question",
+                        placeholder="Wer leitet Softbank? · When did Open AI open an office in Tokyo?",
+                        elem_id="question",
+                        scale=5,
+                        max_lines=3,
+                        autofocus=True,
+                        submit_btn=False,
+                    )
+                    send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=80)
+                with gr.Row():
+                    reset_button = gr.Button("New conversation", elem_id="reset", size="sm")
+                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+            with gr.Column(scale=2):
+                with gr.Tabs():
+                    with gr.Tab("Sources", elem_id="sources-tab"):
+                        sources = gr.HTML(sources_html([]), elem_id="sources")
+                    with gr.Tab("Article", elem_id="article-tab"):
+                        article = gr.HTML(empty_article, elem_id="article")
+                    with gr.Tab("About", elem_id="about-tab"):
+                        gr.HTML(_info_html(pipeline, status), elem_id="info")
+
+        outputs = [question, chatbot, messages_state, history_state, sources, article]
+        for trigger in (question.submit, send.click):
+            trigger(
+                respond,
+                inputs=[question, messages_state, history_state],
+                outputs=outputs,
+                api_visibility="private",
+                concurrency_id="pipeline",
+                show_progress="minimal",
+            )
+        reset_button.click(reset, outputs=outputs, api_visibility="private")
+        chatbot.clear(reset, outputs=outputs, api_visibility="private")  # the chat's own bin icon
+        gr.api(ask, api_name="ask", concurrency_id="pipeline")
+    return demo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ui.py", description="The chat in the browser: answers made only of the article's sentences."
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--seeds", default="seeds", help="folder of documents (default: seeds)")
+    parser.add_argument("--index", default="index", help="index folder (default: index)")
+    parser.add_argument(
+        "--model", default=None, help="encoder: 'use-multilingual' (default), 'minilm', or a model path"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rag.documents import DocumentError
+    from rag.pipeline import Pipeline, StoreError, default_settings
+
+    messages: list[str] = []
+
+    def on_status(message: str) -> None:
+        messages.append(message)
+        print(message, file=sys.stderr, flush=True)
+
+    print("Loading the model and the index ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        settings = default_settings(
+            seeds_dir=args.seeds, index_dir=args.index, model=args.model, threads=args.threads
+        )
+        pipeline = Pipeline.open(settings, on_status=on_status)
+    except (ValueError, DocumentError, StoreError) as exc:
+        print(f"ui.py: error: {exc}", file=sys.stderr)
+        return 2
+    ready = f"Ready in {time.perf_counter() - started:.1f} s."
+    status = " ".join([*messages, ready]) if messages else f"Index loaded from {pipeline.index.path}. {ready}"
+    print(status, file=sys.stderr, flush=True)
+
+    demo = build_app(pipeline, status)
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        css=CSS,
+        footer_links=["api"],
+        show_error=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
