@@ -28,9 +28,9 @@ browser:
 index: setup
 	$(VENV)/bin/rag index
 
+# The chat on http://127.0.0.1:7860 (builds index/ first if it is missing or stale).
 run: setup
-	$(VENV)/bin/rag index
-	$(VENV)/bin/rag ask "Wer leitet den Technologieinvestor Softbank?"
+	$(PY) ui.py
 
 test: setup browser
 	$(VENV)/bin/pytest

@@ -50,6 +50,13 @@ EXAMPLES = [
     "What is the capital of France?",
 ]
 
+# Browser-side only: bring the first highlighted sentence of the article view into sight.
+SCROLL_TO_MARK = """() => { setTimeout(() => {
+  const mark = document.querySelector('#article mark.rag-hl');
+  const box = mark && mark.closest('.rag-article');
+  if (box && mark.offsetParent === box) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+}, 50); }"""
+
 
 def _info_html(pipeline: Any, status: str) -> str:
     info = pipeline.info
@@ -157,7 +164,7 @@ def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
                 with gr.Tabs():
                     with gr.Tab("Sources", elem_id="sources-tab"):
                         sources = gr.HTML(sources_html([]), elem_id="sources")
-                    with gr.Tab("Article", elem_id="article-tab"):
+                    with gr.Tab("Article", elem_id="article-tab") as article_tab:
                         article = gr.HTML(empty_article, elem_id="article")
                     with gr.Tab("About", elem_id="about-tab"):
                         gr.HTML(_info_html(pipeline, status), elem_id="info")
@@ -171,7 +178,8 @@ def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
                 api_visibility="private",
                 concurrency_id="pipeline",
                 show_progress="minimal",
-            )
+            ).then(None, js=SCROLL_TO_MARK, api_visibility="private")
+        article_tab.select(None, js=SCROLL_TO_MARK, api_visibility="private")
         reset_button.click(reset, outputs=outputs, api_visibility="private")
         chatbot.clear(reset, outputs=outputs, api_visibility="private")  # the chat's own bin icon
         gr.api(ask, api_name="ask", concurrency_id="pipeline")

@@ -192,15 +192,15 @@ CSS = """
 .rag-user { white-space: pre-wrap; }
 .rag-answer-text { line-height: 1.55; }
 .rag-answer { position: relative; }
-.rag-cite { display: inline; cursor: help; outline: none; }
+.rag-cite { display: inline-block; cursor: help; outline: none; }
 .rag-cite:focus .rag-cite-marker { text-decoration: underline; }
 .rag-cite-marker { color: var(--color-accent, #f97316); font-weight: 600; font-size: 0.85em;
   vertical-align: super; padding: 0 1px; }
-.rag-cite-pop { display: none; position: absolute; z-index: 50; left: 0; right: 0; margin-top: 1.6em;
+.rag-cite-pop { display: none; position: fixed; z-index: 1000; width: min(34rem, 60vw); margin-top: 1.4em;
   background: var(--background-fill-primary, #fff); color: var(--body-text-color, #111);
   border: 1px solid var(--border-color-primary, #ccc); border-radius: 8px; padding: 0.6rem 0.75rem;
   box-shadow: 0 6px 24px rgba(0,0,0,0.18); font-size: 0.9em; line-height: 1.45; white-space: normal;
-  font-style: normal; }
+  font-style: normal; font-weight: normal; text-align: left; }
 .rag-cite:hover .rag-cite-pop, .rag-cite:focus .rag-cite-pop, .rag-cite:focus-within .rag-cite-pop {
   display: block; }
 .rag-ctx-title { display: block; font-size: 0.8em; opacity: 0.7; }
@@ -219,7 +219,8 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
 .rag-src { border-bottom: 1px solid var(--border-color-primary, #ddd); padding: 0.5rem 0; }
 .rag-src-scores { font-family: var(--font-mono, monospace); font-size: 0.8em; opacity: 0.75; }
 .rag-src-heading { font-weight: 700; font-size: 0.9em; }
-.rag-article { max-height: 70vh; overflow-y: auto; line-height: 1.55; padding-right: 0.5rem; }
+.rag-article { position: relative; max-height: 70vh; overflow-y: auto; line-height: 1.55;
+  padding-right: 0.5rem; }
 .rag-article-heading { margin: 1rem 0 0.3rem 0; }
 .rag-status { font-size: 0.85em; opacity: 0.8; }
 """
