@@ -64,6 +64,19 @@ class LexicalIndex:
         self._vocab = self._bm25.vocab_dict
         return self
 
+    def build_from_ids(self, id_lists: list[list[int]], vocabulary: list[str]) -> LexicalIndex:
+        """Index chunks given as term ids over ``vocabulary`` (terms already analysed).
+
+        The scale benchmark uses this for synthetic corpora whose words the analyzer leaves
+        as they are, so a million chunks need not go through the regex and the stemmer.
+        """
+        import bm25s
+
+        self._bm25 = bm25s.BM25()
+        self._bm25.index((id_lists, {t: i for i, t in enumerate(vocabulary)}), show_progress=False)
+        self._vocab = self._bm25.vocab_dict
+        return self
+
     def save(self, folder: Path) -> None:
         self._require().save(str(folder), allow_pickle=False)
 
@@ -96,3 +109,27 @@ class LexicalIndex:
         if not known:
             return np.zeros(n_docs, dtype=np.float32)
         return np.asarray(bm25.get_scores(known), dtype=np.float32)
+
+    def top_ids(self, terms: list[str], scores: np.ndarray, k: int) -> np.ndarray:
+        """Ids of the ``k`` chunks with the highest positive ``scores`` (fewer if fewer match).
+
+        ``scores`` is what :meth:`scores` returned for ``terms``. The same set as an argpartition
+        over all chunks (up to ties at the k-th score), without selecting over a million floats:
+        the k-th best score among the chunks holding any one query term is a lower bound of the
+        k-th best overall, so only chunks at or above the largest such bound are ranked.
+        """
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        bm25 = self._require()
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        bound = 0.0
+        for term in dict.fromkeys(self.known_terms(terms)):
+            tid = self._vocab[term]
+            postings = indices[indptr[tid] : indptr[tid + 1]]
+            if len(postings) >= k:
+                kth = len(postings) - k
+                bound = max(bound, float(np.partition(scores[postings], kth)[kth]))
+        above = np.flatnonzero(scores >= bound) if bound > 0 else np.flatnonzero(scores > 0)
+        if len(above) <= k:
+            return above
+        return above[np.argpartition(-scores[above], k - 1)[:k]]

@@ -102,8 +102,8 @@ class Retriever:
         lexical_all = None
         if self.mode != "dense" and coverage > 0:
             lexical_all = self.lexical.scores(terms)
-            top = np.argpartition(-lexical_all, min(n_candidates, n_chunks) - 1)[:n_candidates]
-            candidates.update((int(i), None) for i in top if lexical_all[i] > 0)
+            top = self.lexical.top_ids(terms, lexical_all, n_candidates)  # positive scores only
+            candidates.update((int(i), None) for i in top)
         t2 = time.perf_counter()
         timings["lexical"] = (t2 - t1) * 1000
 

@@ -32,7 +32,7 @@ from rag.chunking import chunk_sentences
 from rag.documents import sentences_of_all
 from rag.lexical import LexicalIndex
 from rag.types import Chunk, Document, Sentence
-from rag.vectors import build_vector_index, index_type_of
+from rag.vectors import build_vector_index, index_params, index_type_of
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -123,10 +123,13 @@ def build_index(
     corpus_fingerprint: str,
     progress: bool = True,
     index_type: str | None = None,
+    approximate_from: int | None = None,
 ) -> Path:
     """Build into a temporary folder, then make it live; returns the live build folder.
 
-    The caller holds the build lock (see :func:`build_lock`).
+    The caller holds the build lock (see :func:`build_lock`). ``index_type`` forces the FAISS
+    structure; otherwise it follows the corpus size (``approximate_from`` overrides the threshold
+    of :func:`rag.vectors.choose_index_type`). The manifest records what was built.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
@@ -145,7 +148,7 @@ def build_index(
         sentence_vectors = encode_texts(
             encoder, [s.text for s in sentences], progress, "embedding sentences"
         )
-        dense = build_vector_index(chunk_vectors, index_type)
+        dense = build_vector_index(chunk_vectors, index_type, approximate_from)
         import faiss
 
         faiss.write_index(dense, str(tmp / "dense.faiss"))
@@ -167,6 +170,7 @@ def build_index(
             **params,
             "dimension": int(chunk_vectors.shape[1]),
             "index_type": index_type_of(dense),
+            "vector_index": index_params(dense),
             "language": language,
             "corpus_fingerprint": corpus_fingerprint,
             "documents": [
