@@ -77,10 +77,12 @@ def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.encoders import preload
     from rag.pipeline import Pipeline
 
     question = " ".join(args.question)
     settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
+    preload(settings.model, settings.threads)  # model weights load while torch is imported
     pipeline = Pipeline.open(settings, progress=not args.json)
     answer = pipeline.ask(question)
     if args.json:
