@@ -22,8 +22,10 @@ class Settings:
     chunk_stride: int = 1
     top_k: int = 5
     retriever: str = "hybrid"
-    # Weight of the lexical side at full lexical coverage of the question (see retrieve.py).
+    # Weight of BM25 beside the dense side for questions in the corpus's language / in another
+    # language (see retrieve.py).
     lexical_weight: float = 0.6
+    cross_lingual_weight: float = 0.3
     max_citations: int = 3
     # Extra citations must score at least this share of the best sentence's score.
     citation_ratio: float = 0.85

@@ -1,7 +1,10 @@
-"""BM25 over the chunks, with German stemming and ß/ss folded.
+"""BM25 over chunks or sentences, on stemmed words or on character trigrams.
 
-Case folding turns ß into ss, so "Bußgeld" finds the Swiss "Bussgeld"; the Snowball stemmer
-drops umlauts and inflection. The same analyser runs over chunks and questions.
+Words: case folding turns ß into ss, so "Bußgeld" finds the Swiss "Bussgeld"; the Snowball
+stemmer drops umlauts and inflection. Character trigrams (of folded words, accents removed)
+also match what stemming misses: German compounds and inflections ("Versprechen" ~
+"versprach", "Wiederholungstätern") and cognates in English questions ("infrastructure" ~
+"Infrastruktur"). The same analyser runs over the texts and the questions.
 """
 
 from __future__ import annotations
@@ -33,25 +36,50 @@ def _stemmer(language: str):  # noqa: ANN202 - PyStemmer has no public type
     return Stemmer.Stemmer(STEMMER_LANGUAGES.get(language, "german"))
 
 
-class Analyzer:
-    """Text -> stemmed terms. Example: ``Analyzer("de").terms("Wer leitet Softbank?")``."""
+WORDS = "words"
+TRIGRAMS = "trigrams"
 
-    def __init__(self, language: str = "de") -> None:
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class Analyzer:
+    """Text -> terms. Example: ``Analyzer("de").terms("Wer leitet Softbank?")``.
+
+    ``kind="words"``: stemmed words without stop words; ``kind="trigrams"``: character
+    trigrams of each folded word, with ``#`` marking word boundaries.
+    """
+
+    def __init__(self, language: str = "de", kind: str = WORDS) -> None:
+        if kind not in (WORDS, TRIGRAMS):
+            raise ValueError(f"unknown analyzer kind {kind!r}")
         self.language = language
+        self.kind = kind
         self._stop = _stopwords(language)
         self._stem = _stemmer(language).stemWords
 
-    def terms(self, text: str) -> list[str]:
+    def words(self, text: str) -> list[str]:
         folded = unicodedata.normalize("NFKC", text).casefold()
-        words = [w for w in TOKEN.findall(folded) if w not in self._stop and w != "_"]
-        return self._stem(words)
+        return [w for w in TOKEN.findall(folded) if w not in self._stop and w != "_"]
+
+    def terms(self, text: str) -> list[str]:
+        words = self.words(text)
+        if self.kind == WORDS:
+            return self._stem(words)
+        grams: list[str] = []
+        for word in words:
+            marked = f"#{_strip_accents(word)}#"
+            grams.extend(marked[i : i + 3] for i in range(len(marked) - 2))
+        return grams
 
 
 class LexicalIndex:
     """bm25s over a fixed list of texts; ``scores`` gives every chunk's BM25 score at once."""
 
-    def __init__(self, language: str = "de") -> None:
-        self.analyzer = Analyzer(language)
+    def __init__(self, language: str = "de", kind: str = WORDS) -> None:
+        self.analyzer = Analyzer(language, kind)
         self._bm25 = None
         self._vocab: dict[str, int] = {}
 
@@ -81,10 +109,10 @@ class LexicalIndex:
         self._require().save(str(folder), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, language: str = "de", mmap: bool = False) -> LexicalIndex:
+    def load(cls, folder: Path, language: str = "de", kind: str = WORDS, mmap: bool = False) -> LexicalIndex:
         import bm25s
 
-        index = cls(language)
+        index = cls(language, kind)
         index._bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=mmap, allow_pickle=False)
         index._vocab = index._bm25.vocab_dict
         return index
@@ -104,7 +132,7 @@ class LexicalIndex:
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for these terms (zeros when none is known)."""
         bm25 = self._require()
-        known = self.known_terms(terms)
+        known = list(dict.fromkeys(self.known_terms(terms)))
         n_docs = bm25.scores["num_docs"]
         if not known:
             return np.zeros(n_docs, dtype=np.float32)

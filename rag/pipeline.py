@@ -12,11 +12,10 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rag.answer import AnswerBuilder, compose_text
+from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text
 from rag.config import Settings
 from rag.documents import DocumentError, load_documents, seeds_fingerprint
 from rag.language import detect_language
@@ -118,7 +117,9 @@ class Pipeline:
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        self.retriever = Retriever(index, encoder, settings.lexical_weight, settings.retriever)
+        self.retriever = Retriever(
+            index, encoder, settings.lexical_weight, settings.retriever, settings.cross_lingual_weight
+        )
         self.builder = AnswerBuilder(
             index,
             max_citations=settings.max_citations,
@@ -184,11 +185,10 @@ class Pipeline:
         language = detect_language(clean.text, default="de" if self.index.language == "de" else "en")
         query = self.retrieval_query(clean.text, history)
         top_k = self.settings.top_k
-        retrieval = self.retriever.search(query, max(top_k, search_k or 0))
+        shown = max(top_k, search_k or 0)
+        retrieval = self.retriever.search(query, max(shown, ANSWER_POOL), language)
         t_answer = time.perf_counter()
-        selection = self.builder.select(
-            retrieval if len(retrieval.hits) <= top_k else replace(retrieval, hits=retrieval.hits[:top_k])
-        )
+        selection = self.builder.select(retrieval, query)
         text = compose_text(selection.citations, language, self.index.language)
         timings = dict(retrieval.timings_ms)
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
@@ -204,7 +204,7 @@ class Pipeline:
             text=text,
             language=language,
             citations=selection.citations,
-            hits=retrieval.hits,
+            hits=retrieval.hits[:shown],
             abstained=selection.abstained,
             timings_ms=timings,
             notice=notice,

@@ -7,7 +7,7 @@ Layout (JSON, NumPy and FAISS files only, never pickle)::
       CURRENT               name of the live build folder, replaced atomically
       build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
                             dense.faiss, chunk_vectors.npy, sentence_vectors.npy,
-                            bm25_chunks/, bm25_sentences/
+                            bm25_chunks/, bm25_sentences/, trigrams_sentences/
 
 A build is written into a fresh folder and only then made live by replacing ``CURRENT``, so a
 build killed midway leaves the previous index untouched and loadable.
@@ -30,11 +30,11 @@ import numpy as np
 from rag import __version__
 from rag.chunking import chunk_sentences
 from rag.documents import sentences_of_all
-from rag.lexical import LexicalIndex
+from rag.lexical import TRIGRAMS, LexicalIndex
 from rag.types import Chunk, Document, Sentence
 from rag.vectors import build_vector_index, index_params, index_type_of
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
@@ -71,6 +71,7 @@ class LoadedIndex:
     sentence_vectors: np.ndarray
     lexical: LexicalIndex
     sentence_lexical: LexicalIndex
+    sentence_trigrams: LexicalIndex
 
     @property
     def language(self) -> str:
@@ -156,6 +157,9 @@ def build_index(
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
         LexicalIndex(language).build([c.text for c in chunks]).save(tmp / "bm25_chunks")
         LexicalIndex(language).build([s.text for s in sentences]).save(tmp / "bm25_sentences")
+        LexicalIndex(language, TRIGRAMS).build([s.text for s in sentences]).save(
+            tmp / "trigrams_sentences"
+        )
         _write_json(tmp / "documents.json", [asdict(d) for d in documents])
         _write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
         _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
@@ -265,6 +269,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         language = str(manifest.get("language", "de"))
         lexical = LexicalIndex.load(path / "bm25_chunks", language, mmap=mmap)
         sentence_lexical = LexicalIndex.load(path / "bm25_sentences", language)
+        sentence_trigrams = LexicalIndex.load(path / "trigrams_sentences", language, TRIGRAMS)
     except (RuntimeError, ValueError, OSError, KeyError) as exc:
         raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
     documents = [Document(**d) for d in _read_json(path / "documents.json")]
@@ -279,7 +284,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
         path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors,
-        lexical, sentence_lexical,
+        lexical, sentence_lexical, sentence_trigrams,
     )
 
 
