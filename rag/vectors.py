@@ -25,6 +25,7 @@ HNSW_EF_CONSTRUCTION = 80
 # The retriever asks for 50 candidates and FAISS searches with max(efSearch, k), so this is the
 # floor for smaller k (a test searching top 10 still gets a wide beam).
 HNSW_EF_SEARCH = 64
+FEW_QUERIES = 4  # searched with one OpenMP thread (see search)
 
 
 def choose_index_type(n_vectors: int, approximate_from: int | None = None) -> str:
@@ -81,7 +82,17 @@ def index_params(index) -> dict[str, Any]:  # noqa: ANN001
 
 def search(index, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     """(scores, ids) of shape (n_queries, k); k is capped at the index size."""
+    import faiss
+
     queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
     k = max(1, min(top_k, index.ntotal))
-    scores, ids = index.search(queries, k)
-    return scores, ids
+    if len(queries) > FEW_QUERIES:
+        return index.search(queries, k)
+    # FAISS parallelises over queries: for one question the other OpenMP threads only wait, and
+    # on busy cores that waiting made a flat search of 100k vectors 2-4x slower (measured).
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(queries, k)
+    finally:
+        faiss.omp_set_num_threads(threads)
