@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 EXIT_USER_ERROR = 2
 
@@ -42,8 +41,8 @@ def _settings(args: argparse.Namespace, **extra: object):  # noqa: ANN202
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.pipeline import ensure_index
     from rag.encoders import build_encoder
+    from rag.pipeline import ensure_index
 
     settings = _settings(args)
     ensure_index(
@@ -76,11 +75,23 @@ def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
+def _question_text(words: Sequence[str]) -> str:
+    """The question from the command line, or from stdin for ``rag ask -``.
+
+    Linux caps one argument at 128 KiB, so a very long question has to come through stdin.
+    Bytes that are not UTF-8 (argv arrives with surrogateescape, stdin is decoded with
+    ``replace``) are dropped later by :func:`rag.questions.clean_question`.
+    """
+    if list(words) == ["-"]:
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
+    return " ".join(words)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.encoders import preload
     from rag.pipeline import Pipeline
 
-    question = " ".join(args.question)
+    question = _question_text(args.question)
     settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
     preload(settings.model, settings.threads)  # model weights load while torch is imported
     pipeline = Pipeline.open(settings, progress=not args.json)
@@ -108,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_ask = sub.add_parser("ask", help="answer a question with cited sentences")
     _common(p_ask)
-    p_ask.add_argument("question", nargs="+", help="the question (quote it)")
+    p_ask.add_argument("question", nargs="+", help="the question (quote it); '-' reads it from stdin")
     p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p_ask.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)

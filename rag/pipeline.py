@@ -19,7 +19,7 @@ from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text
 from rag.config import Settings
 from rag.documents import DocumentError, load_documents, seeds_fingerprint
 from rag.language import detect_language
-from rag.questions import QuestionError, clean_question
+from rag.questions import QuestionError, clean_history, clean_question
 from rag.retrieve import Retriever
 from rag.store import (
     LoadedIndex,
@@ -124,8 +124,8 @@ class Pipeline:
             index,
             max_citations=settings.max_citations,
             citation_ratio=settings.citation_ratio,
-            min_dense_score=settings.min_dense_score,
-            min_lexical_coverage=settings.min_lexical_coverage,
+            min_score=settings.min_score,
+            min_score_cross=settings.min_score_cross,
         )
 
     @classmethod
@@ -183,7 +183,7 @@ class Pipeline:
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         language = detect_language(clean.text, default="de" if self.index.language == "de" else "en")
-        query = self.retrieval_query(clean.text, history)
+        query = self.retrieval_query(clean.text, clean_history(history, self.settings.max_question_chars))
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)
         retrieval = self.retriever.search(query, max(shown, ANSWER_POOL), language)
@@ -196,8 +196,8 @@ class Pipeline:
         notice = ""
         if clean.truncated:
             notice = (
-                f"The question was {clean.original_chars} characters long; only the first "
-                f"{self.settings.max_question_chars} were used."
+                f"The question had {clean.original_chars:,} characters; only the first "
+                f"{len(clean.text):,} were used, the limit is {self.settings.max_question_chars:,}."
             )
         return Answer(
             question=clean.text,

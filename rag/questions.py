@@ -39,3 +39,28 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
     if not any(ch.isalnum() for ch in text):
         raise QuestionError("Please type a question with words in it.")
     return CleanQuestion(text, truncated, len(raw))
+
+
+MAX_HISTORY = 10
+
+
+def clean_history(history: object, max_chars: int, keep: int = MAX_HISTORY) -> list[str]:
+    """The user's earlier questions, each cleaned like a question; the last ``keep`` only.
+
+    History comes from the same untrusted place as the question (the chat, ``/ask``), so it gets
+    the same rules: items that are not text or clean to nothing are dropped, long ones are cut.
+    Without this a single 200,000-character history item made one answer take seconds.
+    """
+    if history is None:
+        return []
+    if isinstance(history, str):
+        history = [history]
+    if not isinstance(history, (list, tuple)):
+        raise QuestionError("the history must be a list of earlier questions")
+    out = []
+    for item in list(history)[-keep:]:
+        try:
+            out.append(clean_question(item, max_chars).text)
+        except QuestionError:
+            continue
+    return out
