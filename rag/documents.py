@@ -45,12 +45,16 @@ def seed_files(seeds_dir: Path) -> list[Path]:
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         raise DocumentError(f"seeds folder not found: {seeds_dir}")
+    root = seeds_dir.resolve()
     files = []
     for path in sorted(seeds_dir.rglob("*")):
         rel = path.relative_to(seeds_dir)
         if any(part in NON_DOCUMENT_DIRS or part.startswith(".") for part in rel.parts):
             continue
         if path.is_file() and path.suffix.lower() in SEED_SUFFIXES:
+            if not path.resolve().is_relative_to(root):
+                # Documents are read only from the seeds folder, never through a link out of it.
+                raise DocumentError(f"{path} links outside the seeds folder; copy the file in instead")
             files.append(path)
     return files
 
@@ -61,7 +65,10 @@ def seeds_fingerprint(seeds_dir: Path) -> str:
     for path in seed_files(seeds_dir):
         digest.update(path.relative_to(seeds_dir).as_posix().encode())
         digest.update(b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError as exc:
+            raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return digest.hexdigest()
 
 

@@ -147,7 +147,20 @@ class Pipeline:
         index, built_with = ensure_index(
             settings, factory, on_status, documents, corpus_fingerprint, progress=progress
         )
-        return cls(index, encoder or built_with or factory(), settings)
+        model = encoder or built_with or factory()
+        dimension = getattr(model, "get_embedding_dimension", lambda: None)()
+        if dimension is not None and dimension != index.dense.d:
+            # The manifest names this model, yet the vectors came from another encoder: searching
+            # would fail or, worse, compare unrelated vectors.
+            on_status(
+                f"Rebuilding the index: its vectors have {index.dense.d} dimensions, "
+                f"the model gives {dimension}."
+            )
+            index, _ = ensure_index(
+                settings, lambda: model, on_status, documents, corpus_fingerprint,
+                force=True, progress=progress,
+            )
+        return cls(index, model, settings)
 
     @property
     def info(self) -> dict[str, Any]:
