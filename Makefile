@@ -50,6 +50,12 @@ eval: setup
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --questions $(XQUAD)/xquad-dev.en.json \
 	  --retriever hybrid --out reports/xquad-en-hybrid
 
+# Latency, cold start, memory and the synthetic 10k/100k/1M scale runs (~30-40 min on 2 cores;
+# `rag bench --quick` takes about a minute). Temporary index folders only.
+bench: setup
+	$(VENV)/bin/rag bench --out reports/bench.json
+	$(PY) bench/plot_scale.py reports/bench.json docs/scale.png
+
 lint: setup
 	$(VENV)/bin/ruff check rag tests ui.py
 
