@@ -72,9 +72,9 @@ class Hit:
             "text": self.chunk.text,
             "start": self.chunk.start,
             "end": self.chunk.end,
-            "score": round(self.score, 4),
-            "dense_score": round(self.dense_score, 4),
-            "lexical_score": round(self.lexical_score, 4),
+            "score": round(float(self.score), 4),
+            "dense_score": round(float(self.dense_score), 4),
+            "lexical_score": round(float(self.lexical_score), 4),
         }
 
 
@@ -99,7 +99,7 @@ class Citation:
             "sentence": s.sentence,
             "start": s.start,
             "end": s.end,
-            "score": round(self.score, 4),
+            "score": round(float(self.score), 4),
         }
 
 
@@ -125,7 +125,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
-            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "timings_ms": {k: round(float(v), 3) for k, v in self.timings_ms.items()},
         }
         if self.notice:
             data["notice"] = self.notice
