@@ -6,30 +6,30 @@ can be checked. Only the framing words follow the question's language.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag.answer_type import ANY, AnswerType, can_answer, expected_answer
 from rag.retrieve import Retrieval
 from rag.store import LoadedIndex
-from rag.types import Citation, Sentence
+from rag.types import Citation, Hit, Sentence
 
-# How a sentence's score is made: cosine(question, sentence) plus normalised BM25 on stemmed
-# words and on character trigrams (weights by whether the question is in the corpus's
-# language), plus a small bonus for a number when the question asks for one. Chosen by a grid
+# How a sentence's score is made: cosine(question, sentence), plus cosine(question, sentence
+# after the previous one), plus normalised BM25 on stemmed words and on character trigrams
+# (weights by whether the question is in the corpus's language), plus a bonus when the
+# sentence has the kind of content the question asks for (a number, a date). Chosen by a grid
 # search on seeds/eval and the XQuAD split (README "How answers are chosen").
-SAME_LANGUAGE_WEIGHTS = (0.6, 0.4)  # (words, trigrams)
-CROSS_LANGUAGE_WEIGHTS = (0.0, 0.1)
-NUMBER_BONUS = 0.1
+CONTEXT_WEIGHT = 1.0
+SAME_LANGUAGE_WEIGHTS = (0.8, 0.6)  # (words, trigrams)
+CROSS_LANGUAGE_WEIGHTS = (0.0, 0.2)
+TYPE_BONUS = 0.1
 ANSWER_POOL = 10  # sentences of this many top chunks compete for the citations
-ASKS_FOR_NUMBER = re.compile(
-    r"\b(wie viele?|wieviele?|wie hoch|wie gro(ss|ß)|wie lange|wie alt|wann|seit wann|"
-    r"in welchem jahr|how many|how much|how high|how large|how long|how old|when|what year|"
-    r"which year|what percentage|what share|welche[mnrs]? (anteil|summe|betrag|jahr))\b",
-    re.IGNORECASE,
-)
-DIGIT = re.compile(r"\d")
+# A typed question (how many, when) takes the best sentence that can hold such an answer
+# among those scoring within this margin of the best; if there is none, it abstains.
+TYPE_MARGIN = 0.6
+# Weight of a chunk's best sentence score when the hits are re-ordered (rerank_hits).
+RERANK_WEIGHT = 3.0
 
 PHRASES = {
     "de": {
@@ -51,7 +51,7 @@ class ScoredSentence:
     score: float
     dense: float
     lexical: float
-    term_coverage: float
+    fits_type: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,15 @@ class Selection:
     citations: tuple[Citation, ...]
     abstained: bool
     best: ScoredSentence | None
+    scored: tuple[ScoredSentence, ...] = ()
 
 
 class AnswerBuilder:
     """Scores the sentences of the retrieved chunks and picks 1-3 to quote.
 
-    Abstains when the best sentence is neither close in meaning (dense cosine below
-    ``min_dense_score``) nor shares enough of the question's words (``min_lexical_coverage``).
+    Abstains when the best sentence scores below ``min_score`` (``min_score_cross`` for a
+    question in another language than the text), or when the question asks for a count or a
+    date and no close candidate holds one (see answer_type.py).
     """
 
     def __init__(
@@ -73,8 +75,8 @@ class AnswerBuilder:
         index: LoadedIndex,
         max_citations: int = 3,
         citation_ratio: float = 0.85,
-        min_dense_score: float = 0.3,
-        min_lexical_coverage: float = 0.5,
+        min_score: float = 1.2,
+        min_score_cross: float = 0.55,
     ) -> None:
         if not 1 <= max_citations <= 10:
             raise ValueError("max_citations must be between 1 and 10")
@@ -83,11 +85,17 @@ class AnswerBuilder:
         self.index = index
         self.max_citations = max_citations
         self.citation_ratio = citation_ratio
-        self.min_dense_score = min_dense_score
-        self.min_lexical_coverage = min_lexical_coverage
+        self.min_score = min_score
+        self.min_score_cross = min_score_cross
         self._titles = {d.doc_id: d.title for d in index.documents}
 
+    def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
+        expected = expected_answer(question, self.index.sentence_lexical.analyzer)
+        # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
+        return expected if retrieval.same_language else replace(expected, counted=None)
+
     def score_sentences(self, retrieval: Retrieval, question: str = "") -> list[ScoredSentence]:
+        """Candidate sentences from the top chunks, best first."""
         if not retrieval.hits:
             return []
         ids = np.fromiter(
@@ -95,6 +103,7 @@ class AnswerBuilder:
             dtype=np.int64,
         )
         dense = self.index.sentence_vectors[ids] @ retrieval.query_vector
+        in_context = self.index.context_vectors[ids] @ retrieval.query_vector
         word_weight, gram_weight = (
             SAME_LANGUAGE_WEIGHTS if retrieval.same_language else CROSS_LANGUAGE_WEIGHTS
         )
@@ -102,38 +111,73 @@ class AnswerBuilder:
         grams = _normalised(
             self.index.sentence_trigrams, self.index.sentence_trigrams.analyzer.terms(question), ids
         )
-        wants_number = bool(ASKS_FOR_NUMBER.search(question))
+        expected = self.expected(retrieval, question)
         analyzer = self.index.sentence_lexical.analyzer
-        question_terms = set(retrieval.terms)
         scored = []
         for i, sid in enumerate(ids):
             sentence = self.index.sentences[int(sid)]
-            shared = question_terms & set(analyzer.terms(sentence.text))
-            coverage = len(shared) / len(question_terms) if question_terms else 0.0
-            number = NUMBER_BONUS if wants_number and DIGIT.search(sentence.text) else 0.0
-            score = float(dense[i]) + word_weight * words[i] + gram_weight * grams[i] + number
-            scored.append(ScoredSentence(sentence, score, float(dense[i]), float(words[i]), coverage))
+            fits = can_answer(sentence.text, expected, analyzer)
+            bonus = TYPE_BONUS if fits and expected.kind != ANY else 0.0
+            score = (
+                float(dense[i])
+                + CONTEXT_WEIGHT * float(in_context[i])
+                + word_weight * words[i]
+                + gram_weight * grams[i]
+                + bonus
+            )
+            scored.append(ScoredSentence(sentence, score, float(dense[i]), float(words[i]), fits))
         scored.sort(key=lambda s: -s.score)
         return scored
 
     def select(self, retrieval: Retrieval, question: str = "") -> Selection:
-        scored = self.score_sentences(retrieval, question)
+        scored = tuple(self.score_sentences(retrieval, question))
         if not scored:
             return Selection((), True, None)
-        best = scored[0]
-        if best.dense < self.min_dense_score and best.term_coverage < self.min_lexical_coverage:
-            return Selection((), True, best)
+        top = scored[0]
+        floor = self.min_score if retrieval.same_language else self.min_score_cross
+        if top.score < floor:
+            return Selection((), True, top, scored)
+        fitting = [s for s in scored if s.fits_type and s.score >= top.score - TYPE_MARGIN]
+        if not fitting:
+            return Selection((), True, top, scored)
+        best = fitting[0]
         chosen = [best]
-        for candidate in scored[1:]:
+        for candidate in fitting[1:]:
             if len(chosen) >= self.max_citations:
                 break
             if candidate.score >= self.citation_ratio * best.score:
                 chosen.append(candidate)
         citations = tuple(
-            Citation(marker=n, sentence=s.sentence, score=s.score, doc_title=self._titles.get(s.sentence.doc_id, ""))
+            Citation(
+                marker=n,
+                sentence=s.sentence,
+                score=s.score,
+                doc_title=self._titles.get(s.sentence.doc_id, ""),
+            )
             for n, s in enumerate(chosen, start=1)
         )
-        return Selection(citations, False, best)
+        return Selection(citations, False, best, scored)
+
+
+def rerank_hits(hits: tuple[Hit, ...], scored: tuple[ScoredSentence, ...]) -> tuple[Hit, ...]:
+    """Order chunks by their fused score plus ``RERANK_WEIGHT`` x their best sentence's score.
+
+    The sentence scorer sees more than the chunk search (each sentence in context, trigrams),
+    so it is also the better judge of which passage answers: on XQuAD it lifts hit@1 from
+    0.88 to 0.89 (German questions) and from 0.75 to 0.79 (English ones).
+    """
+    best: dict[int, float] = {}
+    for candidate in scored:
+        best.setdefault(candidate.sentence.sentence_id, candidate.score)
+    floor = min(best.values(), default=0.0)
+
+    def combined(hit: Hit) -> float:
+        return hit.score + RERANK_WEIGHT * max(best.get(i, floor) for i in hit.chunk.sentence_ids)
+
+    ordered = sorted(hits, key=combined, reverse=True)
+    return tuple(
+        replace(hit, score=combined(hit), rank=rank) for rank, hit in enumerate(ordered, start=1)
+    )
 
 
 def _normalised(index, terms, ids: np.ndarray) -> np.ndarray:  # noqa: ANN001

@@ -29,9 +29,9 @@ class Settings:
     max_citations: int = 3
     # Extra citations must score at least this share of the best sentence's score.
     citation_ratio: float = 0.85
-    # Abstain when the best sentence's evidence is below both of these (see answer.py).
-    min_dense_score: float = 0.30
-    min_lexical_coverage: float = 0.5
+    # Abstain when the best sentence scores below these (same / other language, answer.py).
+    min_score: float = 1.2
+    min_score_cross: float = 0.55
     max_question_chars: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -233,7 +233,7 @@ def sentences_of(doc: Document, first_id: int = 0, teaser: bool | None = None) -
     if teaser is None:
         teaser = any(b.is_heading for b in blocks) and bool(blocks) and not blocks[0].is_heading
     spans = split_sentences([p.text for p in paragraphs], doc.language)
-    by_block = {id(p): s for p, s in zip(paragraphs, spans)}
+    by_block = {id(p): s for p, s in zip(paragraphs, spans, strict=True)}
 
     sentences: list[Sentence] = []
     heading = ""

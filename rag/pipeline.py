@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text
+from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text, rerank_hits
 from rag.config import Settings
 from rag.documents import DocumentError, load_documents, seeds_fingerprint
 from rag.language import detect_language
@@ -202,6 +202,7 @@ class Pipeline:
         retrieval = self.retriever.search(query, max(shown, ANSWER_POOL), language)
         t_answer = time.perf_counter()
         selection = self.builder.select(retrieval, query)
+        hits = rerank_hits(retrieval.hits, selection.scored)
         text = compose_text(selection.citations, language, self.index.language)
         timings = dict(retrieval.timings_ms)
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
@@ -217,7 +218,7 @@ class Pipeline:
             text=text,
             language=language,
             citations=selection.citations,
-            hits=retrieval.hits[:shown],
+            hits=hits[:shown],
             abstained=selection.abstained,
             timings_ms=timings,
             notice=notice,

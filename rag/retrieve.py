@@ -92,7 +92,8 @@ class Retriever:
     ) -> list[Retrieval]:
         vectors = self.encode(list(questions)) if questions else []
         languages = languages or [None] * len(questions)
-        return [self.search_vector(q, v, top_k, lang) for q, v, lang in zip(questions, vectors, languages)]
+        triples = zip(questions, vectors, languages, strict=True)
+        return [self.search_vector(q, v, top_k, lang) for q, v, lang in triples]
 
     def search_vector(
         self, question: str, vector: np.ndarray, top_k: int = 5, language: str | None = None

@@ -91,7 +91,7 @@ def load_parallel_questions(path: Path, reference: list[SquadQuestion]) -> list[
         )
     return [
         SquadQuestion(r.qid, o.question, r.doc_id, r.answer_text, r.answer_start)
-        for r, o in zip(reference, other)
+        for r, o in zip(reference, other, strict=True)
     ]
 
 

@@ -7,6 +7,7 @@ Layout (JSON, NumPy and FAISS files only, never pickle)::
       CURRENT               name of the live build folder, replaced atomically
       build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
                             dense.faiss, chunk_vectors.npy, sentence_vectors.npy,
+                            context_vectors.npy,
                             bm25_chunks/, bm25_sentences/, trigrams_sentences/
 
 A build is written into a fresh folder and only then made live by replacing ``CURRENT``, so a
@@ -34,7 +35,7 @@ from rag.lexical import TRIGRAMS, LexicalIndex
 from rag.types import Chunk, Document, Sentence
 from rag.vectors import build_vector_index, index_params, index_type_of
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
@@ -69,6 +70,7 @@ class LoadedIndex:
     dense: Any  # faiss.Index
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
     lexical: LexicalIndex
     sentence_lexical: LexicalIndex
     sentence_trigrams: LexicalIndex
@@ -116,6 +118,19 @@ def encode_texts(encoder: Any, texts: Sequence[str], progress: bool, desc: str) 
     return out
 
 
+def sentences_in_context(sentences: Sequence[Sentence]) -> list[str]:
+    """Each sentence preceded by the previous one of its paragraph: "Er nennt ..." then knows who."""
+    texts = []
+    for i, sentence in enumerate(sentences):
+        previous = sentences[i - 1] if i else None
+        same_paragraph = previous is not None and (previous.doc_id, previous.paragraph) == (
+            sentence.doc_id,
+            sentence.paragraph,
+        )
+        texts.append(f"{previous.text} {sentence.text}" if same_paragraph else sentence.text)
+    return texts
+
+
 def build_index(
     index_dir: Path,
     documents: Sequence[Document],
@@ -149,12 +164,16 @@ def build_index(
         sentence_vectors = encode_texts(
             encoder, [s.text for s in sentences], progress, "embedding sentences"
         )
+        context_vectors = encode_texts(
+            encoder, sentences_in_context(sentences), progress, "embedding sentences in context"
+        )
         dense = build_vector_index(chunk_vectors, index_type, approximate_from)
         import faiss
 
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+        np.save(tmp / "context_vectors.npy", context_vectors, allow_pickle=False)
         LexicalIndex(language).build([c.text for c in chunks]).save(tmp / "bm25_chunks")
         LexicalIndex(language).build([s.text for s in sentences]).save(tmp / "bm25_sentences")
         LexicalIndex(language, TRIGRAMS).build([s.text for s in sentences]).save(
@@ -264,8 +283,10 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
     try:
         dense = faiss.read_index(str(path / "dense.faiss"))
-        chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+        mode = "r" if mmap else None
+        chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode)
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+        context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
         language = str(manifest.get("language", "de"))
         lexical = LexicalIndex.load(path / "bm25_chunks", language, mmap=mmap)
         sentence_lexical = LexicalIndex.load(path / "bm25_sentences", language)
@@ -274,16 +295,18 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
     documents = [Document(**d) for d in _read_json(path / "documents.json")]
     sentences = [Sentence(**s) for s in _read_json(path / "sentences.json")]
-    chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in _read_json(path / "chunks.json")]
+    chunks = [
+        Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in _read_json(path / "chunks.json")
+    ]
     counts = manifest.get("counts", {})
     if not (
         dense.ntotal == len(chunks) == len(chunk_vectors) == counts.get("chunks")
-        and len(sentences) == len(sentence_vectors) == counts.get("sentences")
+        and len(sentences) == len(sentence_vectors) == len(context_vectors) == counts.get("sentences")
         and dense.d == manifest.get("dimension")
     ):
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
-        path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors,
+        path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors, context_vectors,
         lexical, sentence_lexical, sentence_trigrams,
     )
 
