@@ -5,8 +5,10 @@ they measure whatever the retrieval and answer logic currently do. Two kinds of 
 
 - the project's JSONL format: answer *strings*; a chunk or sentence hits when it contains one
   of them after :func:`normalize` (NFC, case folding, collapsed white space);
-- SQuAD/XQuAD: an answer *span*; a chunk or sentence hits when it lies in the right paragraph
-  document and covers the span's character offsets.
+- SQuAD/XQuAD: an answer *span*; a chunk hits when it lies in the right paragraph document
+  and covers the span's character offsets (the retrieval definition); a cited sentence hits
+  when it is in the right paragraph and contains the answer string (the citation definition:
+  "contains an answer string"), so the same name quoted again a sentence later also counts.
 
 Example::
 
@@ -180,6 +182,17 @@ def passage_hits(q: EvalQuestion, doc_id: str, start: int, end: int, text: str) 
     return contains_answer(text, q.answers)
 
 
+def citation_hits(q: EvalQuestion, doc_id: str, start: int, end: int, text: str) -> bool:
+    """A cited sentence answers when it contains an answer string (SQuAD: in the gold paragraph)."""
+    if not q.answerable:
+        return False
+    if q.has_span:
+        return doc_id == q.doc_id and (
+            covers_span(doc_id, start, end, q) or contains_answer(text, q.answers)
+        )
+    return contains_answer(text, q.answers)
+
+
 # --------------------------------------------------------------------------- pure metrics
 
 
@@ -268,7 +281,7 @@ def judge(q: EvalQuestion, answer: Any, search_k: int = SEARCH_K) -> QuestionRes
         question=q.question,
         answers=q.answers,
         rank=first_hit_rank(chunk_flags) if q.answerable else None,
-        citation_hits=tuple(passage_hits(q, s.doc_id, s.start, s.end, s.text) for s in sentences),
+        citation_hits=tuple(citation_hits(q, s.doc_id, s.start, s.end, s.text) for s in sentences),
         cited=tuple(s.text for s in sentences),
         abstained=bool(answer.abstained),
         latency_ms=float(answer.timings_ms.get("total", 0.0)),

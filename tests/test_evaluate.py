@@ -14,6 +14,7 @@ from rag.evaluate import (
     QuestionResult,
     build_report,
     check_thresholds,
+    citation_hits,
     contains_answer,
     first_hit_rank,
     hit_at_k,
@@ -57,6 +58,16 @@ def test_passage_hits_uses_the_span_for_squad_questions():
     assert not passage_hits(q, "a00-p00", 11, 40, "Son")  # starts inside the span
     assert not passage_hits(q, "a00-p00", 0, 12, "Son")  # ends inside the span
     assert not passage_hits(q, "a00-p01", 0, 100, "Son")  # the text alone is not enough
+
+
+def test_citation_hits_takes_the_answer_string_in_the_gold_paragraph():
+    q = EvalQuestion("q1", "de", "Wer?", ("Son",), doc_id="a00-p00", answer_start=10, answer_end=13)
+    assert citation_hits(q, "a00-p00", 0, 20, "")  # covers the span
+    assert citation_hits(q, "a00-p00", 40, 80, "Später sagte Son nichts.")  # string, same paragraph
+    assert not citation_hits(q, "a00-p01", 0, 100, "Son")  # another paragraph
+    assert not citation_hits(q, "a00-p00", 40, 80, "Masayoshi")  # neither span nor string
+    unanswerable = EvalQuestion("na", "de", "Wer?", ())
+    assert not citation_hits(unanswerable, "doc", 0, 10, "alles")
 
 
 def test_passage_hits_unanswerable_never_hits():
