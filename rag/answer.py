@@ -17,13 +17,14 @@ from rag.types import Citation, Hit, Sentence
 
 # How a sentence's score is made: cosine(question, sentence), plus cosine(question, sentence
 # after the previous one), plus normalised BM25 on stemmed words and on character trigrams
-# (weights by whether the question is in the corpus's language), plus a bonus when the
+# (weights by whether the question is in the corpus's language), plus the share of the
+# question's adjacent word pairs the sentence repeats (a phrase match), plus a bonus when the
 # sentence has the kind of content the question asks for (a number, a date). Chosen by a grid
 # search on seeds/eval and the XQuAD split (README "How answers are chosen").
 CONTEXT_WEIGHT = 1.0
-SAME_LANGUAGE_WEIGHTS = (0.8, 0.6)  # (words, trigrams)
-CROSS_LANGUAGE_WEIGHTS = (0.0, 0.2)
-TYPE_BONUS = 0.1
+SAME_LANGUAGE_WEIGHTS = (0.8, 0.6, 0.4)  # (words, trigrams, shared word pairs)
+CROSS_LANGUAGE_WEIGHTS = (0.0, 0.2, 0.0)
+TYPE_BONUS = 0.2
 ANSWER_POOL = 10  # sentences of this many top chunks compete for the citations
 # A typed question (how many, when) takes the best sentence that can hold such an answer
 # among those scoring within this margin of the best; if there is none, it abstains.
@@ -89,6 +90,14 @@ class AnswerBuilder:
         self.min_score_cross = min_score_cross
         self._titles = {d.doc_id: d.title for d in index.documents}
 
+    def _previous_text(self, sentence: Sentence) -> str:
+        """The sentence before ``sentence`` in its paragraph, or ''."""
+        if sentence.sentence_id == 0:
+            return ""
+        previous = self.index.sentences[sentence.sentence_id - 1]
+        same = (previous.doc_id, previous.paragraph) == (sentence.doc_id, sentence.paragraph)
+        return previous.text if same else ""
+
     def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
         expected = expected_answer(question, self.index.sentence_lexical.analyzer)
         # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
@@ -104,9 +113,10 @@ class AnswerBuilder:
         )
         dense = self.index.sentence_vectors[ids] @ retrieval.query_vector
         in_context = self.index.context_vectors[ids] @ retrieval.query_vector
-        word_weight, gram_weight = (
+        word_weight, gram_weight, pair_weight = (
             SAME_LANGUAGE_WEIGHTS if retrieval.same_language else CROSS_LANGUAGE_WEIGHTS
         )
+        question_pairs = _word_pairs(retrieval.terms)
         words = _normalised(self.index.sentence_lexical, retrieval.terms, ids)
         grams = _normalised(
             self.index.sentence_trigrams, self.index.sentence_trigrams.analyzer.terms(question), ids
@@ -116,13 +126,18 @@ class AnswerBuilder:
         scored = []
         for i, sid in enumerate(ids):
             sentence = self.index.sentences[int(sid)]
-            fits = can_answer(sentence.text, expected, analyzer)
+            fits = can_answer(sentence.text, expected, analyzer, self._previous_text(sentence))
             bonus = TYPE_BONUS if fits and expected.kind != ANY else 0.0
+            pairs = 0.0
+            if pair_weight and question_pairs:
+                shared = question_pairs & _word_pairs(analyzer.terms(sentence.text))
+                pairs = len(shared) / len(question_pairs)
             score = (
                 float(dense[i])
                 + CONTEXT_WEIGHT * float(in_context[i])
                 + word_weight * words[i]
                 + gram_weight * grams[i]
+                + pair_weight * pairs
                 + bonus
             )
             scored.append(ScoredSentence(sentence, score, float(dense[i]), float(words[i]), fits))
@@ -178,6 +193,10 @@ def rerank_hits(hits: tuple[Hit, ...], scored: tuple[ScoredSentence, ...]) -> tu
     return tuple(
         replace(hit, score=combined(hit), rank=rank) for rank, hit in enumerate(ordered, start=1)
     )
+
+
+def _word_pairs(terms: tuple[str, ...] | list[str]) -> set[tuple[str, str]]:
+    return set(zip(terms, terms[1:], strict=False))
 
 
 def _normalised(index, terms, ids: np.ndarray) -> np.ndarray:  # noqa: ANN001

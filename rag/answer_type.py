@@ -36,11 +36,12 @@ _GENERIC_COUNTED = frozenset(
 _NUMBER_WORDS = (
     r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreissig|dreißig|"
     r"hundert|tausend|dutzend|millionen?|milliarden?|billionen?|hälfte|drittel|viertel|"
-    r"doppelt|dreimal|viermal|zweimal|zahlreiche|two|three|four|five|six|seven|eight|nine|ten|"
+    r"doppelt|dreimal|viermal|zweimal|zahlreiche\w*|mehrere\w*|einige\w*|wenige\w*|kein\w*|"
+    r"two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|twenty|hundred|thousand|dozen|millions?|billions?|half|third|quarter|twice"
 )
 _QUANTITY_S = re.compile(
-    rf"\d|\b({_NUMBER_WORDS})\b|\w+mal\b|\w*fach\b|\b(ein|eine|einem|an|a|one)\s+(jahr|monat|woche|tag|"
+    rf"\d|\b({_NUMBER_WORDS})\b|\w+mal\b|\w*fach\w*|\b(ein|eine|einem|an|a|one)\s+(jahr|monat|woche|tag|"
     r"year|month|week|day)",
     re.IGNORECASE,
 )
@@ -81,15 +82,21 @@ def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerTy
     return AnswerType()
 
 
-def can_answer(sentence: str, expected: AnswerType, analyzer: Analyzer | None = None) -> bool:
-    """Whether ``sentence`` has the kind of content ``expected`` asks for."""
+def can_answer(
+    sentence: str, expected: AnswerType, analyzer: Analyzer | None = None, context: str = ""
+) -> bool:
+    """Whether ``sentence`` has the kind of content ``expected`` asks for.
+
+    The counted thing may also stand in ``context`` (the sentence before), as in "Matsuo zählt
+    Sprachmodelle auf. Es sind zwölf."
+    """
     if expected.kind == QUANTITY:
         if not _QUANTITY_S.search(sentence):
             return False
         if expected.counted and analyzer is not None:
             return any(
                 term == expected.counted or _shares_stem(term, expected.counted)
-                for term in analyzer.terms(sentence)
+                for term in analyzer.terms(f"{context} {sentence}")
             )
         return True
     if expected.kind == YEAR:
@@ -102,4 +109,6 @@ def can_answer(sentence: str, expected: AnswerType, analyzer: Analyzer | None = 
 def _shares_stem(term: str, counted: str) -> bool:
     """Compounds count: 'sprachmodell' holds 'modell', 'telekommunikationskonzern' 'konzern'."""
     shorter, longer = sorted((term, counted), key=len)
-    return len(shorter) >= 4 and (longer.endswith(shorter) or longer.startswith(shorter))
+    return len(shorter) >= 3 and longer.endswith(shorter) or (
+        len(shorter) >= 4 and longer.startswith(shorter)
+    )
