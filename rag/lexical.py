@@ -18,14 +18,20 @@ import numpy as np
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 STEMMER_LANGUAGES = {"de": "german", "en": "english"}
+QUESTION_WORDS = (
+    "wer wen wem wessen was wann wo woher wohin warum wieso weshalb wie welche welcher welches "
+    "welchen welchem womit wofür worauf woran worin wovon wozu who whom whose what when where "
+    "why which how"
+).split()
 
 
 @lru_cache(maxsize=4)
 def _stopwords(language: str) -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-    # Questions may come in either language, so both lists apply to every corpus.
-    words = {w.casefold() for w in (*STOPWORDS_GERMAN, *STOPWORDS_EN)}
+    # Questions may come in either language, so both lists apply to every corpus; question
+    # words carry no content to match ("Wer leitet ...?").
+    words = {w.casefold() for w in (*STOPWORDS_GERMAN, *STOPWORDS_EN, *QUESTION_WORDS)}
     return frozenset(words)
 
 
