@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
-# Before gradio is imported: no usage statistics leave the machine.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Before gradio is imported: no usage statistics leave the machine (forced, not a default:
+# nothing about the questions asked here is anyone else's business).
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
@@ -40,6 +42,50 @@ from rag.render import (  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+# Chat turns and /ask calls Gradio works on at once. The pipeline itself runs one question at a
+# time (see ``build_app``); a few slots let Gradio's own per-request work overlap with it.
+CONCURRENCY = 4
+# Conversations kept in memory; beyond this the one idle longest is forgotten.
+SESSION_CAPACITY = 1000
+AUTH_ENV = "RAG_AUTH"  # USER:PASSWORD, the same as --auth
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, "localhost")."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or 0.0.0.0-style wildcard: others may reach it
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``USER:PASSWORD`` -> (user, password); None for no value; ValueError when malformed."""
+    if value is None or not value.strip():
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ValueError("credentials must look like USER:PASSWORD (both parts non-empty)")
+    return user.strip(), password
+
+
+def launch_auth(host: str, auth_flag: str | None, environ: dict[str, str]) -> tuple[str, str] | None:
+    """The credentials to launch with, or ValueError when ``host`` is exposed without any.
+
+    On a loopback address no login is needed (only this machine can connect); any other address
+    requires ``--auth USER:PASSWORD`` or the environment variable ``RAG_AUTH``.
+    """
+    auth = parse_auth(auth_flag) if auth_flag is not None else parse_auth(environ.get(AUTH_ENV))
+    if auth is None and not is_loopback(host):
+        raise ValueError(
+            f"refusing to listen on {host} without a login: anyone who can reach it could use the "
+            f"chat. Give credentials with --auth USER:PASSWORD or the environment variable "
+            f"{AUTH_ENV}=USER:PASSWORD, or use --host 127.0.0.1"
+        )
+    return auth
 
 EXAMPLES = [
     "Wer leitet den Technologieinvestor Softbank?",
@@ -81,6 +127,10 @@ def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
     ``status`` is what start-up reported (e.g. that the index was built); it is shown on the page.
     """
     documents = {d.doc_id: d for d in pipeline.index.documents}
+    # One question at a time through the pipeline: PyStemmer's stemmer object and threadpoolctl's
+    # BLAS limit (USE) are shared state that concurrent threads would corrupt. A question takes
+    # milliseconds, so the lock costs little; Gradio may still run several events' I/O at once.
+    pipeline_lock = threading.Lock()
     first_doc = pipeline.index.documents[0] if pipeline.index.documents else None
     empty_article = article_html(first_doc) if first_doc else ""
 
@@ -93,7 +143,8 @@ def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
         started = time.perf_counter()
         messages.append({"role": "user", "content": user_html(question)})
         try:
-            answer = pipeline.ask(question, history)
+            with pipeline_lock:
+                answer = pipeline.ask(question, history)
         except QuestionError as exc:
             messages.append({"role": "assistant", "content": error_html(str(exc))})
             return "", messages, messages, history, gr.update(), gr.update()
@@ -118,7 +169,9 @@ def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
         if not isinstance(question, str):
             raise gr.Error("the question must be text")
         try:
-            return pipeline.ask(question, [str(h) for h in (history or [])]).to_dict()
+            with pipeline_lock:
+                answer = pipeline.ask(question, history or [])  # history is cleaned there too
+            return answer.to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -198,11 +251,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default=None, help="encoder: 'use-multilingual' (default), 'minilm', or a model path"
     )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY,
+        help=f"requests Gradio handles at once (default {CONCURRENCY}; questions still run one at a time)",
+    )
+    parser.add_argument(
+        "--auth",
+        default=None,
+        metavar="USER:PASSWORD",
+        help=f"require this login (needed for any non-loopback --host; or set {AUTH_ENV})",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:  # before anything is loaded: an exposed server without a login never starts
+        auth = launch_auth(args.host, args.auth, dict(os.environ))
+    except ValueError as exc:
+        print(f"ui.py: error: {exc}", file=sys.stderr)
+        return 2
     from rag.documents import DocumentError
     from rag.pipeline import Pipeline, StoreError, default_settings
 
@@ -227,11 +295,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(status, file=sys.stderr, flush=True)
 
     demo = build_app(pipeline, status)
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=max(1, args.concurrency))
     demo.launch(
         server_name=args.host,
         server_port=args.port,
-        share=False,
+        share=False,  # never a public *.gradio.live tunnel (GRADIO_SHARE is ignored too)
+        auth=auth,
+        enable_monitoring=False,
+        # Each session (a browser tab, a gradio_client Client, a bare REST call) keeps a copy of the
+        # page config (~40 KB) until evicted; Gradio's default of 10,000 would let ~400 MB pile up.
+        state_session_capacity=SESSION_CAPACITY,
+        mcp_server=False,
         css=CSS,
         footer_links=["api"],
         show_error=True,
