@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+UNDECODABLE = re.compile("[\ud800-\udfff\ufffd]")
 
 
 class QuestionError(ValueError):
@@ -25,9 +26,12 @@ def clean_question(raw: object, max_chars: int) -> CleanQuestion:
     """NFC, no control characters or ANSI escapes, white space collapsed, cut to ``max_chars``."""
     if not isinstance(raw, str):
         raise QuestionError("the question must be text")
-    text = ANSI_ESCAPE.sub(" ", raw)
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> U+FFFD
-    text = CONTROL.sub(" ", unicodedata.normalize("NFC", text)).replace("\ufffd", " ")
+    # Escape sequences colour or move text and are not part of a word, so they go entirely
+    # ("\x1b[1mSoftbank\x1b[0m?" -> "Softbank?"); so do undecodable bytes (lone surrogates from
+    # argv's surrogateescape, U+FFFD). Other control characters become spaces.
+    text = ANSI_ESCAPE.sub("", raw)
+    text = UNDECODABLE.sub("", text)
+    text = CONTROL.sub(" ", unicodedata.normalize("NFC", text))
     text = " ".join(text.split())
     if not text:
         raise QuestionError("Please type a question (it was empty).")
