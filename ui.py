@@ -167,13 +167,13 @@ def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
                 a follow-up such as "Und wann war das?" is resolved against them.
         """
         if not isinstance(question, str):
-            raise gr.Error("the question must be text")
+            raise gr.Error("the question must be text", print_exception=False)
         try:
             with pipeline_lock:
                 answer = pipeline.ask(question, history or [])  # history is cleaned there too
             return answer.to_dict()
         except QuestionError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc), print_exception=False) from None  # a user error, not a bug
 
     with gr.Blocks(title="rag — answers you can check", analytics_enabled=False) as demo:
         gr.HTML(
