@@ -152,6 +152,57 @@ def test_markup_in_a_question_is_shown_literally_and_nothing_runs(page, ui_serve
     assert not [u for u in requests if u.endswith("/x") or "pic.png" in u]
 
 
+INJECTED = "http://127.0.0.1:9/"  # the discard port: nothing listens, and nothing may ask it
+HOSTILE_QUESTIONS = [
+    f'<img src={INJECTED}img.png onerror="console.log(\'PWNED img\');alert(1)"> Wer leitet Softbank?',
+    f"<script src={INJECTED}s.js></script><script>console.log('PWNED script');alert(2)</script>",
+    f"<svg onload=\"fetch('{INJECTED}svg')\"></svg><iframe src={INJECTED}frame></iframe>",
+    f"<style>@import '{INJECTED}css';</style><link rel=stylesheet href={INJECTED}l.css>",
+    f"<video><source src={INJECTED}v.mp4 onerror=\"console.log('PWNED video')\"></video> Was ist Elyza?",
+    f"[klick](javascript:alert(3)) ![bild]({INJECTED}md.png) <a href=\"javascript:alert(4)\">a</a>",
+    f"<object data={INJECTED}obj></object><embed src={INJECTED}emb><base href={INJECTED}>",
+]
+
+
+def test_injected_markup_runs_nothing_and_sends_no_request(page, ui_server) -> None:
+    """Each hostile question is shown as typed; no script runs, no dialog opens, no console
+    marker appears, and the browser sends no request to the injected URL."""
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: console.append(m.text))
+    for question in HOSTILE_QUESTIONS:
+        ask(page, question)
+        assert page.locator("#chat .rag-user").last.inner_text() == question
+    # Clicking around the rendered answers and views must not trigger anything either.
+    page.locator("#chat .rag-user").last.click()
+    page.get_by_role("tab", name="Article").click()
+    page.get_by_role("tab", name="Sources").click()
+    page.wait_for_timeout(1000)  # give lazy loads a chance to show up
+    chat = page.locator("#chat .message-content")
+    for tag in ("img", "script", "svg", "iframe", "style", "link", "video", "object", "embed", "base"):
+        assert chat.locator(tag).count() == 0, tag
+    assert page.locator("#chat a[href^='javascript']").count() == 0
+    assert page.dialogs == []
+    assert not [m for m in console if "PWNED" in m], console
+    assert any("/gradio_api/" in u for u in requests)  # the recorder saw the page's own traffic
+    assert not [u for u in requests if u.startswith(INJECTED) or u.startswith("javascript:")], requests
+
+
+def test_overlong_and_unaskable_questions_in_the_chat(page) -> None:
+    """The page says when a question was cut, shows one clear line for an unaskable one, and
+    keeps working afterwards."""
+    long_question = "Wer leitet den Technologieinvestor Softbank? " * 100
+    ask(page, long_question)
+    notice = last_answer(page).locator(".rag-notice")
+    assert f"{len(long_question):,}" in notice.inner_text() and "2,000" in notice.inner_text()
+    page.fill("#question textarea", "?!... 😀")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('with words in it')")
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    assert "Masayoshi Son" in last_answer(page).inner_text()
+
+
 def test_screenshot_and_time_to_answer(page, ui_server) -> None:
     """Median time from pressing "Ask" to the answer in the page, over 20 questions."""
     lines = (ROOT / "seeds" / "eval" / "article.jsonl").read_text("utf-8").splitlines()
