@@ -189,8 +189,9 @@ class Pipeline:
     def ask(self, question: str, history: Sequence[str] = (), *, search_k: int | None = None) -> Answer:
         """Answer one question; ``history`` holds the user's earlier questions, oldest first.
 
-        ``search_k`` (for evaluation) retrieves that many hits, so hit@10 needs no second search,
-        while the answer is still built from the first ``top_k``; ``Answer.hits`` then holds all.
+        The answer's sentences come from the top ``ANSWER_POOL`` chunks; ``Answer.hits`` holds
+        the first ``top_k`` of them after re-ranking, or ``search_k`` (for evaluation, so hit@10
+        needs no second search).
         Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
         """
         started = time.perf_counter()
