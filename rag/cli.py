@@ -45,14 +45,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.pipeline import ensure_index
 
     settings = _settings(args)
-    ensure_index(
+    _, built_with = ensure_index(
         settings,
         lambda: build_encoder(settings.model, settings.threads),
         force=args.force,
         on_status=lambda m: print(m, file=sys.stderr, flush=True),
     )
-    if not args.force:
-        print(f"Index in {settings.index_dir} is up to date.", file=sys.stderr)
+    if built_with is None:
+        print(f"The index in {settings.index_dir} is up to date.", file=sys.stderr)
     return 0
 
 

@@ -19,7 +19,7 @@ from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text, rerank_hits
 from rag.config import Settings
 from rag.documents import DocumentError, load_documents, seeds_fingerprint
 from rag.language import detect_language
-from rag.questions import QuestionError, clean_history, clean_question
+from rag.questions import QuestionError, clean_history, clean_question, without_markup
 from rag.retrieve import Retriever
 from rag.store import (
     LoadedIndex,
@@ -196,8 +196,10 @@ class Pipeline:
         """
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
-        language = detect_language(clean.text, default="de" if self.index.language == "de" else "en")
-        query = self.retrieval_query(clean.text, clean_history(history, self.settings.max_question_chars))
+        searched = without_markup(clean.text)
+        language = detect_language(searched, default="de" if self.index.language == "de" else "en")
+        history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
+        query = self.retrieval_query(searched, history)
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)
         retrieval = self.retriever.search(query, max(shown, ANSWER_POOL), language)

@@ -11,6 +11,19 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 UNDECODABLE = re.compile("[\ud800-\udfff\ufffd]")
 
 
+MARKUP = re.compile(r"<[/!]?[A-Za-z][^<>]{0,200}>|!?\[([^\]]{0,200})\]\([^)]{0,500}\)")
+
+
+def without_markup(text: str) -> str:
+    """The words of a question pasted with HTML tags or Markdown links, for searching only.
+
+    ``<b>Wer</b> leitet Softbank?`` searches as ``Wer leitet Softbank?``; the question itself is
+    still shown literally. Falls back to the text as typed when nothing would be left.
+    """
+    stripped = " ".join(MARKUP.sub(lambda m: f" {m.group(1) or ''} ", text).split())
+    return stripped if any(ch.isalnum() for ch in stripped) else text
+
+
 class QuestionError(ValueError):
     """The question cannot be answered as typed (e.g. empty); the message is for the user."""
 

@@ -241,7 +241,7 @@ def current_build(index_dir: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError as exc:
-        raise IndexMissing(f"no index in {index_dir} yet (run: rag index)") from exc
+        raise IndexMissing(f"there is no index in {index_dir} yet") from exc
     if not name or "/" in name or name.startswith("."):
         raise IndexCorrupt(f"{pointer} is damaged")
     path = Path(index_dir) / name

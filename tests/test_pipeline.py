@@ -83,3 +83,9 @@ def test_quality_on_the_article_question_set(article_pipeline):
     assert tally["en"][0] / tally["en"][1] >= 0.80, tally
     assert refused_answerable / answerable <= 0.05
     assert refused_unanswerable / unanswerable >= 0.5
+
+
+def test_question_pasted_with_markup_is_answered_like_plain_text(article_pipeline):
+    answer = article_pipeline.ask("<b>Wer</b> leitet den <i>Technologieinvestor</i> Softbank?")
+    assert answer.question.startswith("<b>Wer</b>")  # shown as typed
+    assert "Masayoshi Son" in answer.citations[0].sentence.text
