@@ -61,29 +61,14 @@ def ensure_index(
         raise ValueError("corpus_fingerprint is required with explicit documents")
     params = settings.index_params()
 
-    def fresh_index() -> LoadedIndex | None:
-        try:
-            manifest = read_manifest(settings.index_dir)
-        except StoreError as exc:
-            on_status(f"Building the index: {exc}.")
-            return None
-        reasons = stale_reasons(manifest, params, corpus_fingerprint)
-        if reasons:
-            on_status("Rebuilding the index: " + "; ".join(reasons) + ".")
-            return None
-        try:
-            return load_index(settings.index_dir)
-        except StoreError as exc:
-            on_status(f"Rebuilding the index: {exc}.")
-            return None
-
     if not force:
-        index = fresh_index()
+        index = fresh_index(settings, params, corpus_fingerprint, on_status)
         if index is not None:
             return index, None
     with build_lock(settings.index_dir, on_wait=on_status):
         # Another process may have built it while we waited for the lock.
-        index = None if force else fresh_index_quiet(settings, params, corpus_fingerprint)
+        quiet: Status = lambda message: None  # noqa: E731 - the reason was said above
+        index = None if force else fresh_index(settings, params, corpus_fingerprint, quiet)
         if index is not None:
             return index, None
         docs = list(documents) if documents is not None else load_documents(settings.seeds_dir)
@@ -101,12 +86,24 @@ def ensure_index(
         return index, encoder
 
 
-def fresh_index_quiet(settings: Settings, params: dict[str, Any], fingerprint: str) -> LoadedIndex | None:
+def fresh_index(
+    settings: Settings, params: dict[str, Any], fingerprint: str, on_status: Status
+) -> LoadedIndex | None:
+    """The index if it is there, fits the documents and settings, and loads; else None, with
+    the reason passed to ``on_status``."""
     try:
-        if stale_reasons(read_manifest(settings.index_dir), params, fingerprint):
-            return None
+        manifest = read_manifest(settings.index_dir)
+    except StoreError as exc:
+        on_status(f"Building the index: {exc}.")
+        return None
+    reasons = stale_reasons(manifest, params, fingerprint)
+    if reasons:
+        on_status("Rebuilding the index: " + "; ".join(reasons) + ".")
+        return None
+    try:
         return load_index(settings.index_dir)
-    except StoreError:
+    except StoreError as exc:
+        on_status(f"Rebuilding the index: {exc}.")
         return None
 
 
