@@ -29,6 +29,8 @@ ANSWER_POOL = 10  # sentences of this many top chunks compete for the citations
 # A typed question (how many, when) takes the best sentence that can hold such an answer
 # among those scoring within this margin of the best; if there is none, it abstains.
 TYPE_MARGIN = 0.6
+# Sentences whose stemmed terms are kept between questions (bounds memory on large corpora).
+TERM_CACHE_SIZE = 100_000
 # Weight of a chunk's best sentence score when the hits are re-ordered (rerank_hits).
 RERANK_WEIGHT = 3.0
 
@@ -89,14 +91,25 @@ class AnswerBuilder:
         self.min_score = min_score
         self.min_score_cross = min_score_cross
         self._titles = {d.doc_id: d.title for d in index.documents}
+        self._term_cache: dict[int, list[str]] = {}
 
-    def _previous_text(self, sentence: Sentence) -> str:
-        """The sentence before ``sentence`` in its paragraph, or ''."""
+    def _terms(self, sentence_id: int) -> list[str]:
+        """Stemmed terms of a sentence, computed once per loaded index (sentences never change)."""
+        terms = self._term_cache.get(sentence_id)
+        if terms is None:
+            if len(self._term_cache) >= TERM_CACHE_SIZE:
+                self._term_cache.clear()
+            text = self.index.sentences[sentence_id].text
+            terms = self._term_cache[sentence_id] = self.index.sentence_lexical.analyzer.terms(text)
+        return terms
+
+    def _terms_before(self, sentence: Sentence) -> list[str]:
+        """Terms of the sentence before ``sentence`` in its paragraph ([] if it is the first)."""
         if sentence.sentence_id == 0:
-            return ""
+            return []
         previous = self.index.sentences[sentence.sentence_id - 1]
         same = (previous.doc_id, previous.paragraph) == (sentence.doc_id, sentence.paragraph)
-        return previous.text if same else ""
+        return self._terms(previous.sentence_id) if same else []
 
     def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
         expected = expected_answer(question, self.index.sentence_lexical.analyzer)
@@ -122,15 +135,17 @@ class AnswerBuilder:
             self.index.sentence_trigrams, self.index.sentence_trigrams.analyzer.terms(question), ids
         )
         expected = self.expected(retrieval, question)
-        analyzer = self.index.sentence_lexical.analyzer
         scored = []
         for i, sid in enumerate(ids):
             sentence = self.index.sentences[int(sid)]
-            fits = can_answer(sentence.text, expected, analyzer, self._previous_text(sentence))
+            terms = self._terms(sentence.sentence_id)
+            fits = can_answer(
+                sentence.text, expected, terms=self._terms_before(sentence) + terms
+            )
             bonus = TYPE_BONUS if fits and expected.kind != ANY else 0.0
             pairs = 0.0
             if pair_weight and question_pairs:
-                shared = question_pairs & _word_pairs(analyzer.terms(sentence.text))
+                shared = question_pairs & _word_pairs(terms)
                 pairs = len(shared) / len(question_pairs)
             score = (
                 float(dense[i])
@@ -186,12 +201,13 @@ def rerank_hits(hits: tuple[Hit, ...], scored: tuple[ScoredSentence, ...]) -> tu
         best.setdefault(candidate.sentence.sentence_id, candidate.score)
     floor = min(best.values(), default=0.0)
 
-    def combined(hit: Hit) -> float:
-        return hit.score + RERANK_WEIGHT * max(best.get(i, floor) for i in hit.chunk.sentence_ids)
-
-    ordered = sorted(hits, key=combined, reverse=True)
+    combined = [
+        (hit.score + RERANK_WEIGHT * max(best.get(i, floor) for i in hit.chunk.sentence_ids), hit)
+        for hit in hits
+    ]
+    combined.sort(key=lambda pair: pair[0], reverse=True)
     return tuple(
-        replace(hit, score=combined(hit), rank=rank) for rank, hit in enumerate(ordered, start=1)
+        replace(hit, score=score, rank=rank) for rank, (score, hit) in enumerate(combined, start=1)
     )
 
 

@@ -9,6 +9,7 @@ be mentioned. This is the cheap, explainable half of abstention (answer.py has t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.lexical import Analyzer
@@ -83,20 +84,26 @@ def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerTy
 
 
 def can_answer(
-    sentence: str, expected: AnswerType, analyzer: Analyzer | None = None, context: str = ""
+    sentence: str,
+    expected: AnswerType,
+    analyzer: Analyzer | None = None,
+    context: str = "",
+    terms: Sequence[str] | None = None,
 ) -> bool:
     """Whether ``sentence`` has the kind of content ``expected`` asks for.
 
     The counted thing may also stand in ``context`` (the sentence before), as in "Matsuo zählt
-    Sprachmodelle auf. Es sind zwölf."
+    Sprachmodelle auf. Es sind zwölf." ``terms``, when given, are the stemmed terms of context
+    and sentence already computed by the caller (then ``analyzer`` is not needed).
     """
     if expected.kind == QUANTITY:
         if not _QUANTITY_S.search(sentence):
             return False
-        if expected.counted and analyzer is not None:
+        if expected.counted and (terms is not None or analyzer is not None):
+            if terms is None:
+                terms = analyzer.terms(f"{context} {sentence}")  # type: ignore[union-attr]
             return any(
-                term == expected.counted or _shares_stem(term, expected.counted)
-                for term in analyzer.terms(f"{context} {sentence}")
+                term == expected.counted or _shares_stem(term, expected.counted) for term in terms
             )
         return True
     if expected.kind == YEAR:
