@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import re
 import subprocess
 import sys
@@ -112,13 +111,9 @@ def _file_hash(path: Path) -> str:
 def _load_compare(path: str) -> dict[str, Any]:
     from rag.cli import UserError
     from rag.evaluate import BLOCKS
+    from rag.jsonfile import read_json
 
-    try:
-        other = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UserError(f"--compare {path}: file not found") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"--compare {path}: not valid JSON ({exc})") from exc
+    other = read_json(path, UserError, f"--compare {path}")
     if not isinstance(other, dict) or any(not isinstance(other.get(b), dict) for b in BLOCKS):
         raise UserError(f"--compare {path}: not a report.json of rag eval (missing figure blocks)")
     return other

@@ -7,10 +7,10 @@ a citation can be checked against the answer span by document id and character o
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.jsonfile import read_json
 from rag.language import detect_language
 from rag.types import Document
 
@@ -33,12 +33,7 @@ class SquadQuestion:
 
 
 def _load(path: Path) -> list[dict]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SquadFormatError(f"{path}: file not found") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SquadFormatError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
+    data = read_json(path, SquadFormatError, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise SquadFormatError(f"{path}: expected an object with a 'data' list (SQuAD format)")
     return data["data"]
