@@ -43,6 +43,7 @@ test-fast: setup
 XQUAD := benchmarks/xquad
 eval: setup
 	$(VENV)/bin/rag eval seeds/eval/article.jsonl --out reports/article
+	$(VENV)/bin/rag eval seeds/eval/article-heldout.jsonl --out reports/article-heldout
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --retriever dense --out reports/xquad-de-dense
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --retriever hybrid --out reports/xquad-de-hybrid
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --questions $(XQUAD)/xquad-dev.en.json \

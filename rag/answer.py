@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer_type import ANY, AnswerType, can_answer, expected_answer
+from rag.names import names_in_question
 from rag.retrieve import Retrieval
 from rag.store import LoadedIndex
 from rag.types import Citation, Hit, Sentence
@@ -33,6 +34,12 @@ TYPE_MARGIN = 0.6
 TERM_CACHE_SIZE = 100_000
 # Weight of a chunk's best sentence score when the hits are re-ordered (rerank_hits).
 RERANK_WEIGHT = 3.0
+# A name in at most this share of the sentences is specific enough that an answer must be
+# about it: "Sakana AI" is, "Japan" in an article on Japan is not.
+SPECIFIC_NAME_SHARE = 0.15
+# Who "er" or "sie" is may be named up to this many paragraphs back.
+SCOPE_PARAGRAPHS_BACK = 1
+MIN_NAME_CHARS = 2  # "KI", "AI", "US" are names in the text but generic in a question
 
 PHRASES = {
     "de": {
@@ -69,8 +76,9 @@ class AnswerBuilder:
     """Scores the sentences of the retrieved chunks and picks 1-3 to quote.
 
     Abstains when the best sentence scores below ``min_score`` (``min_score_cross`` for a
-    question in another language than the text), or when the question asks for a count or a
-    date and no close candidate holds one (see answer_type.py).
+    question in another language than the text), when the question asks for a count or a
+    date and no close candidate holds one (see answer_type.py), or when it names something
+    specific ("das DFKI") and no close candidate's passage names it.
     """
 
     def __init__(
@@ -92,6 +100,7 @@ class AnswerBuilder:
         self.min_score_cross = min_score_cross
         self._titles = {d.doc_id: d.title for d in index.documents}
         self._term_cache: dict[int, list[str]] = {}
+        self._title_name_cache: dict[str, set[str]] = {}
 
     def _terms(self, sentence_id: int) -> list[str]:
         """Stemmed terms of a sentence, computed once per loaded index (sentences never change)."""
@@ -112,9 +121,62 @@ class AnswerBuilder:
         return self._terms(previous.sentence_id) if same else []
 
     def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
-        expected = expected_answer(question, self.index.sentence_lexical.analyzer)
+        given = names_in_question(question, self.index.name_counts)
+        expected = expected_answer(question, self.index.sentence_lexical.analyzer, given)
         # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
         return expected if retrieval.same_language else replace(expected, counted=None)
+
+    def specific_names(self, expected: AnswerType) -> tuple[str, ...]:
+        """The question's names that only a few sentences mention."""
+        limit = max(2.0, SPECIFIC_NAME_SHARE * len(self.index.sentences))
+        counts = self.index.name_counts
+        return tuple(
+            name
+            for name in expected.given
+            if counts[name] <= limit
+            and len(name) > MIN_NAME_CHARS
+            and name not in self.index.place_names
+        )
+
+    def _names_in_scope(self, sentence: Sentence) -> set[str]:
+        """Names of the sentence's paragraph up to it and of the paragraph before.
+
+        Who "er" or "sie" is can be two sentences or a paragraph back ("Er nennt
+        Verlässlichkeit ..." follows a paragraph naming Dengel).
+        """
+        names = self.index.sentence_names
+        if not names:
+            return set()
+        scope: set[str] = set()
+        paragraphs = set()
+        i = sentence.sentence_id
+        while i >= 0:
+            other = self.index.sentences[i]
+            if other.doc_id != sentence.doc_id:
+                break
+            paragraphs.add(other.paragraph)
+            if len(paragraphs) > 1 + SCOPE_PARAGRAPHS_BACK:
+                break
+            scope.update(names[i])
+            i -= 1
+        return scope
+
+    def _title_names(self, doc_id: str) -> set[str]:
+        """A document's title names its topic for every sentence ("Super_Bowl_50")."""
+        names = self._title_name_cache.get(doc_id)
+        if names is None:
+            title = self._titles.get(doc_id, "").replace("_", " ")
+            names = self._title_name_cache[doc_id] = set(
+                names_in_question(title, self.index.name_counts)
+            )
+        return names
+
+    def _grounded(self, sentence: Sentence, specific: tuple[str, ...]) -> bool:
+        """Whether the passage up to the sentence names what the question asks about."""
+        if not specific:
+            return True
+        scope = self._names_in_scope(sentence) | self._title_names(sentence.doc_id)
+        return any(name in scope for name in specific)
 
     def score_sentences(self, retrieval: Retrieval, question: str = "") -> list[ScoredSentence]:
         """Candidate sentences from the top chunks, best first."""
@@ -135,6 +197,8 @@ class AnswerBuilder:
             self.index.sentence_trigrams, self.index.sentence_trigrams.analyzer.terms(question), ids
         )
         expected = self.expected(retrieval, question)
+        # Names are checked within one language: "France" is "Frankreich" in the text.
+        specific = self.specific_names(expected) if retrieval.same_language else ()
         scored = []
         for i, sid in enumerate(ids):
             sentence = self.index.sentences[int(sid)]
@@ -143,6 +207,7 @@ class AnswerBuilder:
                 sentence.text, expected, terms=self._terms_before(sentence) + terms
             )
             bonus = TYPE_BONUS if fits and expected.kind != ANY else 0.0
+            fits = fits and self._grounded(sentence, specific)
             pairs = 0.0
             if pair_weight and question_pairs:
                 shared = question_pairs & _word_pairs(terms)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.lexical import Analyzer
 
@@ -25,6 +25,18 @@ _QUANTITY_Q = re.compile(
     r"what\s+(?:percentage|share|proportion)|welche[mnrs]?\s+(?:anteil|summe|betrag))\b",
     re.IGNORECASE,
 )
+# An amount of money needs a currency or "Milliarden" in the answer, not just any number.
+_MONEY_Q = re.compile(
+    r"\b(wie\s+viel\s+geld|welche[mnrs]?\s+(?:summe|betrag)|wie\s+teuer|was\s+kostet\w*|"
+    r"how\s+much\s+money|how\s+much\s+(?:did|does|do|will|would)\b.*\b(?:cost|pay|invest)\w*|"
+    r"what\s+(?:sum|amount\s+of\s+money))",
+    re.IGNORECASE,
+)
+_MONEY_S = re.compile(
+    r"\b(dollar|euro|franken|yen|pfund|dollars?|euros?|francs?|pounds?|"
+    r"millionen|milliarden|billionen|millions?|billions?|mio|mrd)\b|[$€£¥]",
+    re.IGNORECASE,
+)
 _YEAR_Q = re.compile(r"\b(in\s+welchem\s+jahr|welche[ms]?\s+jahr|(?:in\s+)?(?:what|which)\s+year)\b", re.I)
 _TIME_Q = re.compile(r"\b(seit\s+wann|wann|since\s+when|when)\b", re.IGNORECASE)
 # The noun counted in "wie viele X": German nouns are capitalised, adjectives before them not.
@@ -34,10 +46,12 @@ _GENERIC_COUNTED = frozenset(
     "prozent mal jahre jahren monate monaten tage tagen leute menschen geld percent times "
     "years months days people money".split()
 )
+# Inflected forms only: "weniger streng" (less strict) and "keineswegs" are no quantities.
 _NUMBER_WORDS = (
     r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreissig|dreißig|"
     r"hundert|tausend|dutzend|millionen?|milliarden?|billionen?|hälfte|drittel|viertel|"
-    r"doppelt|dreimal|viermal|zweimal|zahlreiche\w*|mehrere\w*|einige\w*|wenige\w*|kein\w*|"
+    r"doppelt|dreimal|viermal|zweimal|zahlreiche[nmrs]?|mehrere[nmrs]?|einige[nmrs]?|"
+    r"wenige[nm]?|keine[nmrs]?|kein|"
     r"two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|twenty|hundred|thousand|dozen|millions?|billions?|half|third|quarter|twice"
 )
@@ -61,14 +75,26 @@ _TIME_S = re.compile(
 
 @dataclass(frozen=True)
 class AnswerType:
-    """``kind`` is quantity, year, time or any; ``counted`` the stemmed noun a count is about."""
+    """``kind`` is quantity, year, time or any; ``counted`` the stemmed noun a count is about;
+    ``money`` whether the quantity is an amount of money; ``given`` the text's proper names
+    that the question mentions (answer.py checks that an answer is about them)."""
 
     kind: str = ANY
     counted: str | None = None
+    money: bool = False
+    given: tuple[str, ...] = ()
 
 
-def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerType:
+def expected_answer(
+    question: str, analyzer: Analyzer | None = None, given: tuple[str, ...] = ()
+) -> AnswerType:
     """Read the question word: 'Wie viele Mitarbeiter ...' -> quantity of 'mitarbeit'."""
+    return replace(_expected_kind(question, analyzer), given=given)
+
+
+def _expected_kind(question: str, analyzer: Analyzer | None) -> AnswerType:
+    if _MONEY_Q.search(question):
+        return AnswerType(QUANTITY, money=True)
     if _QUANTITY_Q.search(question):
         counted = None
         match = _COUNTED.search(question)
@@ -99,6 +125,8 @@ def can_answer(
     if expected.kind == QUANTITY:
         if not _QUANTITY_S.search(sentence):
             return False
+        if expected.money:
+            return bool(_MONEY_S.search(sentence))
         if expected.counted and (terms is not None or analyzer is not None):
             if terms is None:
                 terms = analyzer.terms(f"{context} {sentence}")  # type: ignore[union-attr]

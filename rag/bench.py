@@ -377,7 +377,7 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     parts: dict[str, Any] = dict(
         path=Path("synthetic"), manifest={"language": "de"}, documents=[], sentences=[],
         chunks=_SyntheticChunks(terms), dense=dense, chunk_vectors=vectors,
-        sentence_vectors=np.zeros((0, vectors.shape[1]), np.float32),
+        sentence_vectors=np.zeros((0, vectors.shape[1]), np.float32), sentence_names=[],
     )
     # Every other field is a sentence-level lexical index, which chunk search does not use.
     parts.update({f.name: lexical for f in fields(LoadedIndex) if f.name not in parts})

@@ -32,3 +32,18 @@ def test_years_and_times():
     assert not can_answer("Open AI eröffnete ein Büro in Tokio.", year)
     when = expected_answer("Seit wann entwickelt Softbank Anwendungen?", A)
     assert can_answer("Softbank entwickelt seit Februar Anwendungen.", when)
+
+
+def test_an_amount_of_money_needs_a_currency():
+    money = expected_answer("Mit welcher Summe fördert der Staat die Chip-Branche?", A)
+    assert money.kind == QUANTITY and money.money
+    assert can_answer("Die Regierung unterstützt die Industrie mit mehr als 60 Milliarden Franken.", money)
+    assert not can_answer("Das Projekt ist auf fünf Jahre angelegt.", money)
+    assert expected_answer("How much did the Osaka project cost?", A).money
+
+
+def test_comparatives_are_no_quantities():
+    size = expected_answer("Wie hoch ist das Bussgeld?", A)
+    assert not can_answer("Die Regeln sind weniger streng als in Europa.", size)
+    assert not can_answer("Eine Aufholjagd ist keineswegs garantiert.", size)
+    assert can_answer("Es sind wenige.", size) and can_answer("Es gibt keine.", size)

@@ -48,6 +48,21 @@ def test_unanswerable_questions_are_refused_in_their_language(article_pipeline, 
     assert answer.hits  # the closest passages are still shown as sources
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Wann wurde das DFKI gegründet?", "Wie hoch war der Umsatz von KDDI im letzten Jahr?"],
+)
+def test_a_question_about_a_name_the_answer_does_not_mention_is_refused(article_pipeline, question):
+    # The closest sentences are about the G-7 partnership and about fines "des Umsatzes".
+    assert article_pipeline.ask(question).abstained
+
+
+def test_he_or_she_is_grounded_in_the_paragraph_before(article_pipeline):
+    # "Es seien Dinge, die er ... vermisse." names Dengel only in the paragraph before.
+    answer = article_pipeline.ask("Seit wann fehlt Dengel diese Haltung bei den Amerikanern?")
+    assert "Jahrtausendwende" in answer.citations[0].sentence.text
+
+
 def test_json_shape_matches_the_cli_contract(article_pipeline):
     data = json.loads(json.dumps(article_pipeline.ask("Wer ist Yuko Harayama?").to_dict()))
     assert {"answer", "citations", "hits", "abstained", "timings_ms"} <= data.keys()

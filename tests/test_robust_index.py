@@ -96,6 +96,14 @@ def test_truncated_table_is_rebuilt(opened) -> None:
     _assert_rebuilt(first.index.path, *open_again(), "missing or truncated")
 
 
+def test_names_table_of_the_wrong_shape_is_rebuilt(opened) -> None:
+    settings, first, open_again = opened
+    names = first.index.path / "names.json"
+    size = names.stat().st_size
+    names.write_bytes(b"[]" + b" " * (size - 2))  # valid JSON, right size, wrong content
+    _assert_rebuilt(first.index.path, *open_again(), "damaged")
+
+
 @pytest.mark.parametrize(
     "changes, reason",
     [
