@@ -26,6 +26,7 @@ _PROPER_KINDS = ("Toponym", "Nachname", "Vorname", "Eigenname", "Straßenname")
 _TOKEN = re.compile(r"\w(?:[\w.'’]*\w)?(?:-\w(?:[\w.'’]*\w)?)*")
 # A quote or colon starts a new clause, so the next word is capitalised like a sentence start.
 _CLAUSE_START = re.compile(r"[«»\"“”„:;(]\s*$")
+_GENITIVE = re.compile(r"(?:['’]s|['’]|s)$")
 _LINKING = ("", "s", "es", "n", "en", "e", "er")
 MIN_PART = 3  # shortest compound part looked up
 LONG_HEAD = 5  # a compound ending in a listed noun this long is a common noun
@@ -143,45 +144,33 @@ def corpus_names(texts: Sequence[str], language: str) -> list[tuple[str, ...]]:
         word.casefold() for text in texts for word in _TOKEN.findall(text) if word[:1].islower()
     }
     known = {name for inside, _ in found for name in inside} - lower
-    result = []
-    for text in texts:
-        names = []
-        for match in _TOKEN.finditer(text):
-            for part in _parts(match.group()):
-                part = part.strip(".'’")
-                if not part or not _capitalised(part):
-                    continue
-                folded = part.casefold()
-                base = _without_genitive(folded)
-                if base != folded and base in known:
-                    names.append(base)
-                elif folded in known:
-                    names.append(folded)
-        result.append(tuple(dict.fromkeys(names)))
-    return result
+    return [known_names(text, known) for text in texts]
 
 
-def _without_genitive(word: str) -> str:
-    return re.sub(r"(?:['’]s|['’]|s)$", "", word)
-
-
-def names_in_question(question: str, vocabulary: Iterable[str]) -> tuple[str, ...]:
-    """The corpus's names that the question writes as names (capitalised), also as genitive
-    ("Dengels", "Japan's"). A lower-case "expert" in an English question is no name even if
-    the German text has "Tokyo Expert Support Center"."""
-    known = vocabulary if isinstance(vocabulary, (set, frozenset, dict)) else set(vocabulary)
+def known_names(text: str, known: Iterable[str]) -> tuple[str, ...]:
+    """The capitalised words of ``text`` that are in ``known``, a genitive ("Matsuos",
+    "Japan's") as its base name; an acronym keeps its s ("USA" is not "US")."""
     found = []
-    for match in _TOKEN.finditer(question):
+    for match in _TOKEN.finditer(text):
         for part in _parts(match.group()):
             part = part.strip(".'’")
             if not part or not _capitalised(part):
                 continue
             folded = part.casefold()
-            for form in (folded, _without_genitive(folded)):
-                if form in known:
-                    found.append(form)
-                    break
+            base = folded if part.isupper() else _GENITIVE.sub("", folded)
+            if base != folded and len(base) > 2 and base in known:
+                found.append(base)
+            elif folded in known:
+                found.append(folded)
     return tuple(dict.fromkeys(found))
+
+
+def names_in_question(question: str, vocabulary: Iterable[str]) -> tuple[str, ...]:
+    """The corpus's names that the question writes as names (capitalised), also as genitive
+    ("Dengels"). A lower-case "expert" in an English question is no name even if the German
+    text has "Tokyo Expert Support Center"."""
+    known = vocabulary if isinstance(vocabulary, (set, frozenset, dict)) else set(vocabulary)
+    return known_names(question, known)
 
 
 def place_names(names: Iterable[str]) -> list[str]:
