@@ -103,13 +103,12 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() or any(ch.isupper() for ch in word[1:])
 
 
-def candidate_names(text: str, language: str) -> tuple[list[str], list[str]]:
-    """(names inside the text, capitalised words at a sentence or clause start), case-folded.
-
-    A listed noun right after a given name is a surname ("Andreas Dengel", "Masayoshi Son").
+def candidate_names(text: str, language: str) -> list[str]:
+    """The names in the text, case-folded, skipping words at a sentence or clause start (their
+    capital says nothing). A listed noun right after a given name is a surname ("Andreas
+    Dengel", "Masayoshi Son").
     """
     inside: list[str] = []
-    initial: list[str] = []
     given = german_nouns()[2] if language == "de" else frozenset()
     first = True
     previous = ""
@@ -128,8 +127,9 @@ def candidate_names(text: str, language: str) -> tuple[list[str], list[str]]:
             is_acronym = len(part) > 1 and part.isupper()
             if language == "de" and not is_acronym and not after_given and is_common_noun(part):
                 continue
-            (initial if starts_clause and i == 0 and not is_acronym else inside).append(folded)
-    return inside, initial
+            if not (starts_clause and i == 0) or is_acronym:
+                inside.append(folded)
+    return inside
 
 
 def corpus_names(texts: Sequence[str], language: str) -> list[tuple[str, ...]]:
@@ -143,7 +143,7 @@ def corpus_names(texts: Sequence[str], language: str) -> list[tuple[str, ...]]:
     lower = {
         word.casefold() for text in texts for word in _TOKEN.findall(text) if word[:1].islower()
     }
-    known = {name for inside, _ in found for name in inside} - lower
+    known = {name for names in found for name in names} - lower
     return [known_names(text, known) for text in texts]
 
 
