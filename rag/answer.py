@@ -121,18 +121,17 @@ class AnswerBuilder:
         return self._terms(previous.sentence_id) if same else []
 
     def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
-        given = names_in_question(question, self.index.name_counts)
-        expected = expected_answer(question, self.index.sentence_lexical.analyzer, given)
+        expected = expected_answer(question, self.index.sentence_lexical.analyzer)
         # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
         return expected if retrieval.same_language else replace(expected, counted=None)
 
-    def specific_names(self, expected: AnswerType) -> tuple[str, ...]:
-        """The question's names that only a few sentences mention."""
+    def specific_names(self, question: str) -> tuple[str, ...]:
+        """The text's names that the question mentions and only a few sentences do."""
         limit = max(2.0, SPECIFIC_NAME_SHARE * len(self.index.sentences))
         counts = self.index.name_counts
         return tuple(
             name
-            for name in expected.given
+            for name in names_in_question(question, counts)
             if counts[name] <= limit
             and len(name) > MIN_NAME_CHARS
             and name not in self.index.place_names
@@ -198,7 +197,7 @@ class AnswerBuilder:
         )
         expected = self.expected(retrieval, question)
         # Names are checked within one language: "France" is "Frankreich" in the text.
-        specific = self.specific_names(expected) if retrieval.same_language else ()
+        specific = self.specific_names(question) if retrieval.same_language else ()
         scored = []
         for i, sid in enumerate(ids):
             sentence = self.index.sentences[int(sid)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rag.lexical import Analyzer
 
@@ -76,23 +76,15 @@ _TIME_S = re.compile(
 @dataclass(frozen=True)
 class AnswerType:
     """``kind`` is quantity, year, time or any; ``counted`` the stemmed noun a count is about;
-    ``money`` whether the quantity is an amount of money; ``given`` the text's proper names
-    that the question mentions (answer.py checks that an answer is about them)."""
+    ``money`` whether the quantity is an amount of money."""
 
     kind: str = ANY
     counted: str | None = None
     money: bool = False
-    given: tuple[str, ...] = ()
 
 
-def expected_answer(
-    question: str, analyzer: Analyzer | None = None, given: tuple[str, ...] = ()
-) -> AnswerType:
+def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerType:
     """Read the question word: 'Wie viele Mitarbeiter ...' -> quantity of 'mitarbeit'."""
-    return replace(_expected_kind(question, analyzer), given=given)
-
-
-def _expected_kind(question: str, analyzer: Analyzer | None) -> AnswerType:
     if _MONEY_Q.search(question):
         return AnswerType(QUANTITY, money=True)
     if _QUANTITY_Q.search(question):

@@ -20,6 +20,8 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 
+from rag.types import Document, Sentence
+
 # Rows of these kinds are names, not common nouns.
 _PROPER_KINDS = ("Toponym", "Nachname", "Vorname", "Eigenname", "Straßenname")
 # "Alphabet", "X", "KI-Aktien": a token is a run of letters/digits with inner hyphens or dots.
@@ -179,3 +181,19 @@ def place_names(names: Iterable[str]) -> list[str]:
     places = german_nouns()[3]
     english = {"tokyo", "japan", "china", "europe", "germany", "america", "usa", "us"}
     return sorted(n for n in set(names) if n in places or n in english)
+
+
+def sentence_names(documents: Sequence[Document], sentences: Sequence[Sentence]) -> list[list[str]]:
+    """Each sentence's names, found over all documents of the sentence's language at once.
+
+    A name learnt in one document ("Andreas Dengel") is then known in the others ("Dengel").
+    """
+    language_of = {d.doc_id: d.language for d in documents}
+    by_language: dict[str, list[Sentence]] = {}
+    for sentence in sentences:
+        by_language.setdefault(language_of.get(sentence.doc_id, "de"), []).append(sentence)
+    names: dict[int, list[str]] = {}
+    for language, members in by_language.items():
+        found = corpus_names([s.text for s in members], language)
+        names.update({s.sentence_id: list(n) for s, n in zip(members, found, strict=True)})
+    return [names[s.sentence_id] for s in sentences]

@@ -34,7 +34,7 @@ from rag import __version__
 from rag.chunking import chunk_sentences
 from rag.documents import sentences_of_all
 from rag.lexical import TRIGRAMS, LexicalIndex
-from rag.names import place_names
+from rag.names import place_names, sentence_names
 from rag.types import Chunk, Document, Sentence
 from rag.vectors import build_vector_index, index_params, index_type_of
 
@@ -89,24 +89,6 @@ class LoadedIndex:
     def name_counts(self) -> Counter[str]:
         """In how many sentences each name occurs (a name in most of them says little)."""
         return Counter(name for names in self.sentence_names for name in names)
-
-
-def names_of_sentences(documents: Sequence[Document], sentences: Sequence[Sentence]) -> list[list[str]]:
-    """Each sentence's names, found over all documents of the sentence's language at once.
-
-    A name learnt in one document ("Andreas Dengel") is then known in the others ("Dengel").
-    """
-    from rag.names import corpus_names
-
-    language_of = {d.doc_id: d.language for d in documents}
-    by_language: dict[str, list[Sentence]] = {}
-    for sentence in sentences:
-        by_language.setdefault(language_of.get(sentence.doc_id, "de"), []).append(sentence)
-    names: dict[int, list[str]] = {}
-    for language, members in by_language.items():
-        found = corpus_names([s.text for s in members], language)
-        names.update({s.sentence_id: list(n) for s, n in zip(members, found, strict=True)})
-    return [names[s.sentence_id] for s in sentences]
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -211,13 +193,10 @@ def build_index(
         _write_json(tmp / "documents.json", [asdict(d) for d in documents])
         _write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
         _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
-        sentence_names = names_of_sentences(documents, sentences)
+        names = sentence_names(documents, sentences)
         _write_json(
             tmp / "names.json",
-            {
-                "sentences": sentence_names,
-                "places": place_names(n for names in sentence_names for n in names),
-            },
+            {"sentences": names, "places": place_names(n for found in names for n in found)},
         )
         files = {
             p.relative_to(tmp).as_posix(): p.stat().st_size
@@ -337,21 +316,21 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
     ]
     names_file = _read_json(path / "names.json")
     try:
-        sentence_names = [tuple(names) for names in names_file["sentences"]]
-        place_names = frozenset(names_file["places"])
+        names_per_sentence = [tuple(names) for names in names_file["sentences"]]
+        places = frozenset(names_file["places"])
     except (TypeError, KeyError) as exc:
         raise IndexCorrupt(f"index in {path} is damaged: names.json has no {exc}") from exc
     counts = manifest.get("counts", {})
     if not (
         dense.ntotal == len(chunks) == len(chunk_vectors) == counts.get("chunks")
-        and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(sentence_names)
+        and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(names_per_sentence)
         == counts.get("sentences")
         and dense.d == manifest.get("dimension")
     ):
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
         path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors, context_vectors,
-        lexical, sentence_lexical, sentence_trigrams, sentence_names, place_names,
+        lexical, sentence_lexical, sentence_trigrams, names_per_sentence, places,
     )
 
 
