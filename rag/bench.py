@@ -155,12 +155,6 @@ def rag_command() -> list[str]:
 # --------------------------------------------------------------------------- the article
 
 
-def _hit(text: str, answers: Sequence[str]) -> bool:
-    from rag.evaluate import contains_answer
-
-    return contains_answer(text, answers)
-
-
 def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     """Warm latency, stages, the tutorial baseline, build time and encode rate over the article.
 
@@ -170,7 +164,7 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
 
     from rag.documents import load_documents, seeds_fingerprint
     from rag.encoders import MINILM, build_encoder
-    from rag.evaluate import load_questions
+    from rag.evaluate import contains_answer, load_questions
     from rag.pipeline import Pipeline, default_settings
     from rag.store import build_index, encode_texts, load_index
 
@@ -240,13 +234,13 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
             if first_round and q.answerable:
                 answerable += 1
                 first = answer.citations[0].sentence.text if answer.citations else ""
-                ours_hits += _hit(first, q.answers)
+                ours_hits += contains_answer(first, q.answers)
         for q in block:
             started = time.perf_counter()
             top_chunk = baseline_ask(q.question)
             base_ms.append((time.perf_counter() - started) * 1000)
             if first_round and q.answerable:
-                base_hits += _hit(top_chunk, q.answers)
+                base_hits += contains_answer(top_chunk, q.answers)
         first_round = False
     asked = len(ours_ms)
 

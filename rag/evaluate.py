@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
+
+from rag.documents import normalize_for_match
 
 HIT_KS = (1, 3, 5, 10)
 SEARCH_K = max(HIT_KS)  # hits retrieved per question, so hit@10 and MRR@10 can be measured
@@ -154,12 +154,8 @@ def squad_questions(squad: Iterable[Any], lang: str, where: str) -> list[EvalQue
 
 # --------------------------------------------------------------------------- matching
 
-_SPACE = re.compile(r"\s+")
-
-
-def normalize(text: str) -> str:
-    """NFC, case folding (so ß matches ss), white space collapsed to single spaces, trimmed."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
+# NFC, case folding (so ß matches ss), white space collapsed: the one rule, from documents.py.
+normalize = normalize_for_match
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:

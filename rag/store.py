@@ -33,6 +33,7 @@ import numpy as np
 from rag import __version__
 from rag.chunking import chunk_sentences
 from rag.documents import sentences_of_all
+from rag.jsonfile import read_json
 from rag.lexical import TRIGRAMS, LexicalIndex
 from rag.names import place_names, sentence_names
 from rag.types import Chunk, Document, Sentence
@@ -96,12 +97,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise IndexCorrupt(f"index file missing: {path}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise IndexCorrupt(f"index file damaged: {path}") from exc
+    return read_json(path, IndexCorrupt, f"index file {path}")
 
 
 def corpus_language(documents: Sequence[Document]) -> str:
