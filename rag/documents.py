@@ -181,7 +181,7 @@ def split_blocks(doc: Document) -> list[Block]:
         # With blank-line paragraphs a heading is a block of its own (or a Markdown '#' line);
         # otherwise the first line of a hard-wrapped paragraph would pass for one.
         next_is_text = gi + 1 < len(groups) and (len(group) == 1 or not has_blank_separators)
-        if first_line.lstrip().startswith("#") or _is_heading(first_line, next_is_text):
+        if _is_heading(first_line, next_is_text):
             h_start = first_s + (len(first_line) - len(first_line.lstrip(" \t#")))
             blocks.append(Block(text[h_start:first_e].strip(), h_start, first_e, True))
             group = group[1:]

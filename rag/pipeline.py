@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text, rerank_hits
@@ -231,9 +230,4 @@ class Pipeline:
 
 def default_settings(**overrides: Any) -> Settings:
     """Settings relative to the current folder, with CLI/UI overrides applied."""
-    clean = {k: v for k, v in overrides.items() if v is not None}
-    if "seeds_dir" in clean:
-        clean["seeds_dir"] = Path(clean["seeds_dir"])
-    if "index_dir" in clean:
-        clean["index_dir"] = Path(clean["index_dir"])
-    return Settings(**clean)
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

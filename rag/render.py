@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,15 +50,19 @@ class _Paragraph:
     heading: str
 
 
-def _paragraphs(doc: Document) -> list[_Paragraph]:
-    """Paragraph spans of ``doc`` with the heading of the section they stand in."""
+@functools.lru_cache(maxsize=64)
+def _paragraphs(doc: Document) -> tuple[_Paragraph, ...]:
+    """Paragraph spans of ``doc`` with the heading of the section they stand in.
+
+    Cached: every citation pop-up of every answer looks its paragraph up here.
+    """
     out, heading = [], ""
     for block in split_blocks(doc):
         if block.is_heading:
             heading = block.text
         else:
             out.append(_Paragraph(block.start, block.end, heading))
-    return out
+    return tuple(out)
 
 
 def _paragraph_at(doc: Document, start: int, end: int) -> _Paragraph:

@@ -24,13 +24,11 @@ CANDIDATES = 50  # per side, before fusion
 
 @dataclass(frozen=True)
 class Retrieval:
-    """Hits for one question plus what the answer step reuses (vector, terms, coverage)."""
+    """Hits for one question plus what the answer step reuses (vector, terms)."""
 
     hits: tuple[Hit, ...]
     query_vector: np.ndarray
     terms: tuple[str, ...]
-    coverage: float
-    lexical_weight: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     same_language: bool = True  # question in the corpus's language
 
@@ -74,10 +72,9 @@ class Retriever:
             dtype=np.float32,
         )
 
-    def weight_for(self, language: str | None) -> float:
-        """The lexical weight for a question in ``language`` (None: the corpus's language)."""
-        same = language is None or language == self.index.language
-        return self.lexical_weight if same else self.cross_lingual_weight
+    def same_language(self, language: str | None) -> bool:
+        """Whether a question in ``language`` is in the corpus's language (None: it is)."""
+        return language is None or language == self.index.language
 
     def search(self, question: str, top_k: int = 5, language: str | None = None) -> Retrieval:
         started = time.perf_counter()
@@ -86,14 +83,6 @@ class Retriever:
         result = self.search_vector(question, vector, top_k, language)
         result.timings_ms["encode"] = (encoded - started) * 1000
         return result
-
-    def search_batch(
-        self, questions: list[str], top_k: int = 5, languages: list[str | None] | None = None
-    ) -> list[Retrieval]:
-        vectors = self.encode(list(questions)) if questions else []
-        languages = languages or [None] * len(questions)
-        triples = zip(questions, vectors, languages, strict=True)
-        return [self.search_vector(q, v, top_k, lang) for q, v, lang in triples]
 
     def search_vector(
         self, question: str, vector: np.ndarray, top_k: int = 5, language: str | None = None
@@ -112,22 +101,21 @@ class Retriever:
         timings["dense"] = (t1 - t0) * 1000
 
         terms = self.lexical.analyzer.terms(question)
-        coverage = self.lexical.coverage(terms)
         lexical_all = None
-        if self.mode != "dense" and coverage > 0:
+        if self.mode != "dense" and self.lexical.known_terms(terms):
             lexical_all = self.lexical.scores(terms)
             top = self.lexical.top_ids(terms, lexical_all, n_candidates)  # positive scores only
             candidates.update((int(i), None) for i in top)
         t2 = time.perf_counter()
         timings["lexical"] = (t2 - t1) * 1000
 
-        ids = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        ids = np.sort(np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
         if ids.size == 0:  # lexical mode and no known term: nothing to rank
             ids = np.arange(min(top_k, n_chunks), dtype=np.int64)
-        dense = np.asarray(self.index.chunk_vectors[np.sort(ids)] @ vector, dtype=np.float32)
-        ids = np.sort(ids)
+        dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
         lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
-        weight = self.weight_for(language)
+        same_language = self.same_language(language)
+        weight = self.lexical_weight if same_language else self.cross_lingual_weight
         if self.mode == "dense":
             fused = dense.copy()
         elif self.mode == "lexical":
@@ -147,5 +135,4 @@ class Retriever:
             for rank, i in enumerate(order, start=1)
         )
         timings["fusion"] = (time.perf_counter() - t2) * 1000
-        same_language = language is None or language == self.index.language
-        return Retrieval(hits, vector, tuple(terms), coverage, weight, timings, same_language)
+        return Retrieval(hits, vector, tuple(terms), timings, same_language)
