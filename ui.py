@@ -272,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
     from rag.documents import DocumentError
+    from rag.encoders import EncoderError
     from rag.pipeline import Pipeline, StoreError, default_settings
 
     messages: list[str] = []
@@ -287,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeds_dir=args.seeds, index_dir=args.index, model=args.model, threads=args.threads
         )
         pipeline = Pipeline.open(settings, on_status=on_status)
-    except (ValueError, DocumentError, StoreError) as exc:
+    except (ValueError, DocumentError, StoreError, EncoderError) as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
     ready = f"Ready in {time.perf_counter() - started:.1f} s."

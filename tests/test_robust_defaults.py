@@ -91,6 +91,19 @@ def test_ui_refuses_to_start_on_all_interfaces_without_a_login(tmp_path, auth_en
     assert "Loading the model" not in result.stderr and not (tmp_path / "index").exists()
 
 
+@pytest.mark.slow
+def test_ui_with_a_model_it_cannot_load_ends_in_one_error_line(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "ui.py"), "--port", str(_free_port()),
+         "--model", str(tmp_path / "no-model"), "--index", str(tmp_path / "index"),
+         "--seeds", str(ROOT / "seeds")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("ui.py: error: cannot load model"), result.stderr
+
+
 class _Launched(Exception):
     """Raised by the patched launch() so main() stops there; carries what it was called with."""
 
