@@ -44,20 +44,20 @@ def test_only_the_ask_endpoint_is_public(client) -> None:
     assert set(endpoints) == {"/ask"}
 
 
-def test_german_question(client) -> None:
-    result = client.predict("Wer leitet den Technologieinvestor Softbank?", api_name="/ask")
+@pytest.mark.parametrize(
+    "question, language, cited",
+    [
+        ("Wer leitet den Technologieinvestor Softbank?", "de", "Masayoshi Son"),
+        ("When did Open AI open its first foreign office?", "en", "Auslandsbüro in Tokio"),
+    ],
+    ids=["German question", "English question"],
+)
+def test_question_is_answered_in_its_language(client, question, language, cited) -> None:
+    result = client.predict(question, api_name="/ask")
     _check_shape(result)
     assert result["abstained"] is False
-    assert result["language"] == "de"
-    assert any("Masayoshi Son" in text for text in _cited(result))
-
-
-def test_english_question(client) -> None:
-    result = client.predict("When did Open AI open its first foreign office?", api_name="/ask")
-    _check_shape(result)
-    assert result["abstained"] is False
-    assert result["language"] == "en"
-    assert any("Auslandsbüro in Tokio" in text for text in _cited(result))
+    assert result["language"] == language
+    assert any(cited in text for text in _cited(result))
 
 
 @pytest.mark.parametrize("question", ["What is the capital of France?", "Wie hoch ist der Mount Everest?"])
