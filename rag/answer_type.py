@@ -40,11 +40,18 @@ _MONEY_S = re.compile(
 _YEAR_Q = re.compile(r"\b(in\s+welchem\s+jahr|welche[ms]?\s+jahr|(?:in\s+)?(?:what|which)\s+year)\b", re.I)
 _TIME_Q = re.compile(r"\b(seit\s+wann|wann|since\s+when|when)\b", re.IGNORECASE)
 # The noun counted in "wie viele X": German nouns are capitalised, adjectives before them not.
-_COUNTED = re.compile(r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)")
-# Nouns so generic that the answer sentence rarely repeats them.
+_COUNTED = re.compile(
+    r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)|"
+    # ... and the noun measured in "wie hoch ist das Bussgeld": the answer must name it too.
+    r"\b[Ww]ie\s+(?:hoch|gro(?:ss|ß)|lang|teuer|alt|schwer)\s+(?:ist|war|sind|waren)\s+"
+    r"(?:der|die|das|den)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)"
+)
+# Nouns so generic that the answer sentence rarely repeats them; the second line are words for
+# a measure itself ("Wie hoch ist die Anzahl ...": the answer just gives the number).
 _GENERIC_COUNTED = frozenset(
     "prozent mal jahre jahren monate monaten tage tagen leute menschen geld percent times "
-    "years months days people money".split()
+    "years months days people money "
+    "anzahl zahl prozentsatz anteil menge grösse größe höhe wert betrag summe bevölkerung".split()
 )
 # Inflected forms only: "weniger streng" (less strict) and "keineswegs" are no quantities.
 _NUMBER_WORDS = (
@@ -90,8 +97,9 @@ def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerTy
     if _QUANTITY_Q.search(question):
         counted = None
         match = _COUNTED.search(question)
-        if match and analyzer is not None and match.group(1).casefold() not in _GENERIC_COUNTED:
-            stems = analyzer.terms(match.group(1))
+        noun = (match.group(1) or match.group(2)) if match else None
+        if noun and analyzer is not None and noun.casefold() not in _GENERIC_COUNTED:
+            stems = analyzer.terms(noun)
             counted = stems[0] if stems else None
         return AnswerType(QUANTITY, counted)
     if _YEAR_Q.search(question):

@@ -47,3 +47,12 @@ def test_comparatives_are_no_quantities():
     assert not can_answer("Die Regeln sind weniger streng als in Europa.", size)
     assert not can_answer("Eine Aufholjagd ist keineswegs garantiert.", size)
     assert can_answer("Es sind wenige.", size) and can_answer("Es gibt keine.", size)
+
+
+def test_the_measured_noun_must_be_named_like_a_counted_one():
+    fine = expected_answer("Wie hoch ist das Bussgeld für Firmen, die mehrfach verstossen?", A)
+    assert fine.kind == QUANTITY and fine.counted == "bussgeld"
+    assert not can_answer("Die Regierung unterstützt die Industrie mit 60 Milliarden Franken.", fine, A)
+    assert can_answer("Wiederholungstätern droht ein Bussgeld von 30 Prozent des Umsatzes.", fine, A)
+    # A word for the measure itself is not repeated by the answer ("711.988 Einwohner").
+    assert expected_answer("Wie groß war die Bevölkerung Warschaus im Jahr 1901?", A).counted is None

@@ -35,6 +35,12 @@ def test_question_typed_with_eszett_finds_swiss_spelling(article_pipeline):
     assert any("Bussgeld" in c.sentence.text for c in answer.citations)
 
 
+def test_how_high_is_the_fine_cites_the_fine_not_another_sum(article_pipeline):
+    question = "Wie hoch ist das Bußgeld für Firmen, die mehrfach gegen die KI-Regeln verstoßen?"
+    answer = article_pipeline.ask(question)
+    assert "30 Prozent des Umsatzes" in answer.citations[0].sentence.text
+
+
 @pytest.mark.parametrize(
     "question,refusal",
     [
