@@ -1,7 +1,7 @@
 """The chat in the browser: `python ui.py [--host HOST] [--port PORT]` (http://127.0.0.1:7860).
 
 Gradio only: this file builds the page and calls the pipeline; the HTML comes from
-``rag/render.py`` (which escapes everything that users or documents supply). The pipeline
+``rag/app/render.py`` (which escapes everything that users or documents supply). The pipeline
 and its index are loaded once at start-up (built first if missing or stale); each question
 then takes milliseconds.
 
@@ -29,8 +29,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from rag.questions import QuestionError  # noqa: E402
-from rag.render import (  # noqa: E402
+from rag.query.clean import QuestionError  # noqa: E402
+from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
     article_html,
@@ -271,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
-    from rag.documents import DocumentError
-    from rag.encoders import EncoderError
+    from rag.ingest.documents import DocumentError
+    from rag.index.encoders import EncoderError
     from rag.pipeline import Pipeline, StoreError, default_settings
 
     messages: list[str] = []

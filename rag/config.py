@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.encoders import DEFAULT_MODEL, canonical_model_name
+from rag.index.encoders import DEFAULT_MODEL, canonical_model_name
 
 RETRIEVERS = ("hybrid", "dense", "lexical")
 

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.answer import ANSWER_POOL, AnswerBuilder, compose_text, rerank_hits
+from rag.answer.builder import ANSWER_POOL, AnswerBuilder, compose_text, rerank_hits
 from rag.config import Settings
-from rag.documents import DocumentError, load_documents, seeds_fingerprint
-from rag.language import detect_language
-from rag.questions import QuestionError, clean_history, clean_question, without_markup
-from rag.retrieve import Retriever
-from rag.store import (
+from rag.ingest.documents import DocumentError, load_documents, seeds_fingerprint
+from rag.language.detect import detect_language
+from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
+from rag.answer.retrieve import Retriever
+from rag.index.store import (
     LoadedIndex,
     StoreError,
     build_index,
@@ -29,7 +29,7 @@ from rag.store import (
     read_manifest,
     stale_reasons,
 )
-from rag.types import Answer, Document
+from rag.records import Answer, Document
 
 __all__ = ["Pipeline", "QuestionError", "DocumentError", "StoreError", "ensure_index"]
 
@@ -107,7 +107,7 @@ def fresh_index(
 
 
 class Pipeline:
-    """Question in, cited :class:`~rag.types.Answer` out; load once, then ask many times."""
+    """Question in, cited :class:`~rag.records.Answer` out; load once, then ask many times."""
 
     def __init__(self, index: LoadedIndex, encoder: Any, settings: Settings) -> None:
         self.index = index
@@ -135,7 +135,7 @@ class Pipeline:
         corpus_fingerprint: str | None = None,
     ) -> Pipeline:
         """Load (or build) the index and the encoder named in ``settings``."""
-        from rag.encoders import build_encoder
+        from rag.index.encoders import build_encoder
 
         def factory() -> Any:
             return encoder if encoder is not None else build_encoder(settings.model, settings.threads)
@@ -178,7 +178,7 @@ class Pipeline:
 
     def retrieval_query(self, question: str, history: Sequence[str] = ()) -> str:
         """The text to search for; follow-up questions are resolved against the history."""
-        from rag.followup import contextualize
+        from rag.query.followup import contextualize
 
         return contextualize(question, history)
 

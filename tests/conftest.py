@@ -50,7 +50,7 @@ def fake_encoder() -> FakeEncoder:
 @pytest.fixture(scope="session")
 def real_encoder():
     """The bundled default model (USE multilingual through sentence-transformers), loaded once."""
-    from rag.encoders import build_encoder
+    from rag.index.encoders import build_encoder
 
     return build_encoder()
 

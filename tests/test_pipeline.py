@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate import RunOptions, load_questions, run_eval
-from rag.questions import QuestionError
+from rag.eval.evaluate import RunOptions, load_questions, run_eval
+from rag.query.clean import QuestionError
 
 pytestmark = pytest.mark.slow
 EVAL = Path(__file__).resolve().parent.parent / "seeds" / "eval" / "article.jsonl"

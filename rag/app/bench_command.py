@@ -1,0 +1,53 @@
+"""`rag bench [--out FILE.json] [--quick]`: the performance report (see rag/bench/runner.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rag.bench.runner import BenchOptions, format_report, run_bench
+    from rag.app.cli import UserError
+
+    seeds = Path(args.seeds)
+    questions = Path(args.questions) if args.questions else seeds / "eval" / "article.jsonl"
+    if not seeds.is_dir():
+        raise UserError(f"seeds folder {seeds} does not exist")
+    if not questions.is_file():
+        raise UserError(f"question file {questions} does not exist")
+    sizes = None
+    if args.sizes:
+        try:
+            sizes = tuple(int(x.replace("_", "")) for x in args.sizes.split(","))
+        except ValueError as exc:
+            raise UserError(f"--sizes wants comma-separated integers, got {args.sizes!r}") from exc
+        if any(n < 100 for n in sizes):
+            raise UserError("--sizes: every corpus needs at least 100 chunks")
+    options = BenchOptions(
+        seeds_dir=seeds, questions=questions, model=args.model, threads=args.threads, quick=args.quick,
+        sizes=sizes,
+    )
+    report = run_bench(options)
+    print(format_report(report))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"\nwrote {out}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
+    p = subparsers.add_parser(
+        "bench", help="measure latency, cold start, memory and scale (temporary indexes only)"
+    )
+    add_common(p)
+    p.add_argument("--out", default=None, help="write the figures as JSON to this file")
+    p.add_argument("--quick", action="store_true", help="a small run for CI (fewer repeats, 2k/20k chunks)")
+    p.add_argument("--questions", default=None, help="question set (default: SEEDS/eval/article.jsonl)")
+    p.add_argument("--sizes", default=None, help="scale corpus sizes, e.g. 10000,100000,1000000")
+    p.set_defaults(func=cmd_bench)

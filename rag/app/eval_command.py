@@ -1,0 +1,232 @@
+"""`rag eval`: batch evaluation over the project's JSONL questions or a SQuAD/XQuAD file.
+
+Registered by :mod:`rag.app.cli` (``register(subparsers, add_common)``); heavy imports happen
+inside :func:`cmd_eval`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+EXIT_BELOW_THRESHOLD = 1
+
+
+def _threshold(text: str) -> tuple[str, float]:
+    from rag.eval.evaluate import parse_threshold
+
+    try:
+        return parse_threshold(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def register(
+    subparsers: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    p = subparsers.add_parser(
+        "eval",
+        help="evaluate retrieval and cited answers on a question file",
+        description=(
+            "Ask every question of FILE and write DIR/report.json, report.md, results.jsonl and charts. "
+            'FILE is the project\'s JSONL ({"id", "lang", "question", "answers"}; answers [] = not '
+            "answerable), asked over the index of --seeds, or with --format squad a SQuAD/XQuAD JSON file, "
+            "whose paragraphs get their own index in INDEX/squad-<name>-<model>-<hash>/."
+        ),
+    )
+    add_common(p)
+    p.add_argument("file", help="question file (JSONL, or SQuAD JSON with --format squad)")
+    p.add_argument("--format", choices=("jsonl", "squad"), default="jsonl", help="question file format")
+    p.add_argument(
+        "--questions",
+        default=None,
+        help="squad only: take the questions from this parallel file (same articles, paragraphs and "
+        "questions in the same order, another language)",
+    )
+    p.add_argument(
+        "--out", default=None, help="report folder (default: reports/<name>-<model>-<retriever>-k<K>)"
+    )
+    p.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
+    p.add_argument("--top-k", type=int, default=None, help="passages the answer is built from (default 5)")
+    p.add_argument(
+        "--compare",
+        default=None,
+        metavar="OTHER_REPORT.json",
+        help="print this run and another report side by side with the differences",
+    )
+    p.add_argument(
+        "--fail-under",
+        type=_threshold,
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit with status 1 when a figure is below VALUE (repeatable), e.g. hit@5=0.8, "
+        "answer.top_citation_hit=0.7, by_language.en.hit@10=0.9",
+    )
+    p.add_argument("--worst", type=int, default=10, help="worst cases listed in report.md (default 10)")
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    p.set_defaults(func=cmd_eval)
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return slug[:limit] or "x"
+
+
+def _git_commit(cwd: Path) -> str | None:
+    """The commit the code was at, with '+dirty' for uncommitted changes; None outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "rag"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "") if head else None
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _load_compare(path: str) -> dict[str, Any]:
+    from rag.app.cli import UserError
+    from rag.eval.evaluate import BLOCKS
+    from rag.jsonfile import read_json
+
+    other = read_json(path, UserError, f"--compare {path}")
+    if not isinstance(other, dict) or any(not isinstance(other.get(b), dict) for b in BLOCKS):
+        raise UserError(f"--compare {path}: not a report.json of rag eval (missing figure blocks)")
+    return other
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.app.cli import UserError, _settings
+    from rag.eval.evaluate import EvalFormatError, RunOptions, check_thresholds, load_questions, run_eval
+    from rag.eval.report import compare_text, summary_table, write_report
+
+    source = Path(args.file)
+    if args.questions and args.format != "squad":
+        raise UserError("--questions works only with --format squad")
+    if args.worst < 0:
+        raise UserError("--worst must be >= 0")
+    other = _load_compare(args.compare) if args.compare else None  # fail before the long run
+    settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
+    config: dict[str, Any] = {"format": args.format, "questions_file": str(source)}
+
+    documents = fingerprint = None
+    try:
+        if args.format == "jsonl":
+            questions = load_questions(source)
+            name = source.stem
+            config["corpus"] = str(settings.seeds_dir)
+        else:
+            documents, fingerprint, questions, name, index_dir = _squad_inputs(
+                source, args.questions, settings
+            )
+            settings = settings.with_(index_dir=index_dir)
+            config["corpus"] = str(source)
+            config["parallel_questions"] = args.questions
+    except EvalFormatError as exc:
+        raise UserError(str(exc)) from exc
+
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / _slug(f"{name}-{settings.model}-{settings.retriever}-k{settings.top_k}", 100)
+    )
+
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline.open(settings, documents=documents, corpus_fingerprint=fingerprint)
+    info = pipeline.info
+    config.update(
+        {
+            "name": name,
+            "index": info["index"],
+            "model": settings.model,
+            "retriever": settings.retriever,
+            "top_k": settings.top_k,
+            "documents": (info.get("counts") or {}).get("documents"),
+            "chunks": (info.get("counts") or {}).get("chunks"),
+            "chunk_size": settings.chunk_size,
+            "chunk_stride": settings.chunk_stride,
+            "lexical_weight": settings.lexical_weight,
+            "cross_lingual_weight": settings.cross_lingual_weight,
+            "max_citations": settings.max_citations,
+            "citation_ratio": settings.citation_ratio,
+            "min_score": settings.min_score,
+            "min_score_cross": settings.min_score_cross,
+            "threads": settings.threads,
+            "git_commit": _git_commit(Path(__file__).resolve().parent.parent),
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+    )
+    from rag import __version__
+
+    config["rag_version"] = __version__
+    report, results = run_eval(pipeline, questions, config, RunOptions(desc=f"eval {name}"))
+    try:
+        files = write_report(out, report, results, worst=args.worst, charts=not args.no_charts)
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {out}: {exc}") from exc
+
+    print(f"## {name} — {settings.model}, {settings.retriever}, top_k {settings.top_k}\n")
+    print(summary_table(report))
+    print(f"\nReport: {out / 'report.md'} ({len(files)} files in {out})", file=sys.stderr)
+    if other is not None:
+        print(f"\n## Compared with {args.compare}\n")
+        print(compare_text(report, other, "this run", Path(args.compare).parent.name or "other"))
+    failures = check_thresholds(report, args.fail_under)
+    for failure in failures:
+        print(f"rag eval: below threshold: {failure}", file=sys.stderr)
+    return EXIT_BELOW_THRESHOLD if failures else 0
+
+
+def _squad_inputs(source: Path, parallel: str | None, settings: Any) -> tuple[Any, str, list, str, Path]:
+    """Documents, fingerprint, questions, run name and index folder for a SQuAD file."""
+    from rag.eval.evaluate import EvalFormatError, squad_questions
+    from rag.language.detect import detect_language
+    from rag.eval.squad import SquadFormatError, corpus_fingerprint, load_parallel_questions, load_squad
+    from rag.index.store import corpus_language
+
+    try:
+        documents, squad = load_squad(source)
+        where = str(source)
+        name = source.stem
+        if parallel:
+            squad = load_parallel_questions(Path(parallel), squad)
+            where = parallel
+            name = f"{source.stem}-q-{Path(parallel).stem}"
+    except SquadFormatError as exc:
+        raise EvalFormatError(str(exc)) from exc
+    if not documents:
+        raise EvalFormatError(f"{source}: no paragraphs in the file")
+    # The questions' language, by majority over the whole file (one short question can mislead).
+    votes = Counter(detect_language(q.question, default="") for q in squad)
+    votes.pop("", None)
+    lang = votes.most_common(1)[0][0] if votes else corpus_language(documents)
+    questions = squad_questions(squad, lang, where)
+    index_dir = Path(settings.index_dir) / (
+        f"squad-{_slug(source.stem)}-{_slug(settings.model, 30)}-{_file_hash(source)[:12]}"
+    )
+    return documents, corpus_fingerprint(documents), questions, name, index_dir

@@ -1,0 +1,231 @@
+"""HTML for the chat: answers with citation pop-ups, the sources list and the article view.
+
+Everything that comes from a user or a document goes through :func:`escape` before it is
+placed in markup, so a question such as ``<img src=x onerror=alert(1)>`` or ``**bold**`` is
+shown literally. Markup is built only here, from fixed strings; ``ui.py`` hands it to Gradio
+with Markdown rendering switched off.
+
+Example::
+
+    html = answer_html(answer, {d.doc_id: d for d in pipeline.index.documents})
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.ingest.documents import split_blocks
+from rag.records import Answer, Citation, Document, Hit
+
+__all__ = [
+    "escape",
+    "user_html",
+    "answer_html",
+    "error_html",
+    "sentence_in_context",
+    "sources_html",
+    "article_html",
+    "CSS",
+]
+
+# Besides the five HTML specials, neutralise the characters template engines react to
+# (``${...}``, ``{{...}}``, backticks): Gradio's HTML component fills a JS/Handlebars template.
+_EXTRA = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def escape(text: object) -> str:
+    """Text -> HTML that displays exactly that text and can never become markup."""
+    return html.escape(str(text), quote=True).translate(_EXTRA)
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    start: int
+    end: int
+    heading: str
+
+
+@functools.lru_cache(maxsize=64)
+def _paragraphs(doc: Document) -> tuple[_Paragraph, ...]:
+    """Paragraph spans of ``doc`` with the heading of the section they stand in.
+
+    Cached: every citation pop-up of every answer looks its paragraph up here.
+    """
+    out, heading = [], ""
+    for block in split_blocks(doc):
+        if block.is_heading:
+            heading = block.text
+        else:
+            out.append(_Paragraph(block.start, block.end, heading))
+    return tuple(out)
+
+
+def _paragraph_at(doc: Document, start: int, end: int) -> _Paragraph:
+    for p in _paragraphs(doc):
+        if p.start <= start and end <= p.end:
+            return p
+    # Offsets outside every paragraph (should not happen): show just the span itself.
+    return _Paragraph(start, end, "")
+
+
+def _marked(text: str, spans: Sequence[tuple[int, int, str]], offset: int) -> str:
+    """``text`` (starting at ``offset`` in its document) with ``<mark>`` around each span."""
+    out, pos = [], 0
+    for start, end, label in sorted(spans):
+        s, e = max(start - offset, pos), min(end - offset, len(text))
+        if s >= e:
+            continue
+        out.append(escape(text[pos:s]))
+        tag = f'<sup class="rag-mark-label">{escape(label)}</sup>' if label else ""
+        out.append(f'<mark class="rag-hl">{escape(text[s:e])}</mark>{tag}')
+        pos = e
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def sentence_in_context(doc: Document, start: int, end: int, heading: str | None = None) -> str:
+    """The paragraph holding ``doc.text[start:end]``, that sentence highlighted, under its heading."""
+    paragraph = _paragraph_at(doc, start, end)
+    heading = paragraph.heading if heading is None else heading
+    head = f'<span class="rag-ctx-heading">{escape(heading)}</span>' if heading else ""
+    body = _marked(doc.text[paragraph.start : paragraph.end], [(start, end, "")], paragraph.start)
+    title = f'<span class="rag-ctx-title">{escape(doc.title)}</span>'
+    return f'{title}{head}<span class="rag-ctx-text">{body}</span>'
+
+
+def user_html(question: str) -> str:
+    """A user's message, shown exactly as typed."""
+    return f'<span class="rag-user">{escape(question)}</span>'
+
+
+def _citation_html(citation: Citation, doc: Document | None) -> str:
+    s = citation.sentence
+    n = citation.marker
+    where = f"§ {s.heading} · " if s.heading else ""
+    where += f"paragraph {s.paragraph}, sentence {s.sentence}"
+    if doc is not None:
+        context = sentence_in_context(doc, s.start, s.end, s.heading)
+    else:
+        context = f'<span class="rag-ctx-text"><mark class="rag-hl">{escape(s.text)}</mark></span>'
+    return (
+        f'<span class="rag-cite" tabindex="0" data-marker="{n}" data-start="{s.start}" data-end="{s.end}">'
+        f'<span class="rag-cite-marker">[{n}]</span>'
+        f'<span class="rag-cite-pop" role="tooltip">{context}'
+        f'<span class="rag-ctx-where">{escape(where)} · score {citation.score:.2f}</span></span></span>'
+    )
+
+
+def answer_html(answer: Answer, documents: Mapping[str, Document], elapsed_ms: float | None = None) -> str:
+    """An answer with each ``[n]`` turned into a citation that shows its place on hover/click.
+
+    A refusal ("the article does not say") gets its own look and no citations.
+    """
+    notice = f'<div class="rag-notice">{escape(answer.notice)}</div>' if answer.notice else ""
+    timing = answer.timings_ms.get("total") if elapsed_ms is None else elapsed_ms
+    meta = f'<div class="rag-meta">{timing:.0f} ms</div>' if timing is not None else ""
+    if answer.abstained or not answer.citations:
+        return (
+            f'<div class="rag-answer rag-refusal">{notice}<span class="rag-refusal-icon">∅</span> '
+            f"{escape(answer.text)}{meta}</div>"
+        )
+    by_marker = {c.marker: c for c in answer.citations}
+    parts, pos = [], 0
+    for match in _MARKER.finditer(answer.text):
+        citation = by_marker.get(int(match.group(1)))
+        if citation is None:
+            continue
+        parts.append(escape(answer.text[pos : match.start()]))
+        parts.append(_citation_html(citation, documents.get(citation.sentence.doc_id)))
+        pos = match.end()
+    parts.append(escape(answer.text[pos:]))
+    foot = "".join(
+        f'<li><span class="rag-cite-marker">[{c.marker}]</span> '
+        f"{escape(c.doc_title or c.sentence.doc_id)}"
+        f"{' › ' + escape(c.sentence.heading) if c.sentence.heading else ''}, "
+        f"paragraph {c.sentence.paragraph}, sentence {c.sentence.sentence}</li>"
+        for c in answer.citations
+    )
+    return (
+        f'<div class="rag-answer">{notice}<div class="rag-answer-text">{"".join(parts)}</div>'
+        f'<ol class="rag-footnotes">{foot}</ol>{meta}</div>'
+    )
+
+
+def error_html(message: str) -> str:
+    return f'<div class="rag-answer rag-error">{escape(message)}</div>'
+
+
+def sources_html(hits: Iterable[Hit], cited: Iterable[Citation] = ()) -> str:
+    """The retrieved passages with their fused, dense and lexical scores, best first."""
+    cited_spans = [(c.sentence.start, c.sentence.end, f"[{c.marker}]") for c in cited]
+    rows = []
+    for hit in hits:
+        chunk = hit.chunk
+        spans = [sp for sp in cited_spans if chunk.start <= sp[0] and sp[1] <= chunk.end]
+        heading = f'<div class="rag-src-heading">{escape(chunk.heading)}</div>' if chunk.heading else ""
+        rows.append(
+            f'<li class="rag-src"><div class="rag-src-scores">#{hit.rank} · score {hit.score:.3f} '
+            f"· dense {hit.dense_score:.3f} · lexical {hit.lexical_score:.3f} · paragraph {chunk.paragraph}"
+            f"</div>{heading}<div class=\"rag-src-text\">{_marked(chunk.text, spans, chunk.start)}</div></li>"
+        )
+    if not rows:
+        return '<div class="rag-empty">Ask a question to see the passages it was answered from.</div>'
+    return f'<ol class="rag-sources">{"".join(rows)}</ol>'
+
+
+def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
+    """The whole document, headings and paragraphs, with the last answer's sentences marked."""
+    spans = [
+        (c.sentence.start, c.sentence.end, f"[{c.marker}]") for c in cited if c.sentence.doc_id == doc.doc_id
+    ]
+    parts = [f'<h2 class="rag-article-title">{escape(doc.title)}</h2>']
+    for block in split_blocks(doc):
+        if block.is_heading:
+            parts.append(f'<h3 class="rag-article-heading">{escape(block.text)}</h3>')
+            continue
+        inside = [sp for sp in spans if block.start <= sp[0] and sp[1] <= block.end]
+        parts.append(f'<p class="rag-article-p">{_marked(block.text, inside, block.start)}</p>')
+    return f'<article class="rag-article">{"".join(parts)}</article>'
+
+
+CSS = """
+.rag-user { white-space: pre-wrap; }
+.rag-answer-text { line-height: 1.55; }
+.rag-answer { position: relative; }
+.rag-cite { display: inline-block; cursor: help; outline: none; }
+.rag-cite:focus .rag-cite-marker { text-decoration: underline; }
+.rag-cite-marker { color: var(--color-accent, #f97316); font-weight: 600; font-size: 0.85em;
+  vertical-align: super; padding: 0 1px; }
+.rag-cite-pop { display: none; position: fixed; z-index: 1000; width: min(34rem, 60vw); margin-top: 1.4em;
+  background: var(--background-fill-primary, #fff); color: var(--body-text-color, #111);
+  border: 1px solid var(--border-color-primary, #ccc); border-radius: 8px; padding: 0.6rem 0.75rem;
+  box-shadow: 0 6px 24px rgba(0,0,0,0.18); font-size: 0.9em; line-height: 1.45; white-space: normal;
+  font-style: normal; font-weight: normal; text-align: left; }
+.rag-cite:hover .rag-cite-pop, .rag-cite:focus .rag-cite-pop, .rag-cite:focus-within .rag-cite-pop {
+  display: block; }
+.rag-ctx-title { display: block; font-size: 0.8em; opacity: 0.7; }
+.rag-ctx-heading { display: block; font-weight: 700; margin-bottom: 0.25rem; }
+.rag-ctx-text { display: block; }
+.rag-ctx-where { display: block; font-size: 0.8em; opacity: 0.7; margin-top: 0.35rem; }
+mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2px; }
+.rag-mark-label { color: #b45309; font-weight: 600; }
+.rag-footnotes { margin: 0.4rem 0 0 0; padding-left: 0; list-style: none; font-size: 0.8em; opacity: 0.8; }
+.rag-meta { font-size: 0.75em; opacity: 0.6; margin-top: 0.25rem; }
+.rag-refusal { font-style: italic; border-left: 4px solid #9ca3af; padding-left: 0.6rem; opacity: 0.9; }
+.rag-refusal-icon { font-style: normal; font-weight: 700; color: #6b7280; }
+.rag-error { border-left: 4px solid #dc2626; padding-left: 0.6rem; }
+.rag-notice { font-size: 0.8em; color: #b45309; margin-bottom: 0.3rem; }
+.rag-sources { padding-left: 0; list-style: none; margin: 0; }
+.rag-src { border-bottom: 1px solid var(--border-color-primary, #ddd); padding: 0.5rem 0; }
+.rag-src-scores { font-family: var(--font-mono, monospace); font-size: 0.8em; opacity: 0.75; }
+.rag-src-heading { font-weight: 700; font-size: 0.9em; }
+.rag-article { position: relative; max-height: 70vh; overflow-y: auto; line-height: 1.55;
+  padding-right: 0.5rem; }
+.rag-article-heading { margin: 1rem 0 0.3rem 0; }
+.rag-status { font-size: 0.85em; opacity: 0.8; }
+"""

@@ -1,0 +1,450 @@
+"""Batch evaluation: pure metric functions, question loaders and a runner over a pipeline.
+
+The metrics only look at what the pipeline returned (hits, citations, abstention, timings), so
+they measure whatever the retrieval and answer logic currently do. Two kinds of gold answers:
+
+- the project's JSONL format: answer *strings*; a chunk or sentence hits when it contains one
+  of them after :func:`normalize` (NFC, case folding, collapsed white space);
+- SQuAD/XQuAD: an answer *span*; a chunk hits when it lies in the right paragraph document
+  and covers the span's character offsets (the retrieval definition); a cited sentence hits
+  when it is in the right paragraph and contains the answer string (the citation definition:
+  "contains an answer string"), so the same name quoted again a sentence later also counts.
+
+Example::
+
+    questions = load_questions(Path("seeds/eval/article.jsonl"))
+    report, results = run_eval(Pipeline.open(Settings()), questions, config={"name": "article"})
+    print(report["retrieval"]["hit@5"])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from rag.ingest.documents import normalize_for_match
+
+HIT_KS = (1, 3, 5, 10)
+SEARCH_K = max(HIT_KS)  # hits retrieved per question, so hit@10 and MRR@10 can be measured
+
+# The report's blocks and their figures, in order (by_language repeats all but config).
+BLOCKS: dict[str, tuple[str, ...]] = {
+    "counts": ("questions", "answerable", "unanswerable"),
+    "retrieval": tuple(f"hit@{k}" for k in HIT_KS) + ("mrr",),
+    "answer": ("top_citation_hit", "any_citation_hit", "citation_precision", "mean_citations"),
+    "abstention": ("refused_unanswerable", "refused_answerable"),
+    "latency_ms": ("p50", "p95"),
+}
+ROUND = 4  # decimals kept in report.json
+
+
+class EvalFormatError(ValueError):
+    """A question file cannot be read; the message names the file (and line)."""
+
+
+# --------------------------------------------------------------------------- questions
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One question with its gold answers; ``answers == ()`` means not answerable.
+
+    For SQuAD questions ``doc_id``/``answer_start``/``answer_end`` hold the gold span, which
+    is then what hits are judged by (the strings are kept for the report).
+    """
+
+    qid: str
+    lang: str
+    question: str
+    answers: tuple[str, ...]
+    doc_id: str | None = None
+    answer_start: int | None = None
+    answer_end: int | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+    @property
+    def has_span(self) -> bool:
+        return self.doc_id is not None and self.answer_start is not None and self.answer_end is not None
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read the project's JSONL format: one ``{"id", "lang", "question", "answers"}`` per line.
+
+    Blank lines are skipped; anything else that is wrong raises :class:`EvalFormatError`
+    naming ``file:line``.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise EvalFormatError(f"{path}: file not found") from exc
+    except IsADirectoryError as exc:
+        raise EvalFormatError(f"{path}: is a folder, not a question file") from exc
+    questions: list[EvalQuestion] = []
+    seen: dict[str, int] = {}
+    for number, line_bytes in enumerate(raw.splitlines(), start=1):
+        where = f"{path}:{number}"
+        try:
+            line = line_bytes.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise EvalFormatError(f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            hint = ""
+            head = raw[:2000].decode("utf-8", "replace")
+            if number == 1 and line.lstrip().startswith("{") and '"data"' in head:
+                hint = " (a SQuAD JSON file? use --format squad)"
+            raise EvalFormatError(f"{where}: not valid JSON ({exc}){hint}") from exc
+        questions.append(_question_from_json(item, where))
+        qid = questions[-1].qid
+        if qid in seen:
+            raise EvalFormatError(f"{where}: id {qid!r} repeats the id of line {seen[qid]}")
+        seen[qid] = number
+    if not questions:
+        raise EvalFormatError(f"{path}: no questions in the file")
+    return questions
+
+
+def _question_from_json(item: Any, where: str) -> EvalQuestion:
+    if not isinstance(item, dict):
+        raise EvalFormatError(f"{where}: expected a JSON object, got {type(item).__name__}")
+    missing = [k for k in ("id", "lang", "question", "answers") if k not in item]
+    if missing:
+        raise EvalFormatError(f"{where}: missing key(s) {', '.join(missing)}")
+    qid, lang, question, answers = item["id"], item["lang"], item["question"], item["answers"]
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool) or str(qid).strip() == "":
+        raise EvalFormatError(f"{where}: 'id' must be a non-empty string")
+    if not isinstance(lang, str) or not lang.strip():
+        raise EvalFormatError(f"{where}: 'lang' must be a language code such as \"de\"")
+    if not isinstance(question, str) or not question.strip():
+        raise EvalFormatError(f"{where}: 'question' must be non-empty text")
+    if not isinstance(answers, list) or not all(isinstance(a, str) and normalize(a) for a in answers):
+        raise EvalFormatError(f"{where}: 'answers' must be a list of non-empty strings ([] = not answerable)")
+    return EvalQuestion(str(qid), lang.strip().lower(), question, tuple(answers))
+
+
+def squad_questions(squad: Iterable[Any], lang: str, where: str) -> list[EvalQuestion]:
+    """:class:`rag.eval.squad.SquadQuestion` records -> :class:`EvalQuestion` with their spans."""
+    out = []
+    for q in squad:
+        if not q.question.strip():
+            raise EvalFormatError(f"{where}: question {q.qid} is empty")
+        if not q.answer_text or q.answer_start < 0:
+            raise EvalFormatError(f"{where}: question {q.qid} has no answer span")
+        out.append(
+            EvalQuestion(q.qid, lang, q.question, (q.answer_text,), q.doc_id, q.answer_start, q.answer_end)
+        )
+    if not out:
+        raise EvalFormatError(f"{where}: no questions in the file")
+    return out
+
+
+# --------------------------------------------------------------------------- matching
+
+# NFC, case folding (so ß matches ss), white space collapsed: the one rule, from documents.py.
+normalize = normalize_for_match
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether ``text`` contains one of ``answers`` (both normalized)."""
+    haystack = normalize(text)
+    return any((needle := normalize(a)) and needle in haystack for a in answers)
+
+
+def covers_span(doc_id: str, start: int, end: int, q: EvalQuestion) -> bool:
+    """Whether the passage ``doc_id[start:end]`` holds the question's gold span."""
+    return doc_id == q.doc_id and start <= q.answer_start <= q.answer_end <= end  # type: ignore[operator]
+
+
+def passage_hits(q: EvalQuestion, doc_id: str, start: int, end: int, text: str) -> bool:
+    """The one rule for chunks and sentences: the span when there is one, else the strings."""
+    if not q.answerable:
+        return False
+    if q.has_span:
+        return covers_span(doc_id, start, end, q)
+    return contains_answer(text, q.answers)
+
+
+def citation_hits(q: EvalQuestion, doc_id: str, start: int, end: int, text: str) -> bool:
+    """A cited sentence answers when it contains an answer string (SQuAD: in the gold paragraph)."""
+    if not q.answerable:
+        return False
+    if q.has_span:
+        return doc_id == q.doc_id and (
+            covers_span(doc_id, start, end, q) or contains_answer(text, q.answers)
+        )
+    return contains_answer(text, q.answers)
+
+
+# --------------------------------------------------------------------------- pure metrics
+
+
+def first_hit_rank(flags: Sequence[bool]) -> int | None:
+    """1-based rank of the first True, None when there is none."""
+    return next((rank for rank, flag in enumerate(flags, start=1) if flag), None)
+
+
+def share(count: int, total: int) -> float | None:
+    """count / total, None when there is nothing to count (total 0)."""
+    return count / total if total else None
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def hit_at_k(ranks: Sequence[int | None], k: int) -> float | None:
+    """Share of (answerable) questions whose first relevant hit has rank <= k."""
+    return share(sum(1 for r in ranks if r is not None and r <= k), len(ranks))
+
+
+def mrr(ranks: Sequence[int | None]) -> float | None:
+    """Mean reciprocal rank; a question without a relevant hit in the searched list counts 0."""
+    return mean([1.0 / r if r else 0.0 for r in ranks])
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile with linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    if not 0 <= p <= 100:
+        raise ValueError("p must be between 0 and 100")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """What happened to one question: all the metrics are computed from these."""
+
+    qid: str
+    lang: str
+    question: str
+    answers: tuple[str, ...]
+    rank: int | None  # of the first relevant chunk among the top SEARCH_K; None: not found
+    citation_hits: tuple[bool, ...]  # per citation, in the answer's order
+    cited: tuple[str, ...]  # the cited sentences' text
+    abstained: bool
+    latency_ms: float
+    top_chunk: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.qid,
+            "lang": self.lang,
+            "question": self.question,
+            "answers": list(self.answers),
+            "rank": self.rank,
+            "abstained": self.abstained,
+            "cited": list(self.cited),
+            "citation_hits": list(self.citation_hits),
+            "latency_ms": round(self.latency_ms, 3),
+            "top_chunk": self.top_chunk,
+        }
+
+
+def judge(q: EvalQuestion, answer: Any, search_k: int = SEARCH_K) -> QuestionResult:
+    """Score one :class:`rag.records.Answer` against its question."""
+    chunks = [h.chunk for h in answer.hits[:search_k]]
+    chunk_flags = [passage_hits(q, c.doc_id, c.start, c.end, c.text) for c in chunks]
+    sentences = [c.sentence for c in answer.citations]
+    return QuestionResult(
+        qid=q.qid,
+        lang=q.lang,
+        question=q.question,
+        answers=q.answers,
+        rank=first_hit_rank(chunk_flags) if q.answerable else None,
+        citation_hits=tuple(citation_hits(q, s.doc_id, s.start, s.end, s.text) for s in sentences),
+        cited=tuple(s.text for s in sentences),
+        abstained=bool(answer.abstained),
+        latency_ms=float(answer.timings_ms.get("total", 0.0)),
+        top_chunk=answer.hits[0].chunk.text if answer.hits else "",
+    )
+
+
+def summarize(results: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
+    """The figure blocks (all but config) for a set of results, unrounded."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    ranks = [r.rank for r in answerable]
+    answered = [r for r in answerable if not r.abstained]
+    flags = [flag for r in answerable for flag in r.citation_hits]
+    return {
+        "counts": {
+            "questions": len(results),
+            "answerable": len(answerable),
+            "unanswerable": len(unanswerable),
+        },
+        "retrieval": {**{f"hit@{k}": hit_at_k(ranks, k) for k in HIT_KS}, "mrr": mrr(ranks)},
+        "answer": {
+            "top_citation_hit": share(
+                sum(1 for r in answerable if r.citation_hits and r.citation_hits[0]), len(answerable)
+            ),
+            "any_citation_hit": share(sum(1 for r in answerable if any(r.citation_hits)), len(answerable)),
+            "citation_precision": share(sum(flags), len(flags)),
+            # per answerable question that was answered (an abstention has no citations to count)
+            "mean_citations": mean([len(r.cited) for r in answered]),
+        },
+        "abstention": {
+            "refused_unanswerable": share(sum(r.abstained for r in unanswerable), len(unanswerable)),
+            "refused_answerable": share(sum(r.abstained for r in answerable), len(answerable)),
+        },
+        "latency_ms": {
+            "p50": percentile([r.latency_ms for r in results], 50),
+            "p95": percentile([r.latency_ms for r in results], 95),
+        },
+    }
+
+
+def _rounded(value: Any, digits: int) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, float):
+        return round(value, digits)
+    return value
+
+
+def build_report(results: Sequence[QuestionResult], config: dict[str, Any]) -> dict[str, Any]:
+    """report.json's content: config, the figure blocks, and the same blocks per language."""
+    languages = sorted({r.lang for r in results})
+    report: dict[str, Any] = {"config": dict(config)}
+    report.update(_rounded(summarize(results), ROUND))
+    report["by_language"] = {
+        lang: _rounded(summarize([r for r in results if r.lang == lang]), ROUND) for lang in languages
+    }
+    return report
+
+
+# --------------------------------------------------------------------------- runner
+
+
+@dataclass
+class RunOptions:
+    search_k: int = SEARCH_K
+    progress: bool = True
+    desc: str = "eval"
+    warm_up: bool = True  # one untimed question first, so lazy loading is not in the latencies
+
+
+def run_eval(
+    pipeline: Any,
+    questions: Sequence[EvalQuestion],
+    config: dict[str, Any] | None = None,
+    options: RunOptions | None = None,
+    on_result: Callable[[QuestionResult], None] | None = None,
+) -> tuple[dict[str, Any], list[QuestionResult]]:
+    """Ask every question once and return ``(report, per-question results)``.
+
+    ``pipeline`` is a :class:`rag.pipeline.Pipeline` (anything with ``ask(q, search_k=...)``).
+    """
+    options = options or RunOptions()
+    if options.warm_up and questions:
+        pipeline.ask(questions[0].question, search_k=options.search_k)
+    results = []
+    for q in tqdm(questions, desc=options.desc, unit="q", file=sys.stderr, disable=not options.progress):
+        result = judge(q, pipeline.ask(q.question, search_k=options.search_k), options.search_k)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return build_report(results, config or {}), results
+
+
+# --------------------------------------------------------------------------- worst cases and thresholds
+
+
+def worst_cases(results: Sequence[QuestionResult], limit: int = 10) -> list[tuple[QuestionResult, str]]:
+    """The most instructive failures, worst first, each with a short description of what went wrong."""
+    graded: list[tuple[int, int, int, QuestionResult, str]] = []
+    for i, r in enumerate(results):
+        if r.answerable:
+            if r.citation_hits and r.citation_hits[0]:
+                continue
+            rank = r.rank if r.rank is not None else SEARCH_K + 1
+            found = f"found at rank {r.rank}" if r.rank else f"not in the top {SEARCH_K}"
+            if any(r.citation_hits):
+                graded.append((1, rank, i, r, f"first citation wrong, a later one right ({found})"))
+            elif r.abstained:
+                graded.append((2, rank, i, r, f"refused ({found})"))
+            else:
+                graded.append((3, rank, i, r, f"cited the wrong sentences ({found})"))
+        elif not r.abstained:
+            # after the answerable questions cited wrongly: those show what retrieval misses
+            graded.append((3, 0, i, r, "answered a question the text cannot answer"))
+    graded.sort(key=lambda g: (-g[0], -g[1], g[2]))
+    return [(g[3], g[4]) for g in graded[:limit]]
+
+
+def parse_threshold(text: str) -> tuple[str, float]:
+    """``"hit@5=0.8"`` -> ``("hit@5", 0.8)``; the metric name is checked against :data:`BLOCKS`."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ValueError(f"expected METRIC=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {value.strip()!r} is not a number") from exc
+    leaf = name.rsplit(".", 1)[-1]
+    if not any(leaf in names for names in BLOCKS.values()):
+        known = ", ".join(n for names in BLOCKS.values() for n in names)
+        raise ValueError(f"{text!r}: unknown metric {leaf!r} (known: {known})")
+    return name, number
+
+
+def lookup(report: dict[str, Any], name: str) -> Any:
+    """A figure by name: ``hit@5``, ``retrieval.hit@5``, ``by_language.de.hit@5`` or
+    ``by_language.de.retrieval.hit@5``. Raises KeyError for a name that is not in the report."""
+    parts = name.split(".")
+    node: dict[str, Any] = report
+    if parts[0] == "by_language":
+        if len(parts) < 3:
+            raise KeyError(name)
+        node = report["by_language"][parts[1]]
+        parts = parts[2:]
+    if len(parts) == 1:
+        block = next((b for b, names in BLOCKS.items() if parts[0] in names), None)
+        if block is None:
+            raise KeyError(name)
+        parts = [block, parts[0]]
+    if len(parts) != 2 or parts[0] not in BLOCKS:
+        raise KeyError(name)
+    return node[parts[0]][parts[1]]
+
+
+def check_thresholds(report: dict[str, Any], thresholds: Sequence[tuple[str, float]]) -> list[str]:
+    """One message per figure that falls short (a missing or null figure falls short too)."""
+    failures = []
+    for name, minimum in thresholds:
+        try:
+            value = lookup(report, name)
+        except KeyError:
+            failures.append(f"{name}: not in the report")
+            continue
+        if value is None:
+            failures.append(f"{name}: no questions to measure it on (null), required >= {minimum:g}")
+        elif value < minimum:
+            failures.append(f"{name} = {value:g}, required >= {minimum:g}")
+    return failures

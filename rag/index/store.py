@@ -1,0 +1,357 @@
+"""Build, save and load the index folder; refuse a stale or foreign index.
+
+Layout (JSON, NumPy and FAISS files only, never pickle)::
+
+    index/
+      .lock                 serialises builds (filelock)
+      CURRENT               name of the live build folder, replaced atomically
+      build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
+                            dense.faiss, chunk_vectors.npy, sentence_vectors.npy,
+                            context_vectors.npy,
+                            bm25_chunks/, bm25_sentences/, trigrams_sentences/
+
+A build is written into a fresh folder and only then made live by replacing ``CURRENT``, so a
+build killed midway leaves the previous index untouched and loadable.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag import __version__
+from rag.ingest.chunking import chunk_sentences
+from rag.ingest.documents import sentences_of_all
+from rag.jsonfile import read_json
+from rag.index.lexical import TRIGRAMS, LexicalIndex
+from rag.index.names import place_names, sentence_names
+from rag.records import Chunk, Document, Sentence
+from rag.index.dense import build_vector_index, index_params, index_type_of
+
+FORMAT_VERSION = 4
+CURRENT = "CURRENT"
+LOCK = ".lock"
+MANIFEST = "manifest.json"
+ENCODE_BATCH = 64
+
+
+class StoreError(RuntimeError):
+    """Base for index problems; the message is meant for the user."""
+
+
+class IndexMissing(StoreError):
+    pass
+
+
+class IndexCorrupt(StoreError):
+    pass
+
+
+class IndexLocked(StoreError):
+    pass
+
+
+@dataclass
+class LoadedIndex:
+    """Everything the retriever and the answerer need, in memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: list[Document]
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    dense: Any  # faiss.Index
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
+    lexical: LexicalIndex
+    sentence_lexical: LexicalIndex
+    sentence_trigrams: LexicalIndex
+    # The proper names in each sentence (names.py), case-folded; computed when building.
+    sentence_names: list[tuple[str, ...]] = field(default_factory=list)
+    place_names: frozenset[str] = frozenset()  # the names above that are places
+
+    @property
+    def language(self) -> str:
+        return str(self.manifest.get("language", "de"))
+
+    @functools.cached_property
+    def name_counts(self) -> Counter[str]:
+        """In how many sentences each name occurs (a name in most of them says little)."""
+        return Counter(name for names in self.sentence_names for name in names)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    return read_json(path, IndexCorrupt, f"index file {path}")
+
+
+def corpus_language(documents: Sequence[Document]) -> str:
+    """The language most of the text is in: it picks the stemmer of the lexical index."""
+    sizes: dict[str, int] = {}
+    for doc in documents:
+        sizes[doc.language] = sizes.get(doc.language, 0) + len(doc.text)
+    return max(sizes, key=sizes.__getitem__) if sizes else "de"
+
+
+def encode_texts(encoder: Any, texts: Sequence[str], progress: bool, desc: str) -> np.ndarray:
+    """Normalised float32 vectors in batches, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    dim = encoder.get_embedding_dimension()
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, file=sys.stderr)
+    for begin in range(0, len(texts), ENCODE_BATCH):
+        batch = list(texts[begin : begin + ENCODE_BATCH])
+        out[begin : begin + len(batch)] = encoder.encode(
+            batch, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        bar.update(len(batch))
+    bar.close()
+    return out
+
+
+def sentences_in_context(sentences: Sequence[Sentence]) -> list[str]:
+    """Each sentence preceded by the previous one of its paragraph: "Er nennt ..." then knows who."""
+    texts = []
+    for i, sentence in enumerate(sentences):
+        previous = sentences[i - 1] if i else None
+        same_paragraph = previous is not None and (previous.doc_id, previous.paragraph) == (
+            sentence.doc_id,
+            sentence.paragraph,
+        )
+        texts.append(f"{previous.text} {sentence.text}" if same_paragraph else sentence.text)
+    return texts
+
+
+def build_index(
+    index_dir: Path,
+    documents: Sequence[Document],
+    encoder: Any,
+    params: dict[str, Any],
+    corpus_fingerprint: str,
+    progress: bool = True,
+    index_type: str | None = None,
+    approximate_from: int | None = None,
+) -> Path:
+    """Build into a temporary folder, then make it live; returns the live build folder.
+
+    The caller holds the build lock (see :func:`build_lock`). ``index_type`` forces the FAISS
+    structure; otherwise it follows the corpus size (``approximate_from`` overrides the threshold
+    of :func:`rag.index.dense.choose_index_type`). The manifest records what was built.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    sentences = sentences_of_all(documents)
+    if not sentences:
+        raise StoreError("the documents contain no sentences to index")
+    chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
+    language = corpus_language(documents)
+
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**6:06d}"
+    tmp = index_dir / f"tmp-{name}"
+    tmp.mkdir()
+    try:
+        chunk_vectors = encode_texts(encoder, [c.text for c in chunks], progress, "embedding chunks")
+        sentence_vectors = encode_texts(
+            encoder, [s.text for s in sentences], progress, "embedding sentences"
+        )
+        context_vectors = encode_texts(
+            encoder, sentences_in_context(sentences), progress, "embedding sentences in context"
+        )
+        dense = build_vector_index(chunk_vectors, index_type, approximate_from)
+        import faiss
+
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+        np.save(tmp / "context_vectors.npy", context_vectors, allow_pickle=False)
+        LexicalIndex(language).build([c.text for c in chunks]).save(tmp / "bm25_chunks")
+        LexicalIndex(language).build([s.text for s in sentences]).save(tmp / "bm25_sentences")
+        LexicalIndex(language, TRIGRAMS).build([s.text for s in sentences]).save(
+            tmp / "trigrams_sentences"
+        )
+        _write_json(tmp / "documents.json", [asdict(d) for d in documents])
+        _write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
+        _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
+        names = sentence_names(documents, sentences)
+        _write_json(
+            tmp / "names.json",
+            {"sentences": names, "places": place_names(n for found in names for n in found)},
+        )
+        files = {
+            p.relative_to(tmp).as_posix(): p.stat().st_size
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {
+            "format": FORMAT_VERSION,
+            "package_version": __version__,
+            **params,
+            "dimension": int(chunk_vectors.shape[1]),
+            "index_type": index_type_of(dense),
+            "vector_index": index_params(dense),
+            "language": language,
+            "corpus_fingerprint": corpus_fingerprint,
+            "documents": [
+                {k: getattr(d, k) for k in ("doc_id", "title", "language", "content_hash")}
+                for d in documents
+            ],
+            "counts": {
+                "documents": len(documents),
+                "sentences": len(sentences),
+                "chunks": len(chunks),
+            },
+            "files": files,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        _write_json(tmp / MANIFEST, manifest)
+        live = index_dir / name
+        os.rename(tmp, live)
+        _point_current_to(index_dir, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=name)
+    return live
+
+
+def _point_current_to(index_dir: Path, name: str) -> None:
+    pointer = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    with open(pointer, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Remove older builds and leftovers of killed builds (called under the build lock)."""
+    for path in index_dir.iterdir():
+        if path.is_dir() and path.name != keep and path.name.startswith(("build-", "tmp-build-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_build(index_dir: Path) -> Path:
+    """The live build folder; :class:`IndexMissing` when there is none."""
+    pointer = Path(index_dir) / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError as exc:
+        raise IndexMissing(f"there is no index in {index_dir} yet") from exc
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"{pointer} is damaged")
+    path = Path(index_dir) / name
+    if not path.is_dir():
+        raise IndexMissing(f"{pointer} names {name}, which is missing")
+    return path
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    return _read_json(current_build(index_dir) / MANIFEST)
+
+
+def stale_reasons(
+    manifest: dict[str, Any], params: dict[str, Any], corpus_fingerprint: str
+) -> list[str]:
+    """Why this index does not fit the corpus and settings; empty when it does."""
+    reasons = []
+    if manifest.get("format") != FORMAT_VERSION:
+        reasons.append("it was written in another index format")
+    if manifest.get("package_version") != __version__:
+        reasons.append(f"it was built by rag {manifest.get('package_version')}, this is {__version__}")
+    for key, value in params.items():
+        if manifest.get(key) != value:
+            reasons.append(f"{key} changed ({manifest.get(key)!r} -> {value!r})")
+    if manifest.get("corpus_fingerprint") != corpus_fingerprint:
+        reasons.append("the documents changed")
+    return reasons
+
+
+def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
+    """Load the live build; :class:`IndexCorrupt` for missing, truncated or damaged files."""
+    import faiss
+
+    path = current_build(index_dir)
+    manifest = _read_json(path / MANIFEST)
+    for rel, size in (manifest.get("files") or {}).items():
+        file = path / rel
+        if not file.is_file() or file.stat().st_size != size:
+            raise IndexCorrupt(f"index file {file} is missing or truncated")
+    try:
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        mode = "r" if mmap else None
+        chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode)
+        sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+        context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
+        language = str(manifest.get("language", "de"))
+        lexical = LexicalIndex.load(path / "bm25_chunks", language, mmap=mmap)
+        sentence_lexical = LexicalIndex.load(path / "bm25_sentences", language)
+        sentence_trigrams = LexicalIndex.load(path / "trigrams_sentences", language, TRIGRAMS)
+    except (RuntimeError, ValueError, OSError, KeyError) as exc:
+        raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
+    documents = [Document(**d) for d in _read_json(path / "documents.json")]
+    sentences = [Sentence(**s) for s in _read_json(path / "sentences.json")]
+    chunks = [
+        Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in _read_json(path / "chunks.json")
+    ]
+    names_file = _read_json(path / "names.json")
+    try:
+        names_per_sentence = [tuple(names) for names in names_file["sentences"]]
+        places = frozenset(names_file["places"])
+    except (TypeError, KeyError) as exc:
+        raise IndexCorrupt(f"index in {path} is damaged: names.json has no {exc}") from exc
+    counts = manifest.get("counts", {})
+    if not (
+        dense.ntotal == len(chunks) == len(chunk_vectors) == counts.get("chunks")
+        and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(names_per_sentence)
+        == counts.get("sentences")
+        and dense.d == manifest.get("dimension")
+    ):
+        raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
+    return LoadedIndex(
+        path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors, context_vectors,
+        lexical, sentence_lexical, sentence_trigrams, names_per_sentence, places,
+    )
+
+
+def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None, timeout: float = 900):
+    """A context manager holding the index folder's build lock; waits for another build."""
+    from filelock import FileLock, Timeout
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / LOCK))
+
+    class _Guard:
+        def __enter__(self) -> None:
+            try:
+                lock.acquire(timeout=0)
+                return
+            except Timeout:
+                if on_wait:
+                    on_wait(f"another build of {index_dir} is running; waiting for it to finish")
+            try:
+                lock.acquire(timeout=timeout)
+            except Timeout as exc:
+                raise IndexLocked(f"{index_dir} is locked by another build for over {timeout:.0f} s") from exc
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+
+    return _Guard()

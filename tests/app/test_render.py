@@ -1,0 +1,137 @@
+"""HTML for the chat: escaping, a sentence highlighted in its paragraph, sources, article."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.app.render import (
+    answer_html,
+    article_html,
+    error_html,
+    escape,
+    sentence_in_context,
+    sources_html,
+    user_html,
+)
+from rag.records import Answer, Chunk, Citation, Document, Hit, Sentence
+
+TEXT = (
+    "Ein Teaser ohne Überschrift.\n"
+    "Erste Überschrift\n"
+    "Satz eins steht hier. Satz <zwei> mit ${x} & «Zitat».\n"
+    "Zweite Überschrift\n"
+    "Noch ein Absatz.\n"
+)
+
+
+def _doc(text: str = TEXT) -> Document:
+    return Document("doc", "Titel <i>", "de", "doc.txt", text, "hash")
+
+
+def _sentence(text: str, heading: str = "Erste Überschrift", paragraph: int = 2, n: int = 2) -> Sentence:
+    start = TEXT.index(text)
+    return Sentence(1, "doc", paragraph, n, text, start, start + len(text), heading)
+
+
+def _answer(citations: tuple[Citation, ...], text: str, abstained: bool = False) -> Answer:
+    sentence = citations[0].sentence if citations else _sentence("Satz eins steht hier.")
+    chunk = Chunk(
+        0, "doc", 2, (0, 1), "Satz eins steht hier.", sentence.start, sentence.end, "Erste Überschrift"
+    )
+    hits = (Hit(chunk, 0.91234, 0.5, 0.25, 1),)
+    return Answer("Frage?", text, "de", citations, hits, abstained, {"total": 4.2})
+
+
+def test_escape_neutralises_markup_and_template_syntax() -> None:
+    out = escape('<img src=x onerror="alert(1)"> ${a} {{b}} `c` \'d\' &')
+    assert "<" not in out and ">" not in out and '"' not in out and "'" not in out
+    assert "$" not in out and "{" not in out and "}" not in out and "`" not in out
+    assert "&amp;" in out
+
+
+def test_user_message_is_shown_literally() -> None:
+    html = user_html("<script>alert(1)</script> **fett** [link](http://x)")
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "**fett**" in html  # no Markdown processing here; the chat has it switched off
+
+
+def test_sentence_is_highlighted_inside_its_paragraph_with_its_heading() -> None:
+    s = _sentence("Satz <zwei> mit ${x} & «Zitat».")
+    html = sentence_in_context(_doc(), s.start, s.end)
+    assert '<span class="rag-ctx-heading">Erste Überschrift</span>' in html
+    assert "Satz eins steht hier." in html  # the rest of the paragraph is there
+    mark = re.search(r'<mark class="rag-hl">(.*?)</mark>', html).group(1)
+    assert mark == escape("Satz <zwei> mit ${x} & «Zitat».")
+    assert "Noch ein Absatz" not in html  # only its own paragraph
+    assert "Titel &lt;i&gt;" in html
+
+
+def test_answer_markers_become_citations_with_context() -> None:
+    s = _sentence("Satz eins steht hier.", n=1)
+    citation = Citation(1, s, 0.87, "Titel")
+    html = answer_html(_answer((citation,), "Laut dem Text: Satz eins steht hier. [1]"), {"doc": _doc()})
+    assert 'class="rag-cite"' in html and 'tabindex="0"' in html
+    assert "[1]" in html and "rag-cite-pop" in html
+    assert '<mark class="rag-hl">Satz eins steht hier.</mark>' in html
+    assert "paragraph 2, sentence 1" in html
+    assert "rag-refusal" not in html
+
+
+def test_markers_without_a_citation_stay_text() -> None:
+    s = _sentence("Satz eins steht hier.", n=1)
+    html = answer_html(_answer((Citation(1, s, 0.8),), "A [1] B [7]"), {"doc": _doc()})
+    assert html.count('class="rag-cite"') == 1
+    assert "B [7]" in html
+
+
+def test_refusal_looks_different() -> None:
+    html = answer_html(_answer((), "Dazu sagt der Text nichts.", abstained=True), {"doc": _doc()})
+    assert "rag-refusal" in html
+    assert "rag-cite" not in html
+    assert "Dazu sagt der Text nichts." in html
+
+
+def test_error_is_escaped() -> None:
+    assert "<b>" not in error_html("<b>bad</b>")
+
+
+def test_sources_list_scores_and_marks_cited_sentences() -> None:
+    s = _sentence("Satz eins steht hier.", n=1)
+    answer = _answer((Citation(1, s, 0.8),), "x [1]")
+    html = sources_html(answer.hits, answer.citations)
+    assert "score 0.912" in html and "dense 0.500" in html and "lexical 0.250" in html
+    assert '<mark class="rag-hl">Satz eins steht hier.</mark>' in html
+    assert "Erste Überschrift" in html
+    assert "Ask a question" in sources_html([])
+
+
+def test_article_view_has_whole_text_and_marks_cited_sentences() -> None:
+    s = _sentence("Satz <zwei> mit ${x} & «Zitat».")
+    html = article_html(_doc(), [Citation(2, s, 0.8)])
+    assert html.count("<h3") == 2
+    assert "Ein Teaser ohne Überschrift." in html and "Noch ein Absatz." in html
+    assert f'<mark class="rag-hl">{escape(s.text)}</mark><sup class="rag-mark-label">[2]</sup>' in html
+    assert "<zwei>" not in html and "${x}" not in html
+
+
+@pytest.mark.parametrize("bad", ["<img src=x onerror=alert(1)>", "<script>x</script>", "${alert(1)}"])
+def test_document_text_is_escaped_in_the_article(bad: str) -> None:
+    text = f"Titel\nEin Absatz mit {bad} darin.\n"
+    html = article_html(Document("d", "T", "de", "d.txt", text, "h"))
+    assert bad not in html
+    assert "<img" not in html and "<script" not in html
+
+
+@pytest.mark.slow
+def test_real_article_offsets(article_pipeline) -> None:
+    """Every sentence of the bundled article is found inside a paragraph of its document."""
+    docs = {d.doc_id: d for d in article_pipeline.index.documents}
+    for s in article_pipeline.index.sentences:
+        html = sentence_in_context(docs[s.doc_id], s.start, s.end)
+        assert f'<mark class="rag-hl">{escape(s.text)}</mark>' in html
+        if s.heading:
+            assert escape(s.heading) in html
+

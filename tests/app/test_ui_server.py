@@ -1,0 +1,107 @@
+"""The real chat server (`python ui.py`) in a subprocess, asked through its `/ask` API with
+gradio_client, the way the README shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ANSWER_KEYS = {"question", "answer", "language", "abstained", "citations", "hits", "timings_ms"}
+CITATION_KEYS = {"marker", "text", "doc_id", "heading", "paragraph", "sentence", "start", "end", "score"}
+
+
+@pytest.fixture(scope="module")
+def client(ui_server):
+    from gradio_client import Client
+
+    return Client(ui_server.url, verbose=False)
+
+
+def _cited(result: dict) -> list[str]:
+    return [c["text"] for c in result["citations"]]
+
+
+def _check_shape(result: dict) -> None:
+    assert ANSWER_KEYS <= set(result)
+    assert result["hits"], "an answer always lists the passages it searched"
+    for citation in result["citations"]:
+        assert CITATION_KEYS <= set(citation)
+        assert f"[{citation['marker']}]" in result["answer"]
+
+
+def test_start_up_built_the_index_and_said_so(ui_server) -> None:
+    log = ui_server.log()
+    assert "Building the index" in log and "Index built" in log
+
+
+def test_only_the_ask_endpoint_is_public(client) -> None:
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(endpoints) == {"/ask"}
+
+
+@pytest.mark.parametrize(
+    "question, language, cited",
+    [
+        ("Wer leitet den Technologieinvestor Softbank?", "de", "Masayoshi Son"),
+        ("When did Open AI open its first foreign office?", "en", "Auslandsbüro in Tokio"),
+    ],
+    ids=["German question", "English question"],
+)
+def test_question_is_answered_in_its_language(client, question, language, cited) -> None:
+    result = client.predict(question, api_name="/ask")
+    _check_shape(result)
+    assert result["abstained"] is False
+    assert result["language"] == language
+    assert any(cited in text for text in _cited(result))
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Wie hoch ist der Mount Everest?"])
+def test_unanswerable_question_is_refused(client, question: str) -> None:
+    result = client.predict(question, api_name="/ask")
+    assert result["abstained"] is True
+    assert result["citations"] == []
+    assert "[1]" not in result["answer"]
+
+
+def test_follow_up_question_uses_the_history(client) -> None:
+    first = "Wo hat Open AI sein erstes Auslandsbüro eröffnet?"
+    alone = client.predict("Und wann war das?", api_name="/ask")
+    result = client.predict("Und wann war das?", [first], api_name="/ask")
+    _check_shape(result)
+    assert any("Im vergangenen Jahr" in text for text in _cited(result))
+    assert "Auslandsbüro" in result["retrieval_query"]
+    assert "retrieval_query" not in alone  # without history the question is searched as typed
+
+
+def test_empty_question_is_a_clear_error(client) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", api_name="/ask")
+
+
+def test_markup_in_the_question_comes_back_as_plain_text(client) -> None:
+    question = "<b>Wer</b> leitet **Softbank**?"
+    result = client.predict(question, api_name="/ask")
+    assert result["question"] == question
+
+
+def test_same_json_as_the_command_line(client, ui_server, seeds_copy) -> None:
+    """`/ask` returns what `rag ask --json` prints (timings aside), on the same index."""
+    question = "Welche vier Faktoren sprechen für Japan?"
+    index_dir = ui_server.process.args[ui_server.process.args.index("--index") + 1]
+    cli = subprocess.run(
+        [sys.executable, "-m", "rag.app.cli", "ask", "--json", "--index", index_dir, "--seeds", str(seeds_copy),
+         question],
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+    expected = json.loads(cli.stdout)
+    result = client.predict(question, api_name="/ask")
+    expected.pop("timings_ms")
+    result.pop("timings_ms")
+    assert result == expected

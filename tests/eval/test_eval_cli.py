@@ -1,0 +1,287 @@
+"""`rag eval` end to end: user errors (fast), report files, and real runs (slow, real model).
+
+Everything is written under tmp_path; the repo's own index/ and seeds/ are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.app.cli import main
+from rag.eval.evaluate import BLOCKS, QuestionResult, build_report
+from rag.eval.report import compare_text, summary_table, write_report
+
+PNG = b"\x89PNG\r\n\x1a\n"
+REPORT_KEYS = ["config", "counts", "retrieval", "answer", "abstention", "latency_ms", "by_language"]
+
+TINY_JSONL = [
+    {"id": "de-1", "lang": "de", "question": "Wer ist der Chef von Softbank?", "answers": ["Masayoshi Son"]},
+    {"id": "en-1", "lang": "en", "question": "Who leads the DFKI?", "answers": ["Andreas Dengel"]},
+    {"id": "na-1", "lang": "en", "question": "What was Rakuten's revenue last year?", "answers": []},
+]
+
+
+def _squad(paragraphs: list[tuple[str, list[tuple[str, str, str]]]]) -> dict:
+    """[(context, [(qid, question, answer)])] -> SQuAD JSON with answer_start computed."""
+    data = []
+    for a, (context, qas) in enumerate(paragraphs):
+        data.append(
+            {
+                "title": f"Artikel {a}",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": qid,
+                                "question": question,
+                                "answers": [{"text": answer, "answer_start": context.index(answer)}],
+                            }
+                            for qid, question, answer in qas
+                        ],
+                    }
+                ],
+            }
+        )
+    return {"version": "1.1", "data": data}
+
+
+DE_PARAGRAPHS = [
+    (
+        "Die Stadt Bern ist die Bundesstadt der Schweiz. Sie liegt an der Aare. "
+        "Im Jahr 1191 wurde Bern von Herzog Berchtold V. gegründet.",
+        [("q1", "Wer gründete Bern?", "Herzog Berchtold V."), ("q2", "An welchem Fluss liegt Bern?", "Aare")],
+    ),
+    (
+        "Der Rhein entspringt in den Alpen. Er mündet in die Nordsee. "
+        "Seine Länge beträgt rund 1230 Kilometer.",
+        [("q3", "Wie lang ist der Rhein?", "1230 Kilometer")],
+    ),
+]
+EN_QUESTIONS = [
+    ("Who founded Bern?", "Duke Berchtold V"),
+    ("Which river is Bern on?", "Aare"),
+    ("How long is the Rhine?", "1230 kilometres"),
+]
+
+
+def _write_jsonl(path, items):
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def _write_squad(tmp_path):
+    de = tmp_path / "tiny.de.json"
+    de.write_text(json.dumps(_squad(DE_PARAGRAPHS), ensure_ascii=False), encoding="utf-8")
+    # The parallel file: same structure, English questions (its contexts stay German here; only
+    # the questions are taken from it).
+    en_paragraphs, n = [], 0
+    for context, qas in DE_PARAGRAPHS:
+        en_qas = []
+        for qid, _, answer in qas:
+            en_qas.append((qid, EN_QUESTIONS[n][0], answer))
+            n += 1
+        en_paragraphs.append((context, en_qas))
+    en = tmp_path / "tiny.en.json"
+    en.write_text(json.dumps(_squad(en_paragraphs), ensure_ascii=False), encoding="utf-8")
+    return de, en
+
+
+# --------------------------------------------------------------------------- user errors (fast)
+
+
+def test_malformed_jsonl_line_is_one_clear_error(tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(TINY_JSONL[0]) + '\n{"id": "x", "lang": "de"\n', encoding="utf-8")
+    assert main(["eval", str(path), "--index", str(tmp_path / "idx"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"rag: error: {path}:2: not valid JSON")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "idx").exists() and not (tmp_path / "out").exists()
+
+
+def test_malformed_squad_file_names_the_file(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text('{"data": [{"paragraphs": [{"context": "x"}]}]}', encoding="utf-8")
+    assert main(["eval", "--format", "squad", str(path), "--index", str(tmp_path / "idx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"rag: error: {path}: article 0 paragraph 0 lacks")
+    assert len(err.splitlines()) == 1
+
+
+def test_option_errors(tmp_path, capsys):
+    jsonl = _write_jsonl(tmp_path / "q.jsonl", TINY_JSONL)
+    assert main(["eval", str(jsonl), "--questions", str(jsonl)]) == 2
+    assert "--questions works only with --format squad" in capsys.readouterr().err
+    assert main(["eval", str(jsonl), "--compare", str(tmp_path / "nope.json")]) == 2
+    assert "--compare" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["eval", str(jsonl), "--fail-under", "hit@7=0.5"])
+    assert info.value.code == 2
+    assert "unknown metric 'hit@7'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- report files (fast)
+
+
+def _results():
+    def r(qid, lang, answers, rank, hits, abstained, latency):
+        cited = tuple(f"Satz {i} mit | Strich" for i in range(len(hits)))
+        return QuestionResult(
+            qid, lang, f"Frage {qid}?", tuple(answers), rank, tuple(hits), cited, abstained, latency
+        )
+
+    return [
+        r("a", "de", ["x"], 1, [True], False, 3.0),
+        r("b", "de", ["y"], None, [False], False, 5.0),
+        r("c", "en", ["z"], 2, [False, True], False, 4.0),
+        r("d", "en", [], None, [], True, 6.0),
+    ]
+
+
+def test_write_report_files(tmp_path):
+    results = _results()
+    report = build_report(results, {"name": "tiny", "model": "m", "retriever": "hybrid", "top_k": 5})
+    files = write_report(tmp_path / "out", report, results)
+    names = sorted(p.name for p in files)
+    assert names == ["hit_at_k.png", "latency.png", "report.json", "report.md", "results.jsonl"]
+    for png in ("hit_at_k.png", "latency.png"):
+        assert (tmp_path / "out" / png).read_bytes().startswith(PNG)
+    assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8")) == report
+    lines = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a", "b", "c", "d"]
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# Evaluation: tiny")
+    assert "| retrieval hit@1 | 0.333 | 0.500 | 0.000 |" in md  # all, de, en: ranks 1, None | 2
+    assert "| abstention refused_unanswerable | 1.000 | – | 1.000 |" in md
+    assert "![hit@k by language](hit_at_k.png)" in md and "![latency histogram](latency.png)" in md
+    assert "Satz 0 mit \\| Strich" in md  # pipes escaped inside table cells
+    assert "| 1 | b | de | Frage b? | y |" in md  # the worst case comes first
+    assert "| `model` | m |" in md
+
+
+def test_summary_table_and_compare():
+    results = _results()
+    this = build_report(results, {"retriever": "hybrid", "created_at": "t1"})
+    other = build_report(results[:2], {"retriever": "dense", "created_at": "t2"})
+    table = summary_table(this)
+    assert table.splitlines()[0] == "| figure | all | de | en |"
+    assert len(table.splitlines()) == 2 + sum(len(v) for v in BLOCKS.values())
+    text = compare_text(this, other, "this run", "before")
+    assert "| section | figure | this run | before | Δ |" in text
+    assert "| all | counts questions | 4 | 2 | +2 |" in text
+    assert "| all | retrieval hit@1 | 0.333 | 0.500 | -0.167 |" in text
+    assert "| de | retrieval hit@1 | 0.500 | 0.500 | = |" in text
+    assert "| en | retrieval hit@1 | 0.000 | – | n/a |" in text
+    assert '- `retriever`: "hybrid" vs "dense"' in text
+    assert "created_at" not in text
+
+
+# --------------------------------------------------------------------------- real runs (slow)
+
+
+@pytest.fixture
+def shared_encoder(monkeypatch, real_encoder):
+    """Make `rag eval` in this process reuse the session's model instead of loading it again."""
+    import rag.index.encoders
+
+    monkeypatch.setattr(rag.index.encoders, "build_encoder", lambda *a, **k: real_encoder)
+    return real_encoder
+
+
+@pytest.mark.slow
+def test_eval_jsonl_end_to_end(tmp_path, capsys, article_pipeline, shared_encoder):
+    settings = article_pipeline.settings
+    jsonl = _write_jsonl(tmp_path / "tiny.jsonl", TINY_JSONL)
+    out = tmp_path / "report"
+    common = ["--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+    assert main(["eval", str(jsonl), *common, "--out", str(out), "--top-k", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "| retrieval hit@10 |" in captured.out
+    assert "eval tiny" in captured.err  # the progress bar is on stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert list(report) == REPORT_KEYS
+    assert report["counts"] == {"questions": 3, "answerable": 2, "unanswerable": 1}
+    assert list(report["by_language"]) == ["de", "en"]
+    assert set(report["by_language"]["de"]) == set(REPORT_KEYS) - {"config", "by_language"}
+    assert report["by_language"]["de"]["abstention"]["refused_unanswerable"] is None
+    assert report["config"]["top_k"] == 3 and report["config"]["retriever"] == "hybrid"
+    assert report["retrieval"]["hit@10"] == 1.0  # both names are in the article
+    for figure in ("hit@1", "hit@3", "hit@5", "mrr"):
+        assert 0.0 <= report["retrieval"][figure] <= 1.0
+    assert (out / "hit_at_k.png").read_bytes().startswith(PNG)
+    assert (out / "latency.png").read_bytes().startswith(PNG)
+    assert "## Worst cases" in (out / "report.md").read_text(encoding="utf-8")
+
+    # --compare with itself, and a --fail-under that cannot be met
+    second = tmp_path / "second"
+    code = main(
+        [
+            "eval",
+            str(jsonl),
+            *common,
+            "--out",
+            str(second),
+            "--top-k",
+            "3",
+            "--no-charts",
+            "--compare",
+            str(out / "report.json"),
+            "--fail-under",
+            "hit@10=1.01",
+            "--fail-under",
+            "mrr=0",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "| all | retrieval hit@10 | 1.000 | 1.000 | = |" in captured.out
+    assert "below threshold: hit@10 = 1, required >= 1.01" in captured.err
+    assert "mrr" not in captured.err.split("below threshold:", 1)[1]
+    assert not (second / "hit_at_k.png").exists()
+
+
+@pytest.mark.slow
+def test_eval_squad_own_index_reused_and_cross_lingual(tmp_path, capsys, shared_encoder):
+    de, en = _write_squad(tmp_path)
+    index = tmp_path / "idx"
+    base = [
+        "eval",
+        "--format",
+        "squad",
+        str(de),
+        "--index",
+        str(index),
+        "--seeds",
+        str(tmp_path / "no-seeds"),
+    ]
+    assert main([*base, "--out", str(tmp_path / "de"), "--retriever", "dense"]) == 0
+    first = capsys.readouterr()
+    assert "Index built" in first.err
+    [folder] = [p for p in index.iterdir() if p.is_dir()]
+    assert folder.name.startswith("squad-tiny.de-use-multilingual-")
+    report = json.loads((tmp_path / "de" / "report.json").read_text(encoding="utf-8"))
+    assert list(report) == REPORT_KEYS
+    assert report["counts"] == {"questions": 3, "answerable": 3, "unanswerable": 0}
+    assert report["abstention"]["refused_unanswerable"] is None
+    assert report["retrieval"]["hit@10"] == 1.0  # the corpus has fewer than 10 chunks
+    assert list(report["by_language"]) == ["de"]
+    assert report["config"]["documents"] == 2
+
+    # Same file: the index is reused; English questions from the parallel file.
+    assert main([*base, "--questions", str(en), "--out", str(tmp_path / "en"), "--retriever", "hybrid"]) == 0
+    second = capsys.readouterr()
+    assert "Index built" not in second.err and "Building" not in second.err
+    assert [p.name for p in index.iterdir() if p.is_dir()] == [folder.name]
+    report = json.loads((tmp_path / "en" / "report.json").read_text(encoding="utf-8"))
+    assert list(report["by_language"]) == ["en"]
+    assert report["config"]["parallel_questions"] == str(en)
+    assert report["config"]["name"] == "tiny.de-q-tiny.en"
+
+    # A changed file gets its own index folder.
+    de.write_text(de.read_text(encoding="utf-8").replace("Aare", "Aare (Fluss)"), encoding="utf-8")
+    assert main([*base, "--out", str(tmp_path / "de2")]) == 0
+    capsys.readouterr()
+    assert len([p for p in index.iterdir() if p.is_dir()]) == 2

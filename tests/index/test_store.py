@@ -1,0 +1,114 @@
+"""Index round trip, staleness and atomic replacement, with a fake encoder (logic only)."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from rag.config import Settings
+from rag.ingest.documents import load_documents, seeds_fingerprint
+from rag.pipeline import Pipeline, ensure_index
+from rag.index.store import (
+    CURRENT,
+    IndexCorrupt,
+    IndexMissing,
+    build_index,
+    current_build,
+    load_index,
+    read_manifest,
+    stale_reasons,
+)
+
+
+@pytest.fixture
+def built(tmp_path, fake_encoder, seeds_copy):
+    index_dir = tmp_path / "index"
+    settings = Settings(seeds_dir=seeds_copy, index_dir=index_dir)
+    docs = load_documents(seeds_copy)
+    build_index(index_dir, docs, fake_encoder, settings.index_params(), seeds_fingerprint(seeds_copy), False)
+    return settings
+
+
+def test_round_trip_keeps_tables_vectors_and_manifest(built, fake_encoder):
+    index = load_index(built.index_dir)
+    m = index.manifest
+    for key in ("model", "dimension", "chunk_size", "chunk_stride", "corpus_fingerprint",
+                "package_version", "built_at", "index_type", "counts", "format"):
+        assert key in m
+    assert m["dimension"] == fake_encoder.dim == index.dense.d
+    assert index.dense.ntotal == len(index.chunks) == m["counts"]["chunks"]
+    assert len(index.sentences) == m["counts"]["sentences"] == len(index.sentence_vectors)
+    doc = index.documents[0]
+    for s in index.sentences:
+        assert doc.text[s.start : s.end] == s.text
+    # The stored vectors are the encoder's, normalised.
+    again = fake_encoder.encode([index.chunks[0].text])[0]
+    assert np.allclose(index.chunk_vectors[0], again, atol=1e-6)
+    assert np.allclose(np.linalg.norm(index.sentence_vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_files_are_json_numpy_faiss_never_pickle(built):
+    build = current_build(built.index_dir)
+    suffixes = {p.suffix for p in build.rglob("*") if p.is_file()}
+    assert suffixes <= {".json", ".npy", ".faiss", ".npz", ""}, suffixes
+    for npy in build.rglob("*.npy"):
+        np.load(npy, allow_pickle=False)  # raises if an object array (pickle) was stored
+
+
+def test_stale_reasons_name_what_changed(built, seeds_copy):
+    manifest = read_manifest(built.index_dir)
+    params = built.index_params()
+    fingerprint = seeds_fingerprint(seeds_copy)
+    assert stale_reasons(manifest, params, fingerprint) == []
+    assert "model changed" in stale_reasons(manifest, {**params, "model": "minilm"}, fingerprint)[0]
+    assert any("chunk_size" in r for r in stale_reasons(manifest, {**params, "chunk_size": 2}, fingerprint))
+    assert stale_reasons(manifest, params, "0" * 64) == ["the documents changed"]
+    older = {**manifest, "package_version": "0.0.1"}
+    assert any("built by rag" in r for r in stale_reasons(older, params, fingerprint))
+
+
+def test_rebuild_when_seeds_change_says_so_and_replaces_atomically(built, fake_encoder, seeds_copy, tmp_path):
+    seeds = tmp_path / "seeds2"
+    shutil.copytree(seeds_copy, seeds)
+    settings = built.with_(seeds_dir=seeds)
+    first = current_build(settings.index_dir)
+    second = "Ein zweites Dokument über Kyoto. Es hat zwei Sätze."
+    (seeds / "zweites.txt").write_text(second, encoding="utf-8")
+    messages = []
+    index, _ = ensure_index(settings, lambda: fake_encoder, messages.append, progress=False)
+    assert any("documents changed" in m for m in messages)
+    assert index.manifest["counts"]["documents"] == 2
+    assert current_build(settings.index_dir) != first
+    assert not first.exists()  # the old build is pruned once the new one is live
+    messages.clear()
+    ensure_index(settings, lambda: fake_encoder, messages.append, progress=False)
+    assert messages == []  # fresh: loaded, not rebuilt
+
+
+def test_missing_and_corrupt_index_are_reported(tmp_path, built):
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path / "nothing")
+    build = current_build(built.index_dir)
+    (build / "chunks.json").write_text("[", encoding="utf-8")
+    with pytest.raises(IndexCorrupt):
+        load_index(built.index_dir)
+    (built.index_dir / CURRENT).write_text("../elsewhere\n", encoding="utf-8")
+    with pytest.raises(IndexCorrupt):
+        load_index(built.index_dir)
+
+
+def test_manifest_is_plain_json(built):
+    text = (current_build(built.index_dir) / "manifest.json").read_text(encoding="utf-8")
+    assert json.loads(text)["counts"]["documents"] == 1
+
+
+def test_pipeline_with_fake_encoder_returns_consistent_citations(built, fake_encoder):
+    pipeline = Pipeline.open(built, encoder=fake_encoder, progress=False, on_status=lambda m: None)
+    answer = pipeline.ask("Wer leitet den Technologieinvestor Softbank?")
+    assert answer.hits and [h.rank for h in answer.hits] == list(range(1, len(answer.hits) + 1))
+    scores = [h.score for h in answer.hits]
+    assert scores == sorted(scores, reverse=True)
+    for n, citation in enumerate(answer.citations, start=1):
+        assert citation.marker == n and f"[{n}]" in answer.text
+        assert citation.sentence.text in answer.text
