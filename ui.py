@@ -29,7 +29,6 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from rag.query.clean import QuestionError  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
@@ -39,6 +38,7 @@ from rag.app.render import (  # noqa: E402
     sources_html,
     user_html,
 )
+from rag.query.clean import QuestionError  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -271,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
-    from rag.ingest.documents import DocumentError
     from rag.index.encoders import EncoderError
+    from rag.ingest.documents import DocumentError
     from rag.pipeline import Pipeline, StoreError, default_settings
 
     messages: list[str] = []

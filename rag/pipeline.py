@@ -15,11 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.answer.builder import ANSWER_POOL, AnswerBuilder, compose_text, rerank_hits
-from rag.config import Settings
-from rag.ingest.documents import DocumentError, load_documents, seeds_fingerprint
-from rag.language.detect import detect_language
-from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.answer.retrieve import Retriever
+from rag.config import Settings
 from rag.index.store import (
     LoadedIndex,
     StoreError,
@@ -29,6 +26,9 @@ from rag.index.store import (
     read_manifest,
     stale_reasons,
 )
+from rag.ingest.documents import DocumentError, load_documents, seeds_fingerprint
+from rag.language import LANGUAGES, detect_language
+from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Document
 
 __all__ = ["Pipeline", "QuestionError", "DocumentError", "StoreError", "ensure_index"]
@@ -193,7 +193,9 @@ class Pipeline:
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)
-        language = detect_language(searched, default="de" if self.index.language == "de" else "en")
+        # Function words missing (a name, a number): the text's language if it has a module.
+        fallback = self.index.language if self.index.language in LANGUAGES else "en"
+        language = detect_language(searched, default=fallback)
         history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
         query = self.retrieval_query(searched, history)
         top_k = self.settings.top_k

@@ -13,71 +13,45 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.index.lexical import Analyzer
+from rag.language import known_languages
 
 QUANTITY = "quantity"
 YEAR = "year"
 TIME = "time"
 ANY = "any"
 
-_QUANTITY_Q = re.compile(
-    r"\b(wie\s+viele?n?|wieviele?n?|wie\s+hoch|wie\s+gro(?:ss|ß)|wie\s+lange|wie\s+alt|"
-    r"how\s+many|how\s+much|how\s+high|how\s+large|how\s+long|how\s+old|"
-    r"what\s+(?:percentage|share|proportion)|welche[mnrs]?\s+(?:anteil|summe|betrag))\b",
-    re.IGNORECASE,
-)
+
+def _either(attribute: str) -> str:
+    """One alternation of a cue over every known language: a question may come in any of them
+    and the text may be in another."""
+    pieces = [getattr(lang.answer_cues, attribute) for lang in known_languages()]
+    return "|".join(piece for piece in pieces if piece)
+
+
+_QUANTITY_Q = re.compile(rf"\b({_either('quantity_question')})\b", re.IGNORECASE)
 # An amount of money needs a currency or "Milliarden" in the answer, not just any number.
-_MONEY_Q = re.compile(
-    r"\b(wie\s+viel\s+geld|welche[mnrs]?\s+(?:summe|betrag)|wie\s+teuer|was\s+kostet\w*|"
-    r"how\s+much\s+money|how\s+much\s+(?:did|does|do|will|would)\b.*\b(?:cost|pay|invest)\w*|"
-    r"what\s+(?:sum|amount\s+of\s+money))",
-    re.IGNORECASE,
-)
-_MONEY_S = re.compile(
-    r"\b(dollar|euro|franken|yen|pfund|dollars?|euros?|francs?|pounds?|"
-    r"millionen|milliarden|billionen|millions?|billions?|mio|mrd)\b|[$€£¥]",
-    re.IGNORECASE,
-)
-_YEAR_Q = re.compile(r"\b(in\s+welchem\s+jahr|welche[ms]?\s+jahr|(?:in\s+)?(?:what|which)\s+year)\b", re.I)
-_TIME_Q = re.compile(r"\b(seit\s+wann|wann|since\s+when|when)\b", re.IGNORECASE)
-# The noun counted in "wie viele X": German nouns are capitalised, adjectives before them not.
-_COUNTED = re.compile(
-    r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)|"
-    # ... and the noun measured in "wie hoch ist das Bussgeld": the answer must name it too.
-    r"\b[Ww]ie\s+(?:hoch|gro(?:ss|ß)|lang|teuer|alt|schwer)\s+(?:ist|war|sind|waren)\s+"
-    r"(?:der|die|das|den)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)"
-)
-# Nouns so generic that the answer sentence rarely repeats them; the second line are words for
-# a measure itself ("Wie hoch ist die Anzahl ...": the answer just gives the number).
-_GENERIC_COUNTED = frozenset(
-    "prozent mal jahre jahren monate monaten tage tagen leute menschen geld percent times "
-    "years months days people money "
-    "anzahl zahl prozentsatz anteil menge grösse größe höhe wert betrag summe bevölkerung".split()
-)
-# Inflected forms only: "weniger streng" (less strict) and "keineswegs" are no quantities.
-_NUMBER_WORDS = (
-    r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreissig|dreißig|"
-    r"hundert|tausend|dutzend|millionen?|milliarden?|billionen?|hälfte|drittel|viertel|"
-    r"doppelt|dreimal|viermal|zweimal|zahlreiche[nmrs]?|mehrere[nmrs]?|einige[nmrs]?|"
-    r"wenige[nm]?|keine[nmrs]?|kein|"
-    r"two|three|four|five|six|seven|eight|nine|ten|"
-    r"eleven|twelve|twenty|hundred|thousand|dozen|millions?|billions?|half|third|quarter|twice"
-)
-_QUANTITY_S = re.compile(
-    rf"\d|\b({_NUMBER_WORDS})\b|\w+mal\b|\w*fach\w*|\b(ein|eine|einem|an|a|one)\s+(jahr|monat|woche|tag|"
-    r"year|month|week|day)",
-    re.IGNORECASE,
-)
-_MONTHS = (
-    r"januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember|"
-    r"january|february|march|june|july|october|december"
-)
-_YEAR_S = re.compile(r"\b(1[0-9]{3}|20[0-9]{2}|jahr\w*|year\w*)\b", re.IGNORECASE)
+_MONEY_Q = re.compile(rf"\b({_either('money_question')})", re.IGNORECASE)
+_MONEY_S = re.compile(rf"\b({_either('currency_words')})\b|[$€£¥]", re.IGNORECASE)
+_YEAR_Q = re.compile(rf"\b({_either('year_question')})\b", re.IGNORECASE)
+_TIME_Q = re.compile(rf"\b({_either('time_question')})\b", re.IGNORECASE)
+# The noun counted in "wie viele X" or measured in "wie hoch ist das Bussgeld".
+_COUNTED = [
+    re.compile(lang.answer_cues.counted_noun) for lang in known_languages() if lang.answer_cues.counted_noun
+]
+_GENERIC_COUNTED = frozenset(w for lang in known_languages() for w in lang.answer_cues.generic_counted)
+_QUANTITY_S = re.compile(rf"\d|{_either('quantity_words')}", re.IGNORECASE)
+_YEAR_S = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_either('year_words')})\b", re.IGNORECASE)
 _TIME_S = re.compile(
-    rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_MONTHS}|jahr\w*|jahrzehnt\w*|jahrhundert\w*|"
-    r"jahrtausend\w*|damals|seit\w*|kürzlich|bisher|bis\s+anhin|heute|gestern|früh\w*|"
-    r"year\w*|decade\w*|century|since|ago|recently|today|yesterday|early|late)\b|\d",
-    re.IGNORECASE,
+    rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_either('months')}|{_either('time_words')})\b|\d", re.IGNORECASE
 )
+
+
+def _counted_noun(question: str) -> str | None:
+    for pattern in _COUNTED:
+        match = pattern.search(question)
+        if match:
+            return next((group for group in match.groups() if group), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,8 +70,7 @@ def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerTy
         return AnswerType(QUANTITY, money=True)
     if _QUANTITY_Q.search(question):
         counted = None
-        match = _COUNTED.search(question)
-        noun = (match.group(1) or match.group(2)) if match else None
+        noun = _counted_noun(question)
         if noun and analyzer is not None and noun.casefold() not in _GENERIC_COUNTED:
             stems = analyzer.terms(noun)
             counted = stems[0] if stems else None

@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.answer_type import ANY, AnswerType, can_answer, expected_answer
-from rag.index.names import names_in_question
 from rag.answer.retrieve import Retrieval
+from rag.index.names import names_in_question
 from rag.index.store import LoadedIndex
+from rag.language import get_language
 from rag.records import Citation, Hit, Sentence
 
 # How a sentence's score is made: cosine(question, sentence), plus cosine(question, sentence
@@ -40,19 +41,6 @@ SPECIFIC_NAME_SHARE = 0.15
 # Who "er" or "sie" is may be named up to this many paragraphs back.
 SCOPE_PARAGRAPHS_BACK = 1
 MIN_NAME_CHARS = 2  # "KI", "AI", "US" are names in the text but generic in a question
-
-PHRASES = {
-    "de": {
-        "lead": "Laut dem Text:",
-        "lead_other_language": "Laut dem Text:",
-        "refusal": "Dazu sagt der Text nichts.",
-    },
-    "en": {
-        "lead": "According to the text:",
-        "lead_other_language": "According to the text (quoted in the original language):",
-        "refusal": "The text does not say.",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -291,9 +279,9 @@ def _normalised(index, terms, ids: np.ndarray) -> np.ndarray:  # noqa: ANN001
 
 def compose_text(citations: tuple[Citation, ...], language: str, source_language: str) -> str:
     """The answer shown to the user: a short lead in the question's language, then the quotes."""
-    phrases = PHRASES.get(language, PHRASES["en"])
+    phrases = get_language(language).phrases
     if not citations:
-        return phrases["refusal"]
-    lead = phrases["lead"] if language == source_language else phrases["lead_other_language"]
+        return phrases.refusal
+    lead = phrases.lead if language == source_language else phrases.lead_other_language
     quotes = " ".join(f"{c.sentence.text} [{c.marker}]" for c in citations)
     return f"{lead} {quotes}"

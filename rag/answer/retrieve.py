@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.index.dense import search as dense_search
 from rag.index.lexical import LexicalIndex
 from rag.index.store import LoadedIndex
 from rag.records import Hit
-from rag.index.dense import search as dense_search
 
 CANDIDATES = 50  # per side, before fusion
 

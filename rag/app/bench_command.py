@@ -10,8 +10,8 @@ from pathlib import Path
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rag.bench.runner import BenchOptions, format_report, run_bench
     from rag.app.cli import UserError
+    from rag.bench.runner import BenchOptions, format_report, run_bench
 
     seeds = Path(args.seeds)
     questions = Path(args.questions) if args.questions else seeds / "eval" / "article.jsonl"

@@ -205,9 +205,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _squad_inputs(source: Path, parallel: str | None, settings: Any) -> tuple[Any, str, list, str, Path]:
     """Documents, fingerprint, questions, run name and index folder for a SQuAD file."""
     from rag.eval.evaluate import EvalFormatError, squad_questions
-    from rag.language.detect import detect_language
     from rag.eval.squad import SquadFormatError, corpus_fingerprint, load_parallel_questions, load_squad
     from rag.index.store import corpus_language
+    from rag.language.detect import detect_language
 
     try:
         documents, squad = load_squad(source)

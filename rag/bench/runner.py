@@ -162,11 +162,11 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     """
     import faiss
 
-    from rag.ingest.documents import load_documents, seeds_fingerprint
-    from rag.index.encoders import MINILM, build_encoder
     from rag.eval.evaluate import contains_answer, load_questions
-    from rag.pipeline import Pipeline, default_settings
+    from rag.index.encoders import MINILM, build_encoder
     from rag.index.store import build_index, encode_texts, load_index
+    from rag.ingest.documents import load_documents, seeds_fingerprint
+    from rag.pipeline import Pipeline, default_settings
 
     log = options.log
     settings = default_settings(
@@ -328,8 +328,8 @@ def article_terms(seeds_dir: Path) -> list[str]:
     """The article's analysed terms, most frequent first: the head of the synthetic vocabulary."""
     from collections import Counter
 
-    from rag.ingest.documents import load_documents
     from rag.index.lexical import Analyzer
+    from rag.ingest.documents import load_documents
 
     analyzer = Analyzer("de")
     counts = Counter(t for d in load_documents(seeds_dir) for t in analyzer.terms(d.text))
@@ -345,12 +345,12 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     """
     import faiss
 
-    from rag.index.lexical import Analyzer, LexicalIndex
     from rag.answer.retrieve import CANDIDATES, Retriever
-    from rag.index.store import LoadedIndex
     from rag.bench.synthetic import synthetic_terms, synthetic_vectors
     from rag.index.dense import build_vector_index, index_params, index_type_of
     from rag.index.dense import search as dense_search
+    from rag.index.lexical import Analyzer, LexicalIndex
+    from rag.index.store import LoadedIndex
 
     started = time.perf_counter()
     vectors, queries = synthetic_vectors(n, n_queries=n_queries, seed=seed)

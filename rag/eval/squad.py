@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.jsonfile import read_json
-from rag.language.detect import detect_language
+from rag.ingest.documents import guess_language
 from rag.records import Document
 
 
@@ -57,7 +57,7 @@ def load_squad(path: Path, language: str | None = None) -> tuple[list[Document],
                 Document(
                     doc_id=doc_id,
                     title=title,
-                    language=language or detect_language(context),
+                    language=language or guess_language(context),
                     path=f"{Path(path).name}#{doc_id}",
                     text=context,
                     content_hash=hashlib.sha256(context.encode()).hexdigest(),

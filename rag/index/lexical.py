@@ -11,35 +11,40 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from rag.language import get_language, known_languages
+
 TOKEN = re.compile(r"\w+", re.UNICODE)
-STEMMER_LANGUAGES = {"de": "german", "en": "english"}
-QUESTION_WORDS = (
-    "wer wen wem wessen was wann wo woher wohin warum wieso weshalb wie welche welcher welches "
-    "welchen welchem womit wofür worauf woran worin wovon wozu who whom whose what when where "
-    "why which how"
-).split()
 
 
-@lru_cache(maxsize=4)
-def _stopwords(language: str) -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    """Stop and question words of every known language: questions may come in any of them
+    ("Wer leitet ...?" and "Who runs ...?" carry no content in their question words)."""
+    import bm25s.stopwords
 
-    # Questions may come in either language, so both lists apply to every corpus; question
-    # words carry no content to match ("Wer leitet ...?").
-    words = {w.casefold() for w in (*STOPWORDS_GERMAN, *STOPWORDS_EN, *QUESTION_WORDS)}
-    return frozenset(words)
+    words: set[str] = set()
+    for lang in known_languages():
+        if lang.stop_word_list:
+            words.update(getattr(bm25s.stopwords, lang.stop_word_list))
+        words.update(lang.question_words)
+    return frozenset(w.casefold() for w in words)
 
 
-@lru_cache(maxsize=4)
-def _stemmer(language: str):  # noqa: ANN202 - PyStemmer has no public type
+@lru_cache(maxsize=8)
+def _stem_words(language: str) -> Callable[[list[str]], list[str]]:
+    """The language's Snowball stemmer; words pass unchanged for a language without one."""
+    name = get_language(language).stemmer
+    if name is None:
+        return list
     import Stemmer
 
-    return Stemmer.Stemmer(STEMMER_LANGUAGES.get(language, "german"))
+    return Stemmer.Stemmer(name).stemWords
 
 
 WORDS = "words"
@@ -58,13 +63,13 @@ class Analyzer:
     trigrams of each folded word, with ``#`` marking word boundaries.
     """
 
-    def __init__(self, language: str = "de", kind: str = WORDS) -> None:
+    def __init__(self, language: str, kind: str = WORDS) -> None:
         if kind not in (WORDS, TRIGRAMS):
             raise ValueError(f"unknown analyzer kind {kind!r}")
         self.language = language
         self.kind = kind
-        self._stop = _stopwords(language)
-        self._stem = _stemmer(language).stemWords
+        self._stop = _stopwords()
+        self._stem = _stem_words(language)
 
     def words(self, text: str) -> list[str]:
         folded = unicodedata.normalize("NFKC", text).casefold()
@@ -84,7 +89,7 @@ class Analyzer:
 class LexicalIndex:
     """bm25s over a fixed list of texts; ``scores`` gives every chunk's BM25 score at once."""
 
-    def __init__(self, language: str = "de", kind: str = WORDS) -> None:
+    def __init__(self, language: str, kind: str = WORDS) -> None:
         self.analyzer = Analyzer(language, kind)
         self._bm25 = None
         self._vocab: dict[str, int] = {}
@@ -115,7 +120,7 @@ class LexicalIndex:
         self._require().save(str(folder), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, language: str = "de", kind: str = WORDS, mmap: bool = False) -> LexicalIndex:
+    def load(cls, folder: Path, language: str, kind: str = WORDS, mmap: bool = False) -> LexicalIndex:
         import bm25s
 
         index = cls(language, kind)

@@ -20,6 +20,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 
+from rag.language import get_language, known_languages
 from rag.records import Document, Sentence
 
 # Rows of these kinds are names, not common nouns.
@@ -35,11 +36,7 @@ LONG_HEAD = 5  # a compound ending in a listed noun this long is a common noun
 # Endings that make nouns of verbs and adjectives ("Verlässlichkeit", "Ausprobieren").
 _NOUN_SUFFIX = re.compile(r"(?:keit|heit|ung|schaft|tät|ismus|nis|tion)(?:en|s)?$|[a-zäöü]{5}en$")
 # Capitalised words that are not names even though they are missing from the noun list.
-_NOT_NAMES = frozenset(
-    "ich du er sie es wir ihr sie ihnen ihm ihn ihre ihrer ihren seine seiner seinen i "
-    "the a an and or but if in on at of for to with by from as is are was were be this that "
-    "these those it he she we they you his her its their our my your".split()
-)
+_NOT_NAMES = frozenset(word for lang in known_languages() for word in lang.not_names)
 
 
 @functools.lru_cache(maxsize=1)
@@ -111,7 +108,9 @@ def candidate_names(text: str, language: str) -> list[str]:
     Dengel", "Masayoshi Son").
     """
     inside: list[str] = []
-    given = german_nouns()[2] if language == "de" else frozenset()
+    # In a language that capitalises every noun, the noun list tells names from nouns.
+    check_nouns = get_language(language).capitalises_nouns
+    given = german_nouns()[2] if check_nouns else frozenset()
     first = True
     previous = ""
     for match in _TOKEN.finditer(text):
@@ -127,7 +126,7 @@ def candidate_names(text: str, language: str) -> list[str]:
             if folded in _NOT_NAMES:
                 continue
             is_acronym = len(part) > 1 and part.isupper()
-            if language == "de" and not is_acronym and not after_given and is_common_noun(part):
+            if check_nouns and not is_acronym and not after_given and is_common_noun(part):
                 continue
             if not (starts_clause and i == 0) or is_acronym:
                 inside.append(folded)
@@ -191,7 +190,7 @@ def sentence_names(documents: Sequence[Document], sentences: Sequence[Sentence])
     language_of = {d.doc_id: d.language for d in documents}
     by_language: dict[str, list[Sentence]] = {}
     for sentence in sentences:
-        by_language.setdefault(language_of.get(sentence.doc_id, "de"), []).append(sentence)
+        by_language.setdefault(language_of[sentence.doc_id], []).append(sentence)
     names: dict[int, list[str]] = {}
     for language, members in by_language.items():
         found = corpus_names([s.text for s in members], language)

@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from rag import __version__
+from rag.index.dense import build_vector_index, index_params, index_type_of
+from rag.index.lexical import TRIGRAMS, LexicalIndex
+from rag.index.names import place_names, sentence_names
 from rag.ingest.chunking import chunk_sentences
 from rag.ingest.documents import sentences_of_all
 from rag.jsonfile import read_json
-from rag.index.lexical import TRIGRAMS, LexicalIndex
-from rag.index.names import place_names, sentence_names
 from rag.records import Chunk, Document, Sentence
-from rag.index.dense import build_vector_index, index_params, index_type_of
 
 FORMAT_VERSION = 4
 CURRENT = "CURRENT"
@@ -84,7 +84,8 @@ class LoadedIndex:
 
     @property
     def language(self) -> str:
-        return str(self.manifest.get("language", "de"))
+        """The language most of the text is in (see :func:`corpus_language`)."""
+        return str(self.manifest["language"])
 
     @functools.cached_property
     def name_counts(self) -> Counter[str]:
@@ -102,10 +103,12 @@ def _read_json(path: Path) -> Any:
 
 def corpus_language(documents: Sequence[Document]) -> str:
     """The language most of the text is in: it picks the stemmer of the lexical index."""
+    if not documents:
+        raise ValueError("a corpus without documents has no language")
     sizes: dict[str, int] = {}
     for doc in documents:
         sizes[doc.language] = sizes.get(doc.language, 0) + len(doc.text)
-    return max(sizes, key=sizes.__getitem__) if sizes else "de"
+    return max(sizes, key=sizes.__getitem__)
 
 
 def encode_texts(encoder: Any, texts: Sequence[str], progress: bool, desc: str) -> np.ndarray:
@@ -299,7 +302,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode)
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
-        language = str(manifest.get("language", "de"))
+        language = str(manifest["language"])
         lexical = LexicalIndex.load(path / "bm25_chunks", language, mmap=mmap)
         sentence_lexical = LexicalIndex.load(path / "bm25_sentences", language)
         sentence_trigrams = LexicalIndex.load(path / "trigrams_sentences", language, TRIGRAMS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from rag.language import detect_language, get_language
 from rag.records import Document, Sentence
 
 SEED_SUFFIXES = (".txt", ".md")
@@ -24,6 +25,9 @@ NON_DOCUMENT_DIRS = {"eval"}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 FINAL_PUNCTUATION = tuple('.!?:;…»«"“”\'’)')
 MAX_HEADING_CHARS = 160
+# A document without front matter whose function words give no language is read as German,
+# the bundled article's language.
+FALLBACK_LANGUAGE = "de"
 
 
 class DocumentError(ValueError):
@@ -127,10 +131,8 @@ def load_documents(seeds_dir: Path) -> list[Document]:
 
 
 def guess_language(text: str) -> str:
-    """'de' or 'en' from function words; good enough for the two languages we answer in."""
-    from rag.language.detect import detect_language
-
-    return detect_language(text)
+    """The document's language from function words (``FALLBACK_LANGUAGE`` when they tie)."""
+    return detect_language(text, default=FALLBACK_LANGUAGE)
 
 
 def _line_spans(text: str, start: int) -> Iterator[tuple[int, int]]:
@@ -194,16 +196,15 @@ def split_blocks(doc: Document) -> list[Block]:
 
 
 @lru_cache(maxsize=4)
-def _somajo(language: str):  # noqa: ANN202 - SoMaJo has no public type
+def _somajo(model: str):  # noqa: ANN202 - SoMaJo has no public type
     from somajo import SoMaJo
 
-    model = "de_CMC" if language == "de" else "en_PTB"
     return SoMaJo(model, split_camel_case=False, character_offsets=True)
 
 
 def split_sentences(paragraphs: list[str], language: str) -> list[list[tuple[int, int]]]:
     """Sentence spans (start, end) per paragraph, relative to each paragraph string."""
-    tokenizer = _somajo("de" if language == "de" else "en")
+    tokenizer = _somajo(get_language(language).splitter_model)
     spans: list[list[tuple[int, int]]] = []
     for paragraph in paragraphs:
         spans.append(

@@ -1,1 +1,54 @@
+"""Everything that depends on the language, one :class:`Language` object per language.
 
+Example::
+
+    from rag.language import get_language, detect_language
+    german = get_language("de")
+    detect_language("Who runs Softbank?", default="de")   # 'en'
+"""
+
+from __future__ import annotations
+
+from rag.language.base import AnswerCues, FollowUpCues, Language, Phrases
+from rag.language.de import GERMAN
+from rag.language.en import ENGLISH
+
+LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (GERMAN, ENGLISH)}
+
+
+def generic_language(code: str) -> Language:
+    """A language without its own module: words are matched unstemmed, sentences split like
+    English, answers framed in English."""
+    return Language(
+        code=code,
+        name=code,
+        stemmer=None,
+        splitter_model=ENGLISH.splitter_model,
+        function_words=frozenset(),
+        phrases=ENGLISH.phrases,
+    )
+
+
+def get_language(code: str) -> Language:
+    """The language object for an ISO 639-1 code (a generic one for languages without a module)."""
+    return LANGUAGES.get(code) or generic_language(code)
+
+
+def known_languages() -> tuple[Language, ...]:
+    """The languages with a module of their own: their cues apply to every question."""
+    return tuple(LANGUAGES.values())
+
+
+from rag.language.detect import detect_language  # noqa: E402 - needs LANGUAGES above
+
+__all__ = [
+    "AnswerCues",
+    "FollowUpCues",
+    "Language",
+    "LANGUAGES",
+    "Phrases",
+    "detect_language",
+    "generic_language",
+    "get_language",
+    "known_languages",
+]

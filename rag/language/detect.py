@@ -1,37 +1,28 @@
-"""Tell German from English, for the wording of answers and refusals.
+"""Tell the languages of :mod:`rag.language` apart, for the wording of answers and refusals.
 
-Counting function words is deterministic, needs no model, and is right for the short questions
-users type; anything else falls back to the caller's default.
+Counting each language's function words is deterministic, needs no model, and is right for the
+short questions users type; anything else falls back to the caller's default.
 """
 
 from __future__ import annotations
 
 import re
 
-GERMAN_WORDS = frozenset(
-    """der die das den dem des ein eine einer eines einem einen und oder nicht ist sind war
-    waren wird werden wurde hat haben hatte wer wie was wo wann warum wieso weshalb welche
-    welcher welches wem wen wessen woher wohin womit wofür worauf wieviel wieviele viele
-    mit von für auf aus bei nach über unter zum zur im am vom ins auch noch schon nur sich
-    sie er es wir ihr ihre sein seine kann können soll sollen will wollen dass als zu gibt
-    laut gemäss gemäß bis seit durch gegen ohne um denn doch sehr mehr welchen""".split()
-)
-ENGLISH_WORDS = frozenset(
-    """the a an and or not is are was were will would be been has have had who how what where
-    when why which whom whose with from for on at by of in to into about does do did can could
-    should shall may might it its they their he his she her we our you your this that these
-    those there than then many much more most according say says said""".split()
-)
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def detect_language(text: str, default: str = "de") -> str:
-    """Return 'de' or 'en'; ``default`` when the text gives no evidence either way."""
+def detect_language(text: str, default: str) -> str:
+    """The code of the language with most function words in ``text``; on a tie, the one whose
+    distinctive letters (ä, ö, ü, ß) occur; else ``default``."""
+    from rag.language import known_languages
+
     words = [w.casefold() for w in WORD.findall(text[:5000])]
-    german = sum(w in GERMAN_WORDS for w in words)
-    english = sum(w in ENGLISH_WORDS for w in words)
-    if german == english:
-        if re.search(r"[äöüß]", text, re.I):
-            return "de"
-        return default
-    return "de" if german > english else "en"
+    counts = {lang.code: sum(w in lang.function_words for w in words) for lang in known_languages()}
+    best = max(counts.values())
+    leaders = [lang for lang in known_languages() if counts[lang.code] == best]
+    if len(leaders) == 1:
+        return leaders[0].code
+    for lang in leaders:
+        if lang.distinctive_letters and re.search(f"[{lang.distinctive_letters}]", text, re.I):
+            return lang.code
+    return default

@@ -29,83 +29,48 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.language import known_languages
+
 __all__ = ["contextualize", "is_follow_up", "topic_words"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
-# Words that start a continuation of the previous turn.
-_CONTINUATION_STARTS = {
-    "und", "and", "aber", "but", "also", "so", "auch", "sowie", "plus",
-}
-_CONTINUATION_PHRASES = (
-    "what about", "how about", "and what", "und was", "was ist mit", "wie ist es mit",
-    "wie steht es mit", "und wie", "what else", "was noch", "sonst noch",
-)
 
+def _cues(attribute: str) -> frozenset[str]:
+    """A follow-up cue over every known language: questions may come in any of them."""
+    return frozenset(word for lang in known_languages() for word in getattr(lang.follow_up, attribute))
+
+
+# Words and phrases that start a continuation of the previous turn ("Und ...", "What about").
+_CONTINUATION_STARTS = _cues("continuation_starts")
+_CONTINUATION_PHRASES = tuple(p for lang in known_languages() for p in lang.follow_up.continuation_phrases)
 # Pronouns that point back to someone or something named before: a question with one of
 # these in its main clause is a follow-up.
-_STRONG_ANAPHORS = {
-    "er", "ihm", "ihn", "sie", "dort", "dorthin", "ebenda",
-    "he", "him", "she", "it", "they", "them", "there",
-}
+_STRONG_ANAPHORS = _cues("strong_anaphors")
 # Possessives and adverbs that may also point into the question itself ("Welches Motto hat
 # Son damals ausgerufen?", "Wie lange läuft Dengels Projekt und wer ist sein Partner?"): they
 # make a follow-up only when the question names nothing of its own (no capitalised word
 # after the first one).
-_WEAK_ANAPHORS = {
-    "sein", "seine", "seinem", "seinen", "seiner", "seines", "ihr", "ihre", "ihrem", "ihren",
-    "ihrer", "ihres", "deren", "dessen", "es", "damals", "dann", "danach", "davor", "davon",
-    "dafür", "dazu", "dabei", "darüber", "darauf", "daran", "dadurch", "dies", "diese",
-    "dieser", "dieses", "diesem", "diesen", "jene", "jener", "jenes", "dortige", "dortigen",
-    "derselbe", "dieselbe", "dasselbe",
-    "his", "her", "hers", "its", "their", "theirs", "then", "these", "those", "thereafter",
-    "afterwards", "former", "latter",
-}
+_WEAK_ANAPHORS = _cues("weak_anaphors")
 # "das"/"that"/"this" are pronouns only when they stand alone: last word ("Wann war das?",
 # "When was that?"), before a preposition ("Was bedeutet das für Japan?") or, in English,
 # right after an auxiliary ("What does that mean?"); not as an article or conjunction
 # ("das DFKI", "das erste Büro", "said that").
-_DEMONSTRATIVES = {"das", "that", "this"}
-_EN_AUXILIARIES = {"is", "was", "are", "were", "does", "did", "do", "will", "would", "can", "could"}
-# "es" next to these verbs is impersonal ("gibt es", "geht es um"), not a reference.
-_IMPERSONAL = {"gibt", "gab", "geben", "geht", "ging", "handelt", "kommt", "heisst", "heißt"}
-# Existential "there is/are" is not a reference to a place.
-_EXISTENTIAL_AFTER_THERE = {"is", "are", "was", "were", "be", "been"}
-# Capitalised words that name nobody: polite "Sie", "I".
-_NOT_NAMES = {"Sie", "Ihr", "Ihre", "Ihnen", "I"}
-
-# Question words and function words: never topic words, and a question made only of them has
-# nothing of its own to search for.
-_FUNCTION_WORDS = {
-    # German
-    "wer", "wen", "wem", "wessen", "was", "wo", "wohin", "woher", "wann", "wie", "warum",
-    "weshalb", "wieso", "welche", "welcher", "welches", "welchem", "welchen", "womit", "wofür",
-    "wovon", "wozu", "worüber", "worauf", "wovor", "woran", "wodurch", "viel", "viele",
-    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen",
-    "und", "oder", "aber", "auch", "noch", "nur", "schon", "mit", "von", "vom", "zu", "zum",
-    "zur", "in", "im", "an", "am", "auf", "aus", "bei", "beim", "für", "über", "unter", "nach",
-    "vor", "seit", "bis", "um", "gegen", "durch", "ohne", "als", "so", "nicht", "kein",
-    "keine", "es", "man", "sich", "ist", "sind", "war", "waren", "wird", "werden", "wurde",
-    "wurden", "hat", "haben", "hatte", "hatten", "kann", "können", "soll", "sollen", "will",
-    "wollen", "muss", "müssen", "gibt", "gab", "laut", "text", "artikel", "denn", "eigentlich",
-    "genau", "mehr", "dass", "daß", "ob", "bitte", "sagt", "sagen", "steht", "genannt",
-    # English
-    "who", "whom", "whose", "what", "where", "when", "why", "how", "which", "much", "many",
-    "the", "a", "and", "or", "but", "also", "of", "to", "on", "at", "by", "for",
-    "with", "from", "about", "into", "as", "than", "not", "no", "is", "are", "were",
-    "be", "been", "being", "do", "does", "did", "has", "have", "had", "would", "can",
-    "could", "should", "shall", "may", "might", "must", "according", "article", "say", "says",
-    "said", "tell", "me", "please", "there", "any", "some", "more", "else", "exactly",
-    "you", "i", "we", "our", "your", "my", "get", "got",
-}
-
+_DEMONSTRATIVES = _cues("demonstratives")
+_ARTICLE_DEMONSTRATIVES = _cues("article_demonstratives")
 # Function words that can follow the article "das" ("das erste ...", "das Land") are not
 # prepositions; only a preposition after "das" marks it as a pronoun.
-_ARTICLE_OK = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "viel", "viele", "mehr", "so", "wie",
-               "nicht", "kein", "keine", "es", "man", "sich", "ist", "sind", "war", "waren", "wird",
-               "werden", "wurde", "wurden", "hat", "haben", "hatte", "hatten", "kann", "können", "soll",
-               "sollen", "will", "wollen", "muss", "müssen", "gibt", "gab", "auch", "noch", "nur", "schon",
-               "eigentlich", "genau"}
+_ARTICLE_OK = _cues("article_followers")
+_AUXILIARIES = _cues("auxiliaries")
+# "es" next to these verbs is impersonal ("gibt es", "geht es um"), not a reference.
+_IMPERSONAL = _cues("impersonal_verbs")
+# Existential "there is/are" is not a reference to a place.
+_EXISTENTIAL_AFTER_THERE = _cues("existential_after_there")
+# Capitalised words that name nobody: polite "Sie", "I".
+_NOT_NAMES = _cues("polite_pronouns")
+# Question words and function words: never topic words, and a question made only of them has
+# nothing of its own to search for.
+_FUNCTION_WORDS = _cues("function_words")
 
 _SHORT = 3  # a question of at most this many words with no content word is elliptical
 
@@ -147,15 +112,16 @@ def _refers_back(text: str) -> bool:
             existential = {following, previous} & _EXISTENTIAL_AFTER_THERE
             if word == "there" and existential:
                 continue
-            if word == "sie" and i > 0 and words[i] == "Sie":
+            if i > 0 and words[i] in _NOT_NAMES:
                 continue  # polite "Sie" ("Können Sie mir sagen ...")
             return True
         if word in _DEMONSTRATIVES:
             if not following:
                 return True
-            if word == "das" and following in _FUNCTION_WORDS and following not in _ARTICLE_OK:
+            is_article = word in _ARTICLE_DEMONSTRATIVES
+            if is_article and following in _FUNCTION_WORDS and following not in _ARTICLE_OK:
                 return True
-            if word != "das" and previous in _EN_AUXILIARIES:
+            if not is_article and previous in _AUXILIARIES:
                 return True
         if word == "es" and (previous in _IMPERSONAL or following in _IMPERSONAL):
             continue

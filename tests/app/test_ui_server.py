@@ -96,7 +96,7 @@ def test_same_json_as_the_command_line(client, ui_server, seeds_copy) -> None:
     question = "Welche vier Faktoren sprechen für Japan?"
     index_dir = ui_server.process.args[ui_server.process.args.index("--index") + 1]
     cli = subprocess.run(
-        [sys.executable, "-m", "rag.app.cli", "ask", "--json", "--index", index_dir, "--seeds", str(seeds_copy),
+        [sys.executable, "-m", "rag", "ask", "--json", "--index", index_dir, "--seeds", str(seeds_copy),
          question],
         capture_output=True, text=True, timeout=300, check=True,
     )

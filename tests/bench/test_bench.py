@@ -44,8 +44,8 @@ def test_bench_rejects_bad_sizes(seeds_copy, capsys):
 
 
 def test_synthetic_terms_follow_zipf_and_survive_the_analyzer():
-    from rag.index.lexical import Analyzer
     from rag.bench.synthetic import synthetic_terms
+    from rag.index.lexical import Analyzer
 
     analyzer = Analyzer("de")
     corpus = synthetic_terms(3_000, ["japan", "softbank"], analyzer, n_questions=20, seed=2)
@@ -58,8 +58,8 @@ def test_synthetic_terms_follow_zipf_and_survive_the_analyzer():
 
 
 def test_lexical_top_ids_match_a_full_argpartition():
-    from rag.index.lexical import Analyzer, LexicalIndex
     from rag.bench.synthetic import synthetic_terms
+    from rag.index.lexical import Analyzer, LexicalIndex
 
     analyzer = Analyzer("de")
     corpus = synthetic_terms(5_000, ["japan"], analyzer, n_questions=60, seed=4)

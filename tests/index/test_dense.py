@@ -7,9 +7,17 @@ import json
 import numpy as np
 import pytest
 
-from rag.index import dense as vectors
 from rag.bench.synthetic import synthetic_vectors
-from rag.index.dense import FLAT, HNSW, build_vector_index, choose_index_type, index_params, index_type_of, search
+from rag.index import dense as vectors
+from rag.index.dense import (
+    FLAT,
+    HNSW,
+    build_vector_index,
+    choose_index_type,
+    index_params,
+    index_type_of,
+    search,
+)
 
 
 def _numpy_top_k(corpus: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
@@ -76,8 +84,8 @@ def test_index_type_switches_at_threshold():
 
 @pytest.mark.parametrize(("threshold", "expected"), [(None, FLAT), (5, HNSW)])
 def test_index_type_is_recorded_in_the_manifest(tmp_path, fake_encoder, seeds_copy, threshold, expected):
-    from rag.ingest.documents import load_documents, seeds_fingerprint
     from rag.index.store import build_index, load_index
+    from rag.ingest.documents import load_documents, seeds_fingerprint
 
     params = {"model": "fake", "chunk_size": 3, "chunk_stride": 1}
     docs = load_documents(seeds_copy)

@@ -1,6 +1,5 @@
 """The lexical side: ß/ss folding, stemming, trigrams, BM25 scores."""
 
-from rag.language.detect import detect_language
 from rag.index.lexical import TRIGRAMS, Analyzer, LexicalIndex
 
 
@@ -31,10 +30,3 @@ def test_bm25_ranks_the_matching_text_first_and_knows_coverage():
     assert scores.argmax() == 0 and scores[1] == 0
     assert index.coverage(index.analyzer.terms("Softbank Umsatz")) == 0.5
     assert not index.scores(["unbekannt"]).any()
-
-
-def test_language_detection():
-    assert detect_language("Wer leitet den Technologieinvestor Softbank?") == "de"
-    assert detect_language("Who runs the technology investor Softbank?") == "en"
-    assert detect_language("Softbank?") == "de"  # no evidence: the default
-    assert detect_language("Softbank?", default="en") == "en"

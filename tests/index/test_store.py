@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.ingest.documents import load_documents, seeds_fingerprint
-from rag.pipeline import Pipeline, ensure_index
 from rag.index.store import (
     CURRENT,
     IndexCorrupt,
@@ -19,6 +17,8 @@ from rag.index.store import (
     read_manifest,
     stale_reasons,
 )
+from rag.ingest.documents import load_documents, seeds_fingerprint
+from rag.pipeline import Pipeline, ensure_index
 
 
 @pytest.fixture

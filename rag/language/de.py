@@ -1,0 +1,105 @@
+"""German: the bundled article's language (Swiss spelling: "ss", never "ß")."""
+
+from __future__ import annotations
+
+from rag.language.base import AnswerCues, FollowUpCues, Language, Phrases
+
+_WORDS = frozenset
+
+GERMAN = Language(
+    code="de",
+    name="German",
+    stemmer="german",
+    splitter_model="de_CMC",
+    function_words=_WORDS(
+        """der die das den dem des ein eine einer eines einem einen und oder nicht ist sind war
+        waren wird werden wurde hat haben hatte wer wie was wo wann warum wieso weshalb welche
+        welcher welches wem wen wessen woher wohin womit wofür worauf wieviel wieviele viele
+        mit von für auf aus bei nach über unter zum zur im am vom ins auch noch schon nur sich
+        sie er es wir ihr ihre sein seine kann können soll sollen will wollen dass als zu gibt
+        laut gemäss gemäß bis seit durch gegen ohne um denn doch sehr mehr welchen""".split()
+    ),
+    distinctive_letters="äöüß",
+    stop_word_list="STOPWORDS_GERMAN",
+    question_words=_WORDS(
+        "wer wen wem wessen was wann wo woher wohin warum wieso weshalb wie welche welcher welches "
+        "welchen welchem womit wofür worauf woran worin wovon wozu".split()
+    ),
+    phrases=Phrases(
+        lead="Laut dem Text:",
+        lead_other_language="Laut dem Text:",
+        refusal="Dazu sagt der Text nichts.",
+    ),
+    answer_cues=AnswerCues(
+        quantity_question=(
+            r"wie\s+viele?n?|wieviele?n?|wie\s+hoch|wie\s+gro(?:ss|ß)|wie\s+lange|wie\s+alt|"
+            r"welche[mnrs]?\s+(?:anteil|summe|betrag)"
+        ),
+        money_question=r"wie\s+viel\s+geld|welche[mnrs]?\s+(?:summe|betrag)|wie\s+teuer|was\s+kostet\w*",
+        year_question=r"in\s+welchem\s+jahr|welche[ms]?\s+jahr",
+        time_question=r"seit\s+wann|wann",
+        # Nouns are capitalised, adjectives before them not: "wie viele neue Mitarbeiter".
+        counted_noun=(
+            r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)|"
+            r"\b[Ww]ie\s+(?:hoch|gro(?:ss|ß)|lang|teuer|alt|schwer)\s+(?:ist|war|sind|waren)\s+"
+            r"(?:der|die|das|den)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)"
+        ),
+        # The second line: words for a measure itself ("Wie hoch ist die Anzahl ...").
+        generic_counted=_WORDS(
+            "prozent mal jahre jahren monate monaten tage tagen leute menschen geld "
+            "anzahl zahl prozentsatz anteil menge grösse größe höhe wert betrag summe bevölkerung".split()
+        ),
+        # Inflected forms only: "weniger streng" (less strict) and "keineswegs" are no quantities.
+        quantity_words=(
+            r"\b(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreissig|dreißig|"
+            r"hundert|tausend|dutzend|millionen?|milliarden?|billionen?|hälfte|drittel|viertel|"
+            r"doppelt|dreimal|viermal|zweimal|zahlreiche[nmrs]?|mehrere[nmrs]?|einige[nmrs]?|"
+            r"wenige[nm]?|keine[nmrs]?|kein)\b|\w+mal\b|\w*fach\w*|"
+            r"\b(ein|eine|einem)\s+(jahr|monat|woche|tag)"
+        ),
+        currency_words=r"dollar|euro|franken|yen|pfund|millionen|milliarden|billionen|mio|mrd",
+        months=(
+            r"januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+        ),
+        year_words=r"jahr\w*",
+        time_words=(
+            r"jahr\w*|jahrzehnt\w*|jahrhundert\w*|jahrtausend\w*|damals|seit\w*|kürzlich|bisher|"
+            r"bis\s+anhin|heute|gestern|früh\w*"
+        ),
+    ),
+    follow_up=FollowUpCues(
+        continuation_starts=_WORDS("und aber also so auch sowie plus".split()),
+        continuation_phrases=(
+            "und was", "was ist mit", "wie ist es mit", "wie steht es mit", "und wie", "was noch",
+            "sonst noch",
+        ),
+        strong_anaphors=_WORDS("er ihm ihn sie dort dorthin ebenda".split()),
+        weak_anaphors=_WORDS(
+            """sein seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres deren dessen
+            es damals dann danach davor davon dafür dazu dabei darüber darauf daran dadurch dies
+            diese dieser dieses diesem diesen jene jener jenes dortige dortigen derselbe dieselbe
+            dasselbe""".split()
+        ),
+        demonstratives=_WORDS(["das"]),
+        article_demonstratives=_WORDS(["das"]),
+        article_followers=_WORDS(
+            """der die das den dem des ein eine viel viele mehr so wie nicht kein keine es man sich
+            ist sind war waren wird werden wurde wurden hat haben hatte hatten kann können soll
+            sollen will wollen muss müssen gibt gab auch noch nur schon eigentlich genau""".split()
+        ),
+        impersonal_verbs=_WORDS("gibt gab geben geht ging handelt kommt heisst heißt".split()),
+        polite_pronouns=_WORDS(["Sie", "Ihr", "Ihre", "Ihnen"]),
+        function_words=_WORDS(
+            """wer wen wem wessen was wo wohin woher wann wie warum weshalb wieso welche welcher
+            welches welchem welchen womit wofür wovon wozu worüber worauf wovor woran wodurch viel
+            viele der die das den dem des ein eine einer eines einem einen und oder aber auch noch
+            nur schon mit von vom zu zum zur in im an am auf aus bei beim für über unter nach vor
+            seit bis um gegen durch ohne als so nicht kein keine es man sich ist sind war waren
+            wird werden wurde wurden hat haben hatte hatten kann können soll sollen will wollen
+            muss müssen gibt gab laut text artikel denn eigentlich genau mehr dass daß ob bitte
+            sagt sagen steht genannt""".split()
+        ),
+    ),
+    not_names=_WORDS("ich du er sie es wir ihr ihnen ihm ihn ihre ihrer ihren seine seiner seinen".split()),
+    capitalises_nouns=True,
+)

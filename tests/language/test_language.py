@@ -1,0 +1,29 @@
+"""The language objects: detection, and that every language-dependent cue comes from them."""
+
+from rag.index.lexical import Analyzer
+from rag.language import LANGUAGES, detect_language, get_language
+
+
+def test_language_detection():
+    assert detect_language("Wer leitet den Technologieinvestor Softbank?", default="en") == "de"
+    assert detect_language("Who runs the technology investor Softbank?", default="de") == "en"
+    assert detect_language("Softbank?", default="de") == "de"  # no evidence: the default
+    assert detect_language("Softbank?", default="en") == "en"
+    assert detect_language("Größe?", default="en") == "de"  # a tie broken by German letters
+
+
+def test_every_registered_language_is_complete():
+    for code, lang in LANGUAGES.items():
+        assert lang.code == code
+        assert lang.function_words and lang.question_words and lang.stemmer
+        assert lang.phrases.refusal and lang.phrases.lead
+        assert lang.answer_cues.quantity_question and lang.answer_cues.time_question
+        assert lang.follow_up.function_words and lang.follow_up.strong_anaphors
+
+
+def test_a_language_without_a_module_is_generic_not_german():
+    spanish = get_language("es")
+    assert spanish.stemmer is None
+    assert spanish.phrases == LANGUAGES["en"].phrases
+    # Words are matched as written: no German stemming of a Spanish text.
+    assert Analyzer("es").terms("científicos") == ["científicos"]
