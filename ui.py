@@ -271,9 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
+    from rag.config import default_settings
     from rag.index.encoders import EncoderError
     from rag.ingest.documents import DocumentError
-    from rag.pipeline import Pipeline, StoreError, default_settings
+    from rag.pipeline import Pipeline, StoreError
 
     messages: list[str] = []
 

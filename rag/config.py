@@ -1,13 +1,88 @@
-"""One Settings object, built by the CLI or UI and passed down explicitly (no globals)."""
+"""One Settings object, built by the CLI or UI and passed down explicitly (no globals).
+
+Every number that was chosen by measurement sits in :class:`Tuning`, so an evaluation report
+records exactly what it ran with (``config.tuning``) and a search over them needs no code edit
+(``rag eval --tune answer_pool=12``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.index.encoders import DEFAULT_MODEL, canonical_model_name
 
 RETRIEVERS = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The measured weights, margins and thresholds of retrieval and answer selection.
+
+    Chosen by grid search on ``seeds/eval/article.jsonl`` and XQuAD (docs/answers.md), in round
+    steps. Scores of a sentence are documented in ``rag/answer/scoring.py``.
+    """
+
+    # Retrieval: candidates per side before fusion; BM25's weight beside the dense side for a
+    # question in the text's language / in another one (rag/answer/retrieve.py).
+    candidates: int = 50
+    lexical_weight: float = 0.6
+    cross_lingual_weight: float = 0.3
+    # Sentences of this many top chunks compete for the citations.
+    answer_pool: int = 10
+    # Sentence score: cos(sentence) + context_weight x cos(sentence after the previous one)
+    # + (words, trigrams, shared word pairs) weights, for the same language / across languages.
+    context_weight: float = 1.0
+    same_language_weights: tuple[float, float, float] = (0.8, 0.6, 0.4)
+    cross_language_weights: tuple[float, float, float] = (0.0, 0.2, 0.0)
+    # Bonus for a sentence holding the kind of answer asked for (a number, a date).
+    type_bonus: float = 0.2
+    # A typed question takes the best fitting sentence within this margin of the best one.
+    type_margin: float = 0.6
+    # Weight of a chunk's best sentence score when the hits are re-ordered.
+    rerank_weight: float = 3.0
+    # A name in at most this share of the sentences is specific enough that an answer must be
+    # about it ("Sakana AI" is, "Japan" in an article on Japan is not); shorter names ("KI")
+    # are generic in a question; who "er" is may be named this many paragraphs back.
+    specific_name_share: float = 0.15
+    min_name_chars: int = 2
+    scope_paragraphs_back: int = 1
+    # Up to max_citations sentences within citation_ratio of the best one's score are cited.
+    max_citations: int = 3
+    citation_ratio: float = 0.85
+    # Abstain when the best sentence scores below these (same / other language than the text).
+    min_score: float = 1.2
+    min_score_cross: float = 0.55
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1 or self.answer_pool < 1:
+            raise ValueError("candidates and answer_pool must be >= 1")
+        if self.lexical_weight < 0 or self.cross_lingual_weight < 0:
+            raise ValueError("lexical weights must be >= 0")
+        if not 1 <= self.max_citations <= 10:
+            raise ValueError("max_citations must be between 1 and 10")
+        if not 0 < self.citation_ratio <= 1:
+            raise ValueError("citation_ratio must be in (0, 1]")
+
+    def with_(self, **changes: object) -> Tuning:
+        """A copy with some numbers changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def parse(cls, assignment: str) -> tuple[str, object]:
+        """``"answer_pool=12"`` -> ``("answer_pool", 12)``, typed like the field; ValueError else."""
+        name, sep, text = assignment.partition("=")
+        name = name.strip()
+        kinds = {f.name: f.type for f in fields(cls)}
+        if not sep or name not in kinds:
+            raise ValueError(f"{assignment!r}: expected NAME=VALUE with NAME one of {', '.join(kinds)}")
+        kind = str(kinds[name])
+        try:
+            if kind.startswith("tuple"):
+                return name, tuple(float(part) for part in text.split(","))
+            return name, int(text) if kind == "int" else float(text)
+        except ValueError as exc:
+            raise ValueError(f"{assignment!r}: {text!r} is not a {kind}") from exc
 
 
 @dataclass(frozen=True)
@@ -22,18 +97,8 @@ class Settings:
     chunk_stride: int = 1
     top_k: int = 5
     retriever: str = "hybrid"
-    # Weight of BM25 beside the dense side for questions in the corpus's language / in another
-    # language (see retrieve.py).
-    lexical_weight: float = 0.6
-    cross_lingual_weight: float = 0.3
-    max_citations: int = 3
-    # Extra citations must score at least this share of the best sentence's score.
-    citation_ratio: float = 0.85
-    # Abstain when the best sentence scores below these (same / other language, answer.py).
-    min_score: float = 1.2
-    min_score_cross: float = 0.55
     max_question_chars: int = 2000
-    extra: dict[str, str] = field(default_factory=dict)
+    tuning: Tuning = field(default_factory=Tuning)
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1 or self.chunk_stride < 1:
@@ -42,8 +107,6 @@ class Settings:
             raise ValueError("top_k must be >= 1")
         if self.retriever not in RETRIEVERS:
             raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}")
-        if not 1 <= self.max_citations <= 10:
-            raise ValueError("max_citations must be between 1 and 10")
         if self.max_question_chars < 10:
             raise ValueError("max_question_chars must be >= 10")
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
@@ -57,3 +120,9 @@ class Settings:
     def index_params(self) -> dict[str, object]:
         """The settings an index depends on: a change in any of them means a rebuild."""
         return {"model": self.model, "chunk_size": self.chunk_size, "chunk_stride": self.chunk_stride}
+
+
+def default_settings(**overrides: object) -> Settings:
+    """Settings relative to the current folder, with the CLI/UI options that were given
+    (``None`` means not given: the default stays)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -24,10 +24,15 @@ class FakeEncoder:
         self.dim = dim
         self.calls = 0
 
-    def get_embedding_dimension(self) -> int:
+    @property
+    def name(self) -> str:
+        return f"fake-hash-{self.dim}"
+
+    @property
+    def dimension(self) -> int:
         return self.dim
 
-    def encode(self, texts, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True):  # noqa: ANN001, ANN201, ARG002
+    def encode(self, texts) -> np.ndarray:  # noqa: ANN001
         self.calls += 1
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):

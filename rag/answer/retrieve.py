@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.config import Tuning
 from rag.index.dense import search as dense_search
-from rag.index.lexical import LexicalIndex
+from rag.index.encoders import Encoder, encode
+from rag.index.lexical import LexicalIndex, max_normalised
 from rag.index.store import LoadedIndex
 from rag.records import Hit
-
-CANDIDATES = 50  # per side, before fusion
 
 
 @dataclass(frozen=True)
@@ -46,31 +46,15 @@ class Retriever:
     """Finds chunks for a question. Example: ``Retriever(index, encoder).search("Wer ...?")``."""
 
     def __init__(
-        self,
-        index: LoadedIndex,
-        encoder,  # noqa: ANN001 - a SentenceTransformer or anything with .encode
-        lexical_weight: float = 0.6,
-        mode: str = "hybrid",
-        cross_lingual_weight: float = 0.3,
+        self, index: LoadedIndex, encoder: Encoder, tuning: Tuning, mode: str = "hybrid"
     ) -> None:
         if mode not in ("hybrid", "dense", "lexical"):
             raise ValueError(f"unknown retriever mode {mode!r}")
-        if lexical_weight < 0 or cross_lingual_weight < 0:
-            raise ValueError("lexical weights must be >= 0")
-        self.cross_lingual_weight = cross_lingual_weight
         self.index = index
         self.encoder = encoder
-        self.lexical_weight = lexical_weight
+        self.tuning = tuning
         self.mode = mode
         self.lexical: LexicalIndex = index.lexical
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(
-            self.encoder.encode(
-                texts, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
-            ),
-            dtype=np.float32,
-        )
 
     def same_language(self, language: str | None) -> bool:
         """Whether a question in ``language`` is in the corpus's language (None: it is)."""
@@ -78,7 +62,7 @@ class Retriever:
 
     def search(self, question: str, top_k: int = 5, language: str | None = None) -> Retrieval:
         started = time.perf_counter()
-        vector = self.encode([question])[0]
+        vector = encode(self.encoder, [question])[0]
         encoded = time.perf_counter()
         result = self.search_vector(question, vector, top_k, language)
         result.timings_ms["encode"] = (encoded - started) * 1000
@@ -90,7 +74,7 @@ class Retriever:
         """Search with a precomputed question vector (benchmarks pass synthetic ones)."""
         timings: dict[str, float] = {}
         n_chunks = len(self.index.chunks)
-        n_candidates = min(n_chunks, max(CANDIDATES, 4 * top_k))
+        n_candidates = min(n_chunks, max(self.tuning.candidates, 4 * top_k))
 
         t0 = time.perf_counter()
         candidates: dict[int, None] = {}
@@ -115,14 +99,13 @@ class Retriever:
         dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
         lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
         same_language = self.same_language(language)
-        weight = self.lexical_weight if same_language else self.cross_lingual_weight
+        weight = self.tuning.lexical_weight if same_language else self.tuning.cross_lingual_weight
         if self.mode == "dense":
             fused = dense.copy()
         elif self.mode == "lexical":
             fused = lexical.copy()
         else:
-            lex_norm = lexical / lexical.max() if lexical.max() > 0 else lexical
-            fused = _minmax(dense) + weight * lex_norm
+            fused = _minmax(dense) + weight * max_normalised(lexical)
         order = np.argsort(-fused, kind="stable")[:top_k]
         hits = tuple(
             Hit(

@@ -30,7 +30,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, **extra: object):  # noqa: ANN202
-    from rag.pipeline import default_settings
+    from rag.config import default_settings
 
     try:
         return default_settings(
@@ -42,7 +42,7 @@ def _settings(args: argparse.Namespace, **extra: object):  # noqa: ANN202
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index.encoders import build_encoder
-    from rag.pipeline import ensure_index
+    from rag.index.store import ensure_index
 
     settings = _settings(args)
     _, built_with = ensure_index(

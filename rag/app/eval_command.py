@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,15 @@ def _threshold(text: str) -> tuple[str, float]:
 
     try:
         return parse_threshold(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _tuning(text: str) -> tuple[str, object]:
+    from rag.config import Tuning
+
+    try:
+        return Tuning.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -70,6 +80,15 @@ def register(
         metavar="METRIC=VALUE",
         help="exit with status 1 when a figure is below VALUE (repeatable), e.g. hit@5=0.8, "
         "answer.top_citation_hit=0.7, by_language.en.hit@10=0.9",
+    )
+    p.add_argument(
+        "--tune",
+        type=_tuning,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="run with one tuned number changed (repeatable), e.g. answer_pool=12 or "
+        "same_language_weights=0.8,0.6,0.4; the names are the fields of rag.config.Tuning",
     )
     p.add_argument("--worst", type=int, default=10, help="worst cases listed in report.md (default 10)")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
@@ -131,6 +150,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UserError("--worst must be >= 0")
     other = _load_compare(args.compare) if args.compare else None  # fail before the long run
     settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
+    try:
+        settings = settings.with_(tuning=settings.tuning.with_(**dict(args.tune)))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"--tune: {exc}") from exc
     config: dict[str, Any] = {"format": args.format, "questions_file": str(source)}
 
     documents = fingerprint = None
@@ -170,12 +193,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "chunks": (info.get("counts") or {}).get("chunks"),
             "chunk_size": settings.chunk_size,
             "chunk_stride": settings.chunk_stride,
-            "lexical_weight": settings.lexical_weight,
-            "cross_lingual_weight": settings.cross_lingual_weight,
-            "max_citations": settings.max_citations,
-            "citation_ratio": settings.citation_ratio,
-            "min_score": settings.min_score,
-            "min_score_cross": settings.min_score_cross,
+            "tuning": asdict(settings.tuning),
             "threads": settings.threads,
             "git_commit": _git_commit(Path(__file__).resolve().parent.parent),
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

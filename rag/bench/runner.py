@@ -162,11 +162,12 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     """
     import faiss
 
+    from rag.config import default_settings
     from rag.eval.evaluate import contains_answer, load_questions
     from rag.index.encoders import MINILM, build_encoder
     from rag.index.store import build_index, encode_texts, load_index
     from rag.ingest.documents import load_documents, seeds_fingerprint
-    from rag.pipeline import Pipeline, default_settings
+    from rag.pipeline import Pipeline
 
     log = options.log
     settings = default_settings(
@@ -198,16 +199,12 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
 
     log("bench: loading the tutorial baseline (all-MiniLM-L6-v2, flat FAISS, top chunk)")
     baseline_encoder = build_encoder(MINILM, settings.threads)
-    baseline_vectors = np.asarray(
-        baseline_encoder.encode(chunk_texts, normalize_embeddings=True, convert_to_numpy=True),
-        dtype=np.float32,
-    )
+    baseline_vectors = baseline_encoder.encode(chunk_texts)
     baseline_index = faiss.IndexFlatIP(baseline_vectors.shape[1])
     baseline_index.add(baseline_vectors)
 
     def baseline_ask(question: str) -> str:
-        vector = baseline_encoder.encode([question], normalize_embeddings=True, convert_to_numpy=True)
-        _, ids = baseline_index.search(np.asarray(vector, dtype=np.float32), 1)
+        _, ids = baseline_index.search(baseline_encoder.encode([question]), 1)
         return chunk_texts[int(ids[0][0])]
 
     for q in questions[:10]:  # warm-up: first calls allocate and fill caches
@@ -291,8 +288,9 @@ def bench_processes(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
 def serve_questions(seeds_dir: Path, index_dir: Path, questions: Path, n: int, model: str | None,
                     threads: int | None) -> dict[str, Any]:
     """Open the pipeline, answer ``n`` questions (the set repeated); report peak memory."""
+    from rag.config import default_settings
     from rag.eval.evaluate import load_questions
-    from rag.pipeline import Pipeline, default_settings
+    from rag.pipeline import Pipeline
 
     settings = default_settings(seeds_dir=seeds_dir, index_dir=index_dir, model=model, threads=threads)
     pipeline = Pipeline.open(settings, on_status=lambda m: None, progress=False)
@@ -345,8 +343,9 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     """
     import faiss
 
-    from rag.answer.retrieve import CANDIDATES, Retriever
+    from rag.answer.retrieve import Retriever
     from rag.bench.synthetic import synthetic_terms, synthetic_vectors
+    from rag.config import Tuning
     from rag.index.dense import build_vector_index, index_params, index_type_of
     from rag.index.dense import search as dense_search
     from rag.index.lexical import Analyzer, LexicalIndex
@@ -376,7 +375,8 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     # Every other field is a sentence-level lexical index, which chunk search does not use.
     parts.update({f.name: lexical for f in fields(LoadedIndex) if f.name not in parts})
     index = LoadedIndex(**parts)
-    retriever = Retriever(index, encoder=None)
+    candidates = Tuning().candidates
+    retriever = Retriever(index, None, Tuning())  # type: ignore[arg-type] - vectors are given
     questions = [" ".join(q) for q in terms.questions]
     for i in range(min(20, n_queries)):  # warm-up
         retriever.search_vector(questions[i], queries[i], TOP_K)
@@ -389,7 +389,7 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
             stage[key].append(result.timings_ms[key])
     rss_serving = rss_mb()
 
-    _, approx = dense_search(dense, queries, CANDIDATES)
+    _, approx = dense_search(dense, queries, candidates)
     _, exact = faiss.knn(queries, vectors, 10, metric=faiss.METRIC_INNER_PRODUCT)
     # What an exact scan of the same vectors costs for one question: where flat stops paying.
     flat_ms = []
@@ -398,7 +398,7 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     try:
         for vector in queries[: min(30, n_queries)]:
             t0 = time.perf_counter()
-            faiss.knn(vector[None, :], vectors, CANDIDATES, metric=faiss.METRIC_INNER_PRODUCT)
+            faiss.knn(vector[None, :], vectors, candidates, metric=faiss.METRIC_INNER_PRODUCT)
             flat_ms.append((time.perf_counter() - t0) * 1000)
     finally:
         faiss.omp_set_num_threads(threads)

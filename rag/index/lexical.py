@@ -172,3 +172,10 @@ class LexicalIndex:
         if len(above) <= k:
             return above
         return above[np.argpartition(-scores[above], k - 1)[:k]]
+
+
+def max_normalised(scores: np.ndarray) -> np.ndarray:
+    """BM25 scores divided by the largest one (unchanged when none is positive): BM25 has no
+    fixed range, so it is fused and compared as a share of the best match."""
+    top = float(scores.max()) if scores.size else 0.0
+    return scores / top if top > 0 else scores

@@ -31,11 +31,13 @@ from typing import Any
 import numpy as np
 
 from rag import __version__
+from rag.config import Settings
 from rag.index.dense import build_vector_index, index_params, index_type_of
+from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS, LexicalIndex
 from rag.index.names import place_names, sentence_names
 from rag.ingest.chunking import chunk_sentences
-from rag.ingest.documents import sentences_of_all
+from rag.ingest.documents import load_documents, seeds_fingerprint, sentences_of_all
 from rag.jsonfile import read_json
 from rag.records import Chunk, Document, Sentence
 
@@ -87,6 +89,10 @@ class LoadedIndex:
         """The language most of the text is in (see :func:`corpus_language`)."""
         return str(self.manifest["language"])
 
+    def previous_in_paragraph(self, sentence: Sentence) -> Sentence | None:
+        """The sentence before ``sentence`` in its paragraph (None for a paragraph's first)."""
+        return previous_in_paragraph(self.sentences, sentence.sentence_id)
+
     @functools.cached_property
     def name_counts(self) -> Counter[str]:
         """In how many sentences each name occurs (a name in most of them says little)."""
@@ -111,40 +117,42 @@ def corpus_language(documents: Sequence[Document]) -> str:
     return max(sizes, key=sizes.__getitem__)
 
 
-def encode_texts(encoder: Any, texts: Sequence[str], progress: bool, desc: str) -> np.ndarray:
+def encode_texts(encoder: Encoder, texts: Sequence[str], progress: bool, desc: str) -> np.ndarray:
     """Normalised float32 vectors in batches, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    dim = encoder.get_embedding_dimension()
-    out = np.zeros((len(texts), dim), dtype=np.float32)
+    out = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
     bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, file=sys.stderr)
     for begin in range(0, len(texts), ENCODE_BATCH):
         batch = list(texts[begin : begin + ENCODE_BATCH])
-        out[begin : begin + len(batch)] = encoder.encode(
-            batch, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
-        )
+        out[begin : begin + len(batch)] = encode(encoder, batch)
         bar.update(len(batch))
     bar.close()
     return out
+
+
+def previous_in_paragraph(sentences: Sequence[Sentence], i: int) -> Sentence | None:
+    """``sentences[i - 1]`` when it stands in the same paragraph as ``sentences[i]``, else None."""
+    if i == 0:
+        return None
+    previous, sentence = sentences[i - 1], sentences[i]
+    same = (previous.doc_id, previous.paragraph) == (sentence.doc_id, sentence.paragraph)
+    return previous if same else None
 
 
 def sentences_in_context(sentences: Sequence[Sentence]) -> list[str]:
     """Each sentence preceded by the previous one of its paragraph: "Er nennt ..." then knows who."""
     texts = []
     for i, sentence in enumerate(sentences):
-        previous = sentences[i - 1] if i else None
-        same_paragraph = previous is not None and (previous.doc_id, previous.paragraph) == (
-            sentence.doc_id,
-            sentence.paragraph,
-        )
-        texts.append(f"{previous.text} {sentence.text}" if same_paragraph else sentence.text)
+        previous = previous_in_paragraph(sentences, i)
+        texts.append(f"{previous.text} {sentence.text}" if previous is not None else sentence.text)
     return texts
 
 
 def build_index(
     index_dir: Path,
     documents: Sequence[Document],
-    encoder: Any,
+    encoder: Encoder,
     params: dict[str, Any],
     corpus_fingerprint: str,
     progress: bool = True,
@@ -358,3 +366,79 @@ def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None, ti
             lock.release()
 
     return _Guard()
+
+
+# --- opening: load when fresh, else (re)build under the lock ------------------------------
+
+Status = Callable[[str], None]
+
+
+def report_to_stderr(message: str) -> None:
+    """The default :data:`Status`: progress and rebuild reasons go to stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def ensure_index(
+    settings: Settings,
+    encoder_factory: Callable[[], Encoder],
+    on_status: Status = report_to_stderr,
+    documents: Sequence[Document] | None = None,
+    corpus_fingerprint: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> tuple[LoadedIndex, Encoder | None]:
+    """Load the index of ``settings.index_dir``, (re)building it when missing, stale or damaged.
+
+    Returns the index and the encoder if one had to be created for the build (so the caller
+    need not load it twice). ``documents``/``corpus_fingerprint`` default to ``settings.seeds_dir``.
+    """
+    if documents is None:
+        corpus_fingerprint = seeds_fingerprint(settings.seeds_dir)
+    elif corpus_fingerprint is None:
+        raise ValueError("corpus_fingerprint is required with explicit documents")
+    params = settings.index_params()
+
+    if not force:
+        index = fresh_index(settings, params, corpus_fingerprint, on_status)
+        if index is not None:
+            return index, None
+    with build_lock(settings.index_dir, on_wait=on_status):
+        # Another process may have built it while we waited for the lock.
+        quiet: Status = lambda message: None  # noqa: E731 - the reason was said above
+        index = None if force else fresh_index(settings, params, corpus_fingerprint, quiet)
+        if index is not None:
+            return index, None
+        docs = list(documents) if documents is not None else load_documents(settings.seeds_dir)
+        encoder = encoder_factory()
+        started = time.perf_counter()
+        build_index(
+            settings.index_dir, docs, encoder, params, corpus_fingerprint, progress=progress
+        )
+        index = load_index(settings.index_dir)
+        counts = index.manifest["counts"]
+        on_status(
+            f"Index built in {time.perf_counter() - started:.1f} s: {counts['documents']} document(s), "
+            f"{counts['sentences']} sentences, {counts['chunks']} chunks -> {index.path}"
+        )
+        return index, encoder
+
+
+def fresh_index(
+    settings: Settings, params: dict[str, Any], fingerprint: str, on_status: Status
+) -> LoadedIndex | None:
+    """The index if it is there, fits the documents and settings, and loads; else None, with
+    the reason passed to ``on_status``."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except StoreError as exc:
+        on_status(f"Building the index: {exc}.")
+        return None
+    reasons = stale_reasons(manifest, params, fingerprint)
+    if reasons:
+        on_status("Rebuilding the index: " + "; ".join(reasons) + ".")
+        return None
+    try:
+        return load_index(settings.index_dir)
+    except StoreError as exc:
+        on_status(f"Rebuilding the index: {exc}.")
+        return None

@@ -13,12 +13,13 @@ from rag.index.store import (
     IndexMissing,
     build_index,
     current_build,
+    ensure_index,
     load_index,
     read_manifest,
     stale_reasons,
 )
 from rag.ingest.documents import load_documents, seeds_fingerprint
-from rag.pipeline import Pipeline, ensure_index
+from rag.pipeline import Pipeline
 
 
 @pytest.fixture
