@@ -59,11 +59,11 @@ class Pipeline:
             settings, factory, on_status, documents, corpus_fingerprint, progress=progress
         )
         model = encoder or built_with or factory()
-        if model.dimension != index.dense.d:
+        if model.dimension != index.dense.dimension:
             # The manifest names this model, yet the vectors came from another encoder: searching
             # would fail or, worse, compare unrelated vectors.
             on_status(
-                f"Rebuilding the index: its vectors have {index.dense.d} dimensions, "
+                f"Rebuilding the index: its vectors have {index.dense.dimension} dimensions, "
                 f"the model gives {model.dimension}."
             )
             index, _ = ensure_index(

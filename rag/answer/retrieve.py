@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.config import Tuning
-from rag.index.dense import search as dense_search
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import LexicalIndex, max_normalised
 from rag.index.store import LoadedIndex
@@ -79,7 +78,7 @@ class Retriever:
         t0 = time.perf_counter()
         candidates: dict[int, None] = {}
         if self.mode != "lexical":
-            _, ids = dense_search(self.index.dense, vector, n_candidates)
+            _, ids = self.index.dense.search(vector, n_candidates)
             candidates.update((int(i), None) for i in ids[0] if i >= 0)
         t1 = time.perf_counter()
         timings["dense"] = (t1 - t0) * 1000

@@ -99,7 +99,6 @@ def folder_mb(path: Path) -> float:
 
 def machine() -> dict[str, Any]:
     """Where the figures come from: CPU, cores, memory, versions, load."""
-    import faiss
     import psutil
 
     cpu = platform.processor() or platform.machine()
@@ -110,6 +109,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    from rag.index.dense import library_version
     from rag.index.encoders import usable_cores
 
     return {
@@ -118,7 +118,7 @@ def machine() -> dict[str, Any]:
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "faiss": faiss.__version__,
+        "faiss": library_version(),
         "numpy": np.__version__,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
@@ -160,10 +160,9 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
 
     Leaves a fresh index of the article in ``index_dir`` for the subprocess measurements.
     """
-    import faiss
-
     from rag.config import default_settings
     from rag.eval.evaluate import contains_answer, load_questions
+    from rag.index.dense import FLAT, build_vector_index
     from rag.index.encoders import MINILM, build_encoder
     from rag.index.store import build_index, encode_texts, load_index
     from rag.ingest.documents import load_documents, seeds_fingerprint
@@ -200,8 +199,7 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     log("bench: loading the tutorial baseline (all-MiniLM-L6-v2, flat FAISS, top chunk)")
     baseline_encoder = build_encoder(MINILM, settings.threads)
     baseline_vectors = baseline_encoder.encode(chunk_texts)
-    baseline_index = faiss.IndexFlatIP(baseline_vectors.shape[1])
-    baseline_index.add(baseline_vectors)
+    baseline_index = build_vector_index(baseline_vectors, FLAT)
 
     def baseline_ask(question: str) -> str:
         _, ids = baseline_index.search(baseline_encoder.encode([question]), 1)
@@ -341,13 +339,10 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     vector given); recall@10 compares the index's top 10 (searched for the retriever's 50
     candidates, as the retriever does) with an exact inner-product search.
     """
-    import faiss
-
     from rag.answer.retrieve import Retriever
     from rag.bench.synthetic import synthetic_terms, synthetic_vectors
     from rag.config import Tuning
-    from rag.index.dense import build_vector_index, index_params, index_type_of
-    from rag.index.dense import search as dense_search
+    from rag.index.dense import build_vector_index, exact_search, single_thread
     from rag.index.lexical import Analyzer, LexicalIndex
     from rag.index.store import LoadedIndex
 
@@ -389,24 +384,20 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
             stage[key].append(result.timings_ms[key])
     rss_serving = rss_mb()
 
-    _, approx = dense_search(dense, queries, candidates)
-    _, exact = faiss.knn(queries, vectors, 10, metric=faiss.METRIC_INNER_PRODUCT)
+    _, approx = dense.search(queries, candidates)
+    _, exact = exact_search(vectors, queries, 10)
     # What an exact scan of the same vectors costs for one question: where flat stops paying.
     flat_ms = []
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
+    with single_thread():
         for vector in queries[: min(30, n_queries)]:
             t0 = time.perf_counter()
-            faiss.knn(vector[None, :], vectors, candidates, metric=faiss.METRIC_INNER_PRODUCT)
+            exact_search(vectors, vector, candidates)
             flat_ms.append((time.perf_counter() - t0) * 1000)
-    finally:
-        faiss.omp_set_num_threads(threads)
     recall = float(np.mean([len(set(a[:10]) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)]))
 
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         folder = Path(tmp)
-        faiss.write_index(dense, str(folder / "dense.faiss"))
+        dense.save(folder)
         np.save(folder / "chunk_vectors.npy", vectors, allow_pickle=False)
         lexical.save(folder / "bm25_chunks")
         with open(folder / "chunks.json", "w", encoding="utf-8") as handle:
@@ -415,8 +406,8 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
 
     return {
         "chunks": n,
-        "index_type": index_type_of(dense),
-        "index_params": index_params(dense),
+        "index_type": dense.describe()["type"],
+        "index_params": dense.describe(),
         "build_s": round(dense_build_s + lexical_build_s, 2),
         "dense_build_s": round(dense_build_s, 2),
         "lexical_build_s": round(lexical_build_s, 2),

@@ -1,4 +1,7 @@
-"""The FAISS side: pick an index structure for the corpus size, search it.
+"""The vector side: a :class:`VectorIndex` protocol and its FAISS implementation.
+
+FAISS is named only in this module: swapping the vector store means another class with
+``add``/``search``/``save``/``load``, nothing else.
 
 Vectors are L2-normalised, so inner product is cosine similarity. An exact flat index is the
 right choice while a scan of all vectors costs at most a few milliseconds; past
@@ -13,7 +16,8 @@ there, so HNSW it is.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,71 +35,159 @@ HNSW_EF_SEARCH = 128
 FEW_QUERIES = 4  # searched with one OpenMP thread (see search)
 
 
+class VectorIndex(Protocol):
+    """Nearest neighbours by inner product over L2-normalised float32 vectors."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def add(self, vectors: np.ndarray) -> None: ...
+
+    def search(self, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of shape (n_queries, k), best first; k is capped at ``size``."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What the manifest records about the structure (its ``type`` and parameters)."""
+        ...
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder`` (read back by :func:`load_vector_index`)."""
+        ...
+
+
 def choose_index_type(n_vectors: int, approximate_from: int | None = None) -> str:
     """Exact while small, HNSW once a flat scan would cost more than a few milliseconds."""
     threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
     return FLAT if n_vectors < threshold else HNSW
 
 
+class FaissIndex:
+    """A FAISS inner-product index (flat or HNSW). Example::
+
+        index = build_vector_index(vectors)          # structure chosen by size
+        scores, ids = index.search(question_vector, 50)
+        index.save(folder); load_vector_index(folder)
+    """
+
+    FILE = "dense.faiss"
+
+    def __init__(self, index: Any) -> None:
+        self._index = index
+
+    @classmethod
+    def empty(cls, dimension: int, kind: str) -> FaissIndex:
+        import faiss
+
+        if kind == FLAT:
+            index = faiss.IndexFlatIP(dimension)
+        elif kind == HNSW:
+            index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        else:
+            raise ValueError(f"unknown index type {kind!r} (expected one of {', '.join(INDEX_TYPES)})")
+        return cls(index)
+
+    @classmethod
+    def load(cls, folder: Path) -> FaissIndex:
+        """Read a saved index; RuntimeError when the file is not a FAISS index."""
+        import faiss
+
+        return cls(faiss.read_index(str(Path(folder) / cls.FILE)))
+
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(Path(folder) / self.FILE))
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def kind(self) -> str:
+        import faiss
+
+        return HNSW if isinstance(self._index, faiss.IndexHNSW) else FLAT
+
+    def add(self, vectors: np.ndarray) -> None:
+        if len(vectors):
+            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def describe(self) -> dict[str, Any]:
+        """The structure's type and, for HNSW, its parameters."""
+        params: dict[str, Any] = {"type": self.kind}
+        if self.kind == HNSW:
+            hnsw = self._index.hnsw
+            params.update(
+                M=int(hnsw.nb_neighbors(1)),
+                ef_construction=int(hnsw.efConstruction),
+                ef_search=int(hnsw.efSearch),
+            )
+        return params
+
+    def search(self, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = max(1, min(top_k, self.size))
+        if len(queries) > FEW_QUERIES:
+            return self._index.search(queries, k)
+        # FAISS parallelises over queries: for one question the other OpenMP threads only wait,
+        # and on busy cores that waiting made a flat search of 100k vectors 2-4x slower (measured).
+        with single_thread():
+            return self._index.search(queries, k)
+
+
+class single_thread:  # noqa: N801 - used like a function: ``with single_thread(): ...``
+    """FAISS's OpenMP pool at one thread inside the block, as it was after it."""
+
+    def __enter__(self) -> None:
+        import faiss
+
+        self._threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        import faiss
+
+        faiss.omp_set_num_threads(self._threads)
+
+
 def build_vector_index(
     vectors: np.ndarray, index_type: str | None = None, approximate_from: int | None = None
-):  # noqa: ANN201
-    """A FAISS inner-product index holding ``vectors`` (float32, rows L2-normalised).
+) -> FaissIndex:
+    """An index holding ``vectors`` (float32, rows L2-normalised).
 
     ``index_type`` forces a structure; otherwise :func:`choose_index_type` picks one, with
     ``approximate_from`` overriding the size threshold (tests use a tiny one).
     """
-    import faiss
-
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    dim = vectors.shape[1]
     kind = index_type or choose_index_type(len(vectors), approximate_from)
-    if kind == FLAT:
-        index = faiss.IndexFlatIP(dim)
-    elif kind == HNSW:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        raise ValueError(f"unknown index type {kind!r} (expected one of {', '.join(INDEX_TYPES)})")
-    if len(vectors):
-        index.add(vectors)
+    index = FaissIndex.empty(vectors.shape[1], kind)
+    index.add(vectors)
     return index
 
 
-def index_type_of(index) -> str:  # noqa: ANN001
+def load_vector_index(folder: Path) -> VectorIndex:
+    """The vector index saved in ``folder``."""
+    return FaissIndex.load(folder)
+
+
+def exact_search(corpus: np.ndarray, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact inner-product top-k without building an index (the reference for recall)."""
     import faiss
 
-    return HNSW if isinstance(index, faiss.IndexHNSW) else FLAT
+    return faiss.knn(np.atleast_2d(queries), corpus, top_k, metric=faiss.METRIC_INNER_PRODUCT)
 
 
-def index_params(index) -> dict[str, Any]:  # noqa: ANN001
-    """What the manifest records about the structure: type and, for HNSW, its parameters."""
-    kind = index_type_of(index)
-    params: dict[str, Any] = {"type": kind}
-    if kind == HNSW:
-        hnsw = index.hnsw
-        params.update(
-            M=int(hnsw.nb_neighbors(1)),
-            ef_construction=int(hnsw.efConstruction),
-            ef_search=int(hnsw.efSearch),
-        )
-    return params
-
-
-def search(index, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """(scores, ids) of shape (n_queries, k); k is capped at the index size."""
+def library_version() -> str:
     import faiss
 
-    queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-    k = max(1, min(top_k, index.ntotal))
-    if len(queries) > FEW_QUERIES:
-        return index.search(queries, k)
-    # FAISS parallelises over queries: for one question the other OpenMP threads only wait, and
-    # on busy cores that waiting made a flat search of 100k vectors 2-4x slower (measured).
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return index.search(queries, k)
-    finally:
-        faiss.omp_set_num_threads(threads)
+    return str(faiss.__version__)

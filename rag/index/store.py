@@ -6,7 +6,7 @@ Layout (JSON, NumPy and FAISS files only, never pickle)::
       .lock                 serialises builds (filelock)
       CURRENT               name of the live build folder, replaced atomically
       build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
-                            dense.faiss, chunk_vectors.npy, sentence_vectors.npy,
+                            dense.* (the vector index), chunk_vectors.npy, sentence_vectors.npy,
                             context_vectors.npy,
                             bm25_chunks/, bm25_sentences/, trigrams_sentences/
 
@@ -32,7 +32,7 @@ import numpy as np
 
 from rag import __version__
 from rag.config import Settings
-from rag.index.dense import build_vector_index, index_params, index_type_of
+from rag.index.dense import VectorIndex, build_vector_index, load_vector_index
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS, LexicalIndex
 from rag.index.names import place_names, sentence_names
@@ -73,7 +73,7 @@ class LoadedIndex:
     documents: list[Document]
     sentences: list[Sentence]
     chunks: list[Chunk]
-    dense: Any  # faiss.Index
+    dense: VectorIndex  # over the chunk vectors
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
@@ -186,9 +186,7 @@ def build_index(
             encoder, sentences_in_context(sentences), progress, "embedding sentences in context"
         )
         dense = build_vector_index(chunk_vectors, index_type, approximate_from)
-        import faiss
-
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        dense.save(tmp)
         np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
         np.save(tmp / "context_vectors.npy", context_vectors, allow_pickle=False)
@@ -215,8 +213,8 @@ def build_index(
             "package_version": __version__,
             **params,
             "dimension": int(chunk_vectors.shape[1]),
-            "index_type": index_type_of(dense),
-            "vector_index": index_params(dense),
+            "index_type": dense.describe()["type"],
+            "vector_index": dense.describe(),
             "language": language,
             "corpus_fingerprint": corpus_fingerprint,
             "documents": [
@@ -296,8 +294,6 @@ def stale_reasons(
 
 def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
     """Load the live build; :class:`IndexCorrupt` for missing, truncated or damaged files."""
-    import faiss
-
     path = current_build(index_dir)
     manifest = _read_json(path / MANIFEST)
     for rel, size in (manifest.get("files") or {}).items():
@@ -305,7 +301,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         if not file.is_file() or file.stat().st_size != size:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
     try:
-        dense = faiss.read_index(str(path / "dense.faiss"))
+        dense = load_vector_index(path)
         mode = "r" if mmap else None
         chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode)
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
@@ -329,15 +325,27 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         raise IndexCorrupt(f"index in {path} is damaged: names.json has no {exc}") from exc
     counts = manifest.get("counts", {})
     if not (
-        dense.ntotal == len(chunks) == len(chunk_vectors) == counts.get("chunks")
+        dense.size == len(chunks) == len(chunk_vectors) == counts.get("chunks")
         and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(names_per_sentence)
         == counts.get("sentences")
-        and dense.d == manifest.get("dimension")
+        and dense.dimension == manifest.get("dimension")
     ):
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
-        path, manifest, documents, sentences, chunks, dense, chunk_vectors, sentence_vectors, context_vectors,
-        lexical, sentence_lexical, sentence_trigrams, names_per_sentence, places,
+        path=path,
+        manifest=manifest,
+        documents=documents,
+        sentences=sentences,
+        chunks=chunks,
+        dense=dense,
+        chunk_vectors=chunk_vectors,
+        sentence_vectors=sentence_vectors,
+        context_vectors=context_vectors,
+        lexical=lexical,
+        sentence_lexical=sentence_lexical,
+        sentence_trigrams=sentence_trigrams,
+        sentence_names=names_per_sentence,
+        place_names=places,
     )
 
 

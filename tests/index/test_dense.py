@@ -9,15 +9,7 @@ import pytest
 
 from rag.bench.synthetic import synthetic_vectors
 from rag.index import dense as vectors
-from rag.index.dense import (
-    FLAT,
-    HNSW,
-    build_vector_index,
-    choose_index_type,
-    index_params,
-    index_type_of,
-    search,
-)
+from rag.index.dense import FLAT, HNSW, build_vector_index, choose_index_type, exact_search, load_vector_index
 
 
 def _numpy_top_k(corpus: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
@@ -32,16 +24,29 @@ def test_flat_top_k_equals_brute_force_numpy():
     queries = rng.standard_normal((20, 32)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     index = build_vector_index(corpus, FLAT)
-    scores, ids = search(index, queries, 10)
+    scores, ids = index.search(queries, 10)
     expected = _numpy_top_k(corpus, queries, 10)
     # random Gaussian scores are distinct, so the ids must match exactly, in order
     np.testing.assert_array_equal(ids, expected)
     np.testing.assert_allclose(scores, np.take_along_axis(queries @ corpus.T, expected, axis=1), rtol=1e-5)
 
 
+def test_exact_search_and_a_saved_index_agree_with_numpy(tmp_path):
+    rng = np.random.default_rng(4)
+    corpus = rng.standard_normal((300, 16)).astype(np.float32)
+    corpus /= np.linalg.norm(corpus, axis=1, keepdims=True)
+    queries = corpus[:5] + 0.1
+    expected = _numpy_top_k(corpus, queries, 7)
+    np.testing.assert_array_equal(exact_search(corpus, queries, 7)[1], expected)
+    build_vector_index(corpus).save(tmp_path)
+    loaded = load_vector_index(tmp_path)
+    assert (loaded.size, loaded.dimension) == (300, 16)
+    np.testing.assert_array_equal(loaded.search(queries, 7)[1], expected)
+
+
 def test_search_caps_k_at_index_size():
     corpus = np.eye(3, 8, dtype=np.float32)
-    _, ids = search(build_vector_index(corpus), corpus[0], 10)
+    _, ids = build_vector_index(corpus).search(corpus[0], 10)
     assert ids.shape == (1, 3) and ids[0, 0] == 0
 
 
@@ -49,12 +54,12 @@ def test_hnsw_recall_at_10_on_clustered_vectors():
     """The chosen HNSW parameters keep recall@10 >= 0.95 on the benchmark's kind of data."""
     corpus, queries = synthetic_vectors(20_000, n_queries=100, seed=5)
     index = build_vector_index(corpus, HNSW)
-    assert index_type_of(index) == HNSW
-    assert index_params(index) == {
+    assert index.kind == HNSW
+    assert index.describe() == {
         "type": HNSW, "M": vectors.HNSW_M, "ef_construction": vectors.HNSW_EF_CONSTRUCTION,
         "ef_search": vectors.HNSW_EF_SEARCH,
     }
-    _, approx = search(index, queries, 10)
+    _, approx = index.search(queries, 10)
     exact = _numpy_top_k(corpus, queries, 10)
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
     assert recall >= 0.95
@@ -76,8 +81,8 @@ def test_index_type_switches_at_threshold():
     assert choose_index_type(9, approximate_from=10) == FLAT
     assert choose_index_type(10, approximate_from=10) == HNSW
     small = np.eye(12, 16, dtype=np.float32)
-    assert index_type_of(build_vector_index(small, approximate_from=13)) == FLAT
-    assert index_type_of(build_vector_index(small, approximate_from=12)) == HNSW
+    assert build_vector_index(small, approximate_from=13).kind == FLAT
+    assert build_vector_index(small, approximate_from=12).kind == HNSW
     with pytest.raises(ValueError):
         build_vector_index(small, "annoy")
 
@@ -95,7 +100,7 @@ def test_index_type_is_recorded_in_the_manifest(tmp_path, fake_encoder, seeds_co
     )
     loaded = load_index(tmp_path / "index")
     manifest = json.loads((loaded.path / "manifest.json").read_text("utf-8"))
-    assert manifest["index_type"] == expected == index_type_of(loaded.dense)
+    assert manifest["index_type"] == expected == loaded.dense.describe()["type"]
     assert manifest["vector_index"]["type"] == expected
     if expected == HNSW:
         assert manifest["vector_index"]["ef_search"] == vectors.HNSW_EF_SEARCH

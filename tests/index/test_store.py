@@ -37,8 +37,8 @@ def test_round_trip_keeps_tables_vectors_and_manifest(built, fake_encoder):
     for key in ("model", "dimension", "chunk_size", "chunk_stride", "corpus_fingerprint",
                 "package_version", "built_at", "index_type", "counts", "format"):
         assert key in m
-    assert m["dimension"] == fake_encoder.dim == index.dense.d
-    assert index.dense.ntotal == len(index.chunks) == m["counts"]["chunks"]
+    assert m["dimension"] == fake_encoder.dim == index.dense.dimension
+    assert index.dense.size == len(index.chunks) == m["counts"]["chunks"]
     assert len(index.sentences) == m["counts"]["sentences"] == len(index.sentence_vectors)
     doc = index.documents[0]
     for s in index.sentences:
