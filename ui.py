@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from rag.config import default_settings
     from rag.index.encoders import EncoderError
-    from rag.ingest.documents import DocumentError
+    from rag.ingest import DocumentError
     from rag.pipeline import Pipeline, StoreError
 
     messages: list[str] = []

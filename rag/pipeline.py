@@ -20,7 +20,7 @@ from rag.answer.selection import AnswerSelector, rerank_hits
 from rag.config import Settings
 from rag.index.encoders import Encoder
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
-from rag.ingest.documents import DocumentError
+from rag.ingest import DocumentError
 from rag.language import LANGUAGES, detect_language
 from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Document

@@ -149,7 +149,7 @@ def _load_extra_commands() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rag.ingest.documents import DocumentError
+    from rag.ingest import DocumentError
     from rag.query.clean import QuestionError
 
     _load_extra_commands()

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.ingest.documents import split_blocks
+from rag.ingest import blocks_of
 from rag.records import Answer, Citation, Document, Hit
 
 __all__ = [
@@ -57,7 +57,7 @@ def _paragraphs(doc: Document) -> tuple[_Paragraph, ...]:
     Cached: every citation pop-up of every answer looks its paragraph up here.
     """
     out, heading = [], ""
-    for block in split_blocks(doc):
+    for block in blocks_of(doc):
         if block.is_heading:
             heading = block.text
         else:
@@ -184,7 +184,7 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
         (c.sentence.start, c.sentence.end, f"[{c.marker}]") for c in cited if c.sentence.doc_id == doc.doc_id
     ]
     parts = [f'<h2 class="rag-article-title">{escape(doc.title)}</h2>']
-    for block in split_blocks(doc):
+    for block in blocks_of(doc):
         if block.is_heading:
             parts.append(f'<h3 class="rag-article-heading">{escape(block.text)}</h3>')
             continue

@@ -165,7 +165,7 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     from rag.index.dense import FLAT, build_vector_index
     from rag.index.encoders import MINILM, build_encoder
     from rag.index.store import build_index, encode_texts, load_index
-    from rag.ingest.documents import load_documents, seeds_fingerprint
+    from rag.ingest import load_documents, seeds_fingerprint
     from rag.pipeline import Pipeline
 
     log = options.log
@@ -325,7 +325,7 @@ def article_terms(seeds_dir: Path) -> list[str]:
     from collections import Counter
 
     from rag.index.lexical import Analyzer
-    from rag.ingest.documents import load_documents
+    from rag.ingest import load_documents
 
     analyzer = Analyzer("de")
     counts = Counter(t for d in load_documents(seeds_dir) for t in analyzer.terms(d.text))

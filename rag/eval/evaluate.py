@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rag.ingest.documents import normalize_for_match
+
+def normalize_for_match(text: str) -> str:
+    """NFC, case folding (ß -> ss) and collapsed white space: how answer strings are compared."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
 
 HIT_KS = (1, 3, 5, 10)
 SEARCH_K = max(HIT_KS)  # hits retrieved per question, so hit@10 and MRR@10 can be measured

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.documents import guess_language
+from rag.ingest.text import guess_language
 from rag.jsonfile import read_json
 from rag.records import Document
 

@@ -36,8 +36,8 @@ from rag.index.dense import VectorIndex, build_vector_index, load_vector_index
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS, LexicalIndex
 from rag.index.names import place_names, sentence_names
+from rag.ingest import load_documents, seeds_fingerprint, sentences_of_all
 from rag.ingest.chunking import chunk_sentences
-from rag.ingest.documents import load_documents, seeds_fingerprint, sentences_of_all
 from rag.jsonfile import read_json
 from rag.records import Chunk, Document, Sentence
 

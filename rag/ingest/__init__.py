@@ -1,1 +1,18 @@
+"""Documents in: find files, read each format, split into blocks and sentences with offsets,
+group sentences into chunks."""
 
+from rag.ingest.files import load_documents, seed_files, seeds_fingerprint
+from rag.ingest.loader import Block, DocumentError, DocumentLoader, blocks_of
+from rag.ingest.sentences import sentences_of, sentences_of_all
+
+__all__ = [
+    "Block",
+    "DocumentError",
+    "DocumentLoader",
+    "blocks_of",
+    "load_documents",
+    "seed_files",
+    "seeds_fingerprint",
+    "sentences_of",
+    "sentences_of_all",
+]

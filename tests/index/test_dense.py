@@ -90,7 +90,7 @@ def test_index_type_switches_at_threshold():
 @pytest.mark.parametrize(("threshold", "expected"), [(None, FLAT), (5, HNSW)])
 def test_index_type_is_recorded_in_the_manifest(tmp_path, fake_encoder, seeds_copy, threshold, expected):
     from rag.index.store import build_index, load_index
-    from rag.ingest.documents import load_documents, seeds_fingerprint
+    from rag.ingest import load_documents, seeds_fingerprint
 
     params = {"model": "fake", "chunk_size": 3, "chunk_stride": 1}
     docs = load_documents(seeds_copy)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rag.index.names import corpus_names, is_common_noun, names_in_question, place_names
-from rag.ingest.documents import load_documents, sentences_of_all
+from rag.ingest import load_documents, sentences_of_all
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

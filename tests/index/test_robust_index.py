@@ -21,7 +21,7 @@ import pytest
 from rag.app.cli import EXIT_USER_ERROR, main
 from rag.config import Settings
 from rag.index.store import CURRENT, MANIFEST, current_build, ensure_index, load_index
-from rag.ingest.documents import DocumentError
+from rag.ingest import DocumentError
 from rag.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[2]

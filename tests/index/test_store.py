@@ -18,7 +18,7 @@ from rag.index.store import (
     read_manifest,
     stale_reasons,
 )
-from rag.ingest.documents import load_documents, seeds_fingerprint
+from rag.ingest import load_documents, seeds_fingerprint
 from rag.pipeline import Pipeline
 
 

@@ -4,16 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.documents import (
-    DocumentError,
-    load_document,
-    load_documents,
-    parse_front_matter,
-    seed_files,
-    seeds_fingerprint,
-    sentences_of,
-    split_blocks,
-)
+from rag.ingest import DocumentError, load_documents, seed_files, seeds_fingerprint, sentences_of
+from rag.ingest.files import load_document
+from rag.ingest.text import parse_front_matter, split_blocks
 
 HARD = (
     "Er habe sich auf Japan konzentriert, erklärte er im «Handelsblatt». «Dabei habe ich "
