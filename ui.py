@@ -29,6 +29,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
+from rag.app.options import add_corpus_options, settings_from  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
@@ -245,12 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--seeds", default="seeds", help="folder of documents (default: seeds)")
-    parser.add_argument("--index", default="index", help="index folder (default: index)")
-    parser.add_argument(
-        "--model", default=None, help="encoder: 'use-multilingual' (default), 'minilm', or a model path"
-    )
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
+    add_corpus_options(parser)
     parser.add_argument(
         "--concurrency", type=int, default=CONCURRENCY,
         help=f"requests Gradio handles at once (default {CONCURRENCY}; questions still run one at a time)",
@@ -271,7 +267,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
-    from rag.config import default_settings
     from rag.index.encoders import EncoderError
     from rag.ingest import DocumentError
     from rag.pipeline import Pipeline, StoreError
@@ -285,9 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Loading the model and the index ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
-        settings = default_settings(
-            seeds_dir=args.seeds, index_dir=args.index, model=args.model, threads=args.threads
-        )
+        settings = settings_from(args)
         pipeline = Pipeline.open(settings, on_status=on_status)
     except (ValueError, DocumentError, StoreError, EncoderError) as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)

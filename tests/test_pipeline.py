@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval.evaluate import RunOptions, load_questions, run_eval
+from rag.eval.evaluate import RunOptions, run_eval
+from rag.eval.questions import load_questions
 from rag.query.clean import QuestionError
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,9 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from rag.app.options import add_corpus_options, settings_from
+from rag.config import Settings
+
 EXIT_USER_ERROR = 2
 
 
@@ -18,24 +21,9 @@ class UserError(Exception):
     """Anything the user can fix: printed as one line, exit status 2."""
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", default="seeds", help="folder of documents (default: seeds)")
-    parser.add_argument("--index", default="index", help="index folder (default: index)")
-    parser.add_argument(
-        "--model",
-        default=None,
-        help="'use-multilingual' (default), 'minilm', or a sentence-transformers model id/path",
-    )
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
-
-
-def _settings(args: argparse.Namespace, **extra: object):  # noqa: ANN202
-    from rag.config import default_settings
-
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     try:
-        return default_settings(
-            seeds_dir=args.seeds, index_dir=args.index, model=args.model, threads=args.threads, **extra
-        )
+        return settings_from(args, **extra)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
 
@@ -113,12 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_index = sub.add_parser("index", help="build the index of the seeds folder")
-    _common(p_index)
+    add_corpus_options(p_index)
     p_index.add_argument("--force", action="store_true", help="rebuild even if up to date")
     p_index.set_defaults(func=cmd_index)
 
     p_ask = sub.add_parser("ask", help="answer a question with cited sentences")
-    _common(p_ask)
+    add_corpus_options(p_ask)
     p_ask.add_argument("question", nargs="+", help="the question (quote it); '-' reads it from stdin")
     p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
@@ -126,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.set_defaults(func=cmd_ask)
 
     for register in EXTRA_COMMANDS:
-        register(sub, _common)
+        register(sub, add_corpus_options)
     return parser
 
 

@@ -14,9 +14,16 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from rag.eval.questions import EvalFormatError
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+    from rag.eval.questions import EvalQuestion
+    from rag.records import Document
 
 EXIT_BELOW_THRESHOLD = 1
 
@@ -140,7 +147,8 @@ def _load_compare(path: str) -> dict[str, Any]:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from rag.app.cli import UserError, _settings
-    from rag.eval.evaluate import EvalFormatError, RunOptions, check_thresholds, load_questions, run_eval
+    from rag.eval.evaluate import RunOptions, check_thresholds, run_eval
+    from rag.eval.questions import load_questions
     from rag.eval.report import compare_text, summary_table, write_report
 
     source = Path(args.file)
@@ -220,30 +228,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_BELOW_THRESHOLD if failures else 0
 
 
-def _squad_inputs(source: Path, parallel: str | None, settings: Any) -> tuple[Any, str, list, str, Path]:
+def _squad_inputs(
+    source: Path, parallel: str | None, settings: Settings
+) -> tuple[list[Document], str, list[EvalQuestion], str, Path]:
     """Documents, fingerprint, questions, run name and index folder for a SQuAD file."""
-    from rag.eval.evaluate import EvalFormatError, squad_questions
-    from rag.eval.squad import SquadFormatError, corpus_fingerprint, load_parallel_questions, load_squad
+    from rag.eval.squad import corpus_fingerprint, load_parallel_questions, load_squad
     from rag.index.store import corpus_language
-    from rag.language.detect import detect_language
+    from rag.language import detect_language
 
-    try:
-        documents, squad = load_squad(source)
-        where = str(source)
-        name = source.stem
-        if parallel:
-            squad = load_parallel_questions(Path(parallel), squad)
-            where = parallel
-            name = f"{source.stem}-q-{Path(parallel).stem}"
-    except SquadFormatError as exc:
-        raise EvalFormatError(str(exc)) from exc
+    documents, squad = load_squad(source)
+    name = source.stem
+    if parallel:
+        squad = load_parallel_questions(Path(parallel), squad)
+        name = f"{source.stem}-q-{Path(parallel).stem}"
     if not documents:
         raise EvalFormatError(f"{source}: no paragraphs in the file")
+    if not squad:
+        raise EvalFormatError(f"{parallel or source}: no questions in the file")
     # The questions' language, by majority over the whole file (one short question can mislead).
     votes = Counter(detect_language(q.question, default="") for q in squad)
     votes.pop("", None)
     lang = votes.most_common(1)[0][0] if votes else corpus_language(documents)
-    questions = squad_questions(squad, lang, where)
+    questions = [replace(q, lang=lang) for q in squad]
     index_dir = Path(settings.index_dir) / (
         f"squad-{_slug(source.stem)}-{_slug(settings.model, 30)}-{_file_hash(source)[:12]}"
     )

@@ -161,7 +161,8 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     Leaves a fresh index of the article in ``index_dir`` for the subprocess measurements.
     """
     from rag.config import default_settings
-    from rag.eval.evaluate import contains_answer, load_questions
+    from rag.eval.evaluate import contains_answer
+    from rag.eval.questions import load_questions
     from rag.index.dense import FLAT, build_vector_index
     from rag.index.encoders import MINILM, build_encoder
     from rag.index.store import build_index, encode_texts, load_index
@@ -287,7 +288,7 @@ def serve_questions(seeds_dir: Path, index_dir: Path, questions: Path, n: int, m
                     threads: int | None) -> dict[str, Any]:
     """Open the pipeline, answer ``n`` questions (the set repeated); report peak memory."""
     from rag.config import default_settings
-    from rag.eval.evaluate import load_questions
+    from rag.eval.questions import load_questions
     from rag.pipeline import Pipeline
 
     settings = default_settings(seeds_dir=seeds_dir, index_dir=index_dir, model=model, threads=threads)

@@ -7,43 +7,27 @@ a citation can be checked against the answer span by document id and character o
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
+from rag.eval.questions import EvalFormatError, EvalQuestion
 from rag.ingest.text import guess_language
 from rag.jsonfile import read_json
 from rag.records import Document
 
 
-class SquadFormatError(ValueError):
-    """The file is not SQuAD JSON; the message says where."""
-
-
-@dataclass(frozen=True)
-class SquadQuestion:
-    qid: str
-    question: str
-    doc_id: str
-    answer_text: str
-    answer_start: int
-
-    @property
-    def answer_end(self) -> int:
-        return self.answer_start + len(self.answer_text)
-
-
 def _load(path: Path) -> list[dict]:
-    data = read_json(path, SquadFormatError, str(path))
+    data = read_json(path, EvalFormatError, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise SquadFormatError(f"{path}: expected an object with a 'data' list (SQuAD format)")
+        raise EvalFormatError(f"{path}: expected an object with a 'data' list (SQuAD format)")
     return data["data"]
 
 
-def load_squad(path: Path, language: str | None = None) -> tuple[list[Document], list[SquadQuestion]]:
-    """Paragraph documents and their questions, in file order."""
+def load_squad(path: Path, language: str | None = None) -> tuple[list[Document], list[EvalQuestion]]:
+    """Paragraph documents and their questions (``lang`` left empty), in file order."""
     articles = _load(path)
     docs: list[Document] = []
-    questions: list[SquadQuestion] = []
+    questions: list[EvalQuestion] = []
     for a, article in enumerate(articles):
         title = str(article.get("title", f"article {a}"))
         for p, para in enumerate(article.get("paragraphs", [])):
@@ -51,7 +35,7 @@ def load_squad(path: Path, language: str | None = None) -> tuple[list[Document],
                 context = para["context"]
                 qas = para["qas"]
             except (KeyError, TypeError) as exc:
-                raise SquadFormatError(f"{path}: article {a} paragraph {p} lacks {exc}") from exc
+                raise EvalFormatError(f"{path}: article {a} paragraph {p} lacks {exc}") from exc
             doc_id = f"a{a:02d}-p{p:02d}"
             docs.append(
                 Document(
@@ -64,30 +48,32 @@ def load_squad(path: Path, language: str | None = None) -> tuple[list[Document],
                 )
             )
             for q in qas:
-                answer = (q.get("answers") or [{}])[0]
-                questions.append(
-                    SquadQuestion(
-                        qid=str(q.get("id", len(questions))),
-                        question=str(q.get("question", "")),
-                        doc_id=doc_id,
-                        answer_text=str(answer.get("text", "")),
-                        answer_start=int(answer.get("answer_start", -1)),
-                    )
-                )
+                questions.append(_question(q, doc_id, len(questions), path))
     return docs, questions
 
 
-def load_parallel_questions(path: Path, reference: list[SquadQuestion]) -> list[SquadQuestion]:
+def _question(item: dict, doc_id: str, number: int, path: Path) -> EvalQuestion:
+    """A question with its gold span; its ``lang`` is set by the caller (one for the file)."""
+    answer = (item.get("answers") or [{}])[0]
+    qid = str(item.get("id", number))
+    text = str(item.get("question", ""))
+    answer_text = str(answer.get("text", ""))
+    start = int(answer.get("answer_start", -1))
+    if not text.strip():
+        raise EvalFormatError(f"{path}: question {qid} is empty")
+    if not answer_text or start < 0:
+        raise EvalFormatError(f"{path}: question {qid} has no answer span")
+    return EvalQuestion(qid, "", text, (answer_text,), doc_id, start, start + len(answer_text))
+
+
+def load_parallel_questions(path: Path, reference: list[EvalQuestion]) -> list[EvalQuestion]:
     """Questions of a parallel file (same structure, other language) paired by position."""
     _, other = load_squad(path)
     if len(other) != len(reference):
-        raise SquadFormatError(
+        raise EvalFormatError(
             f"{path}: {len(other)} questions, but the reference has {len(reference)}; not parallel"
         )
-    return [
-        SquadQuestion(r.qid, o.question, r.doc_id, r.answer_text, r.answer_start)
-        for r, o in zip(reference, other, strict=True)
-    ]
+    return [replace(r, question=o.question) for r, o in zip(reference, other, strict=True)]
 
 
 def corpus_fingerprint(docs: list[Document]) -> str:

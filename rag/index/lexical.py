@@ -136,10 +136,6 @@ class LexicalIndex:
     def known_terms(self, terms: list[str]) -> list[str]:
         return [t for t in terms if t in self._vocab]
 
-    def coverage(self, terms: list[str]) -> float:
-        """Share of the question's terms that occur in the corpus (0 when it has none)."""
-        return len(self.known_terms(terms)) / len(terms) if terms else 0.0
-
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for these terms (zeros when none is known)."""
         bm25 = self._require()

@@ -9,8 +9,6 @@ import pytest
 
 from rag.eval.evaluate import (
     BLOCKS,
-    EvalFormatError,
-    EvalQuestion,
     QuestionResult,
     build_report,
     check_thresholds,
@@ -19,19 +17,17 @@ from rag.eval.evaluate import (
     first_hit_rank,
     hit_at_k,
     judge,
-    load_questions,
     lookup,
     mean,
     mrr,
-    normalize,
     parse_threshold,
     passage_hits,
     percentile,
     share,
-    squad_questions,
     summarize,
     worst_cases,
 )
+from rag.eval.questions import EvalFormatError, EvalQuestion, load_questions, normalize
 from rag.records import Answer, Chunk, Citation, Hit, Sentence
 
 # --------------------------------------------------------------------------- matching
@@ -386,10 +382,8 @@ def test_squad_questions_keep_the_span(tmp_path):
         ]
     }
     path = _write(tmp_path, json.dumps(data), name="s.json")
-    _, squad = load_squad(path)
-    [q] = squad_questions(squad, "de", str(path))
-    assert q == EvalQuestion("x1", "de", "Was ist Berlin?", ("Hauptstadt",), "a00-p00", 15, 25)
+    _, [q] = load_squad(path)
+    assert q == EvalQuestion("x1", "", "Was ist Berlin?", ("Hauptstadt",), "a00-p00", 15, 25)
     data["data"][0]["paragraphs"][0]["qas"][0]["answers"] = []
-    _, squad = load_squad(_write(tmp_path, json.dumps(data), name="s2.json"))
     with pytest.raises(EvalFormatError, match="question x1 has no answer span"):
-        squad_questions(squad, "de", "s2.json")
+        load_squad(_write(tmp_path, json.dumps(data), name="s2.json"))

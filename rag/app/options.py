@@ -1,0 +1,26 @@
+"""The command-line options that ``rag`` and ``ui.py`` share, and the Settings they make."""
+
+from __future__ import annotations
+
+import argparse
+
+from rag.config import Settings, default_settings
+
+
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    """--seeds, --index, --model, --threads: where the documents and the index are, which model."""
+    parser.add_argument("--seeds", default="seeds", help="folder of documents (default: seeds)")
+    parser.add_argument("--index", default="index", help="index folder (default: index)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="'use-multilingual' (default), 'minilm', or a sentence-transformers model id/path",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
+
+
+def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
+    """Settings from the corpus options plus ``extra`` fields; ValueError for invalid values."""
+    return default_settings(
+        seeds_dir=args.seeds, index_dir=args.index, model=args.model, threads=args.threads, **extra
+    )
