@@ -32,7 +32,7 @@ index: setup
 run: setup
 	$(PY) ui.py
 
-test: setup browser
+test: setup browser lint
 	$(VENV)/bin/pytest
 
 test-fast: setup
@@ -40,7 +40,9 @@ test-fast: setup
 
 # The project's questions over seeds/, then XQuAD (German paragraphs; German and English
 # questions; dense and hybrid retrieval). Reports go to reports/<name>/ (not committed).
-XQUAD := benchmarks/xquad
+# XQuAD (CC BY-SA 4.0) is not part of the repository: see README "Evaluation" for where to get
+# it; point XQUAD at the folder holding xquad-dev.<lang>.json.
+XQUAD ?= ../shared/benchmarks/xquad
 eval: setup
 	$(VENV)/bin/rag eval seeds/eval/article.jsonl --out reports/article
 	$(VENV)/bin/rag eval seeds/eval/article-heldout.jsonl --out reports/article-heldout
@@ -57,8 +59,11 @@ bench: setup
 	$(VENV)/bin/rag bench --out reports/bench.json
 	$(PY) bench/plot_scale.py reports/bench.json docs/scale.png
 
+# Style, types and the layering contract (pyproject.toml [tool.importlinter]); CI runs it too.
 lint: setup
-	$(VENV)/bin/ruff check rag tests ui.py
+	$(VENV)/bin/ruff check rag tests ui.py bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) index/build-* index/tmp-* index/CURRENT index/.lock

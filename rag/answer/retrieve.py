@@ -99,6 +99,7 @@ class Retriever:
         lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
         same_language = self.same_language(language)
         weight = self.tuning.lexical_weight if same_language else self.tuning.cross_lingual_weight
+        fused: np.ndarray
         if self.mode == "dense":
             fused = dense.copy()
         elif self.mode == "lexical":

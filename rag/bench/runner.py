@@ -372,11 +372,12 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     parts.update({f.name: lexical for f in fields(LoadedIndex) if f.name not in parts})
     index = LoadedIndex(**parts)
     candidates = Tuning().candidates
-    retriever = Retriever(index, None, Tuning())  # type: ignore[arg-type] - vectors are given
+    retriever = Retriever(index, None, Tuning())  # type: ignore[arg-type]  # vectors are given
     questions = [" ".join(q) for q in terms.questions]
     for i in range(min(20, n_queries)):  # warm-up
         retriever.search_vector(questions[i], queries[i], TOP_K)
-    times, stage = [], {"dense": [], "lexical": [], "fusion": []}
+    times: list[float] = []
+    stage: dict[str, list[float]] = {"dense": [], "lexical": [], "fusion": []}
     for text, vector in zip(questions, queries, strict=True):
         t0 = time.perf_counter()
         result = retriever.search_vector(text, vector, TOP_K)

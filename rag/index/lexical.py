@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class LexicalIndex:
 
     def __init__(self, language: str, kind: str = WORDS) -> None:
         self.analyzer = Analyzer(language, kind)
-        self._bm25 = None
+        self._bm25: Any = None
         self._vocab: dict[str, int] = {}
 
     def build(self, texts: list[str]) -> LexicalIndex:

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -302,7 +302,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
     try:
         dense = load_vector_index(path)
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode)
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)

@@ -136,7 +136,7 @@ def split_blocks(doc: Document) -> list[Block]:
 class TextLoader:
     """The :class:`~rag.ingest.loader.DocumentLoader` of ``.txt`` and ``.md`` files."""
 
-    suffixes = (".txt", ".md")
+    suffixes: tuple[str, ...] = (".txt", ".md")
 
     def load(self, path: Path, doc_id: str) -> Document:
         return load_text_document(path, doc_id)
