@@ -27,3 +27,21 @@ def test_a_language_without_a_module_is_generic_not_german():
     assert spanish.phrases == LANGUAGES["en"].phrases
     # Words are matched as written: no German stemming of a Spanish text.
     assert Analyzer("es").terms("científicos") == ["científicos"]
+
+
+def test_identify_language_reads_many_scripts_offline():
+    from rag.language.identify import ENCODER_LANGUAGES, identify_language
+
+    cases = {
+        "Кто руководит компанией Softbank?": "ru",
+        "谁领导软银公司？": "zh",
+        "¿Quién dirige la empresa Softbank?": "es",
+        "Wie viele Mitarbeiter hat Softbank?": "de",
+        "How many employees does Softbank have?": "en",
+        "Softbank'ı kim yönetiyor?": "tr",
+    }
+    for text, code in cases.items():
+        found, probability = identify_language(text)
+        assert found == code, (text, found)
+        assert code in ENCODER_LANGUAGES and 0 < probability <= 1
+    assert identify_language("2040 ?!") == ("", 0.0)
