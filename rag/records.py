@@ -21,6 +21,17 @@ class Document:
     text: str
     content_hash: str
     body_start: int = 0  # where the body starts after an optional front matter block
+    # For formats whose ``text`` is extracted (PDF, DOCX, HTML): where each page starts in
+    # ``text`` (PDF only, page 1 first) and the (start, end, is_heading) spans of its blocks.
+    pages: tuple[int, ...] = ()
+    layout: tuple[tuple[int, int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        # documents.json gives lists; keep the record hashable and comparable.
+        object.__setattr__(self, "pages", tuple(int(p) for p in self.pages))
+        object.__setattr__(
+            self, "layout", tuple((int(b[0]), int(b[1]), int(b[2])) for b in self.layout)
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class Sentence:
     end: int
     heading: str = ""
     kind: str = "body"  # "body", "teaser" or "heading"
+    page: int | None = None  # 1-based page of a PDF document; None for formats without pages
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,7 @@ class Citation:
             "start": s.start,
             "end": s.end,
             "score": round(float(self.score), 4),
+            **({"page": s.page} if s.page is not None else {}),
         }
 
 
@@ -116,6 +129,10 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""  # e.g. that an overlong question was shortened
     retrieval_query: str = ""  # the query actually searched (differs for follow-up questions)
+    # The refusal model's log-odds that the text does not answer, and the threshold it was held
+    # against (None when nothing was retrieved).
+    refusal_score: float | None = None
+    refusal_threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -129,6 +146,11 @@ class Answer:
         }
         if self.notice:
             data["notice"] = self.notice
+        if self.refusal_score is not None and self.refusal_threshold is not None:
+            data["refusal"] = {
+                "score": round(self.refusal_score, 4),
+                "threshold": round(self.refusal_threshold, 4),
+            }
         if self.retrieval_query and self.retrieval_query != self.question:
             data["retrieval_query"] = self.retrieval_query
         return data

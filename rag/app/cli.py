@@ -56,8 +56,11 @@ def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
             where = f"{c.doc_title or s.doc_id}"
             if s.heading:
                 where += f" › {s.heading}"
+            page = getattr(s, "page", None)
             lines.append(
-                f"[{c.marker}] {where}, paragraph {s.paragraph}, sentence {s.sentence} "
+                f"[{c.marker}] {where}, "
+                + (f"page {page}, " if page is not None else "")
+                + f"paragraph {s.paragraph}, sentence {s.sentence} "
                 f"(chars {s.start}-{s.end}, score {c.score:.2f})"
             )
     return "\n".join(lines)
@@ -125,7 +128,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction, Callable], None]] = [
 def _load_extra_commands() -> None:
     import importlib
 
-    for name in ("rag.app.eval_command", "rag.app.bench_command"):
+    for name in ("rag.app.eval_command", "rag.app.bench_command", "rag.app.train_command"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -152,10 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("rag: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+        from rag.answer.model import AnswerModelError
         from rag.index.encoders import EncoderError
         from rag.index.store import StoreError
 
-        if isinstance(exc, (EncoderError, StoreError)):
+        if isinstance(exc, (EncoderError, StoreError, AnswerModelError)):
             print(f"rag: error: {exc}", file=sys.stderr)
             return EXIT_USER_ERROR
         print(f"rag: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -416,7 +416,11 @@ def ensure_index(
         index = None if force else fresh_index(settings, params, corpus_fingerprint, quiet)
         if index is not None:
             return index, None
-        docs = list(documents) if documents is not None else load_documents(settings.seeds_dir)
+        docs = (
+            list(documents)
+            if documents is not None
+            else load_documents(settings.seeds_dir, on_skip=on_status)
+        )
         encoder = encoder_factory()
         started = time.perf_counter()
         build_index(

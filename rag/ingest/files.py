@@ -1,8 +1,16 @@
-"""Find the documents of a seeds folder, read each with its format's loader, fingerprint them."""
+"""Find the documents of a seeds folder, read each with its format's loader, fingerprint them.
+
+A file that cannot be used (a format that is not supported, a scanned PDF without text, an
+encrypted PDF, content that is not what the ending says, over the size limit) is skipped with
+its reason, which :func:`load_documents` reports: never silently.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag.ingest.loader import DocumentError, loader_for, supported_suffixes
@@ -10,30 +18,60 @@ from rag.records import Document
 
 # Sub-folders of seeds/ that hold question sets or notes, not documents.
 NON_DOCUMENT_DIRS = {"eval"}
+# Part of the corpus fingerprint: bump it when loaders read the same files differently, so
+# that indexes built by older loaders are rebuilt.
+LOADERS_VERSION = "formats-1"
 
 
-def seed_files(seeds_dir: Path) -> list[Path]:
-    """Every document of a supported format below ``seeds_dir`` (question sets excluded), sorted."""
+@dataclass(frozen=True)
+class Skipped:
+    """A file of the seeds folder that is not a document, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def scan_seeds(seeds_dir: Path) -> tuple[list[Path], list[Skipped]]:
+    """Files of a supported format below ``seeds_dir`` (sorted; question sets and hidden files
+    excluded) and the other files, each with the reason it is not read."""
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         raise DocumentError(f"seeds folder not found: {seeds_dir}")
     root = seeds_dir.resolve()
-    files = []
+    files: list[Path] = []
+    skipped: list[Skipped] = []
     for path in sorted(seeds_dir.rglob("*")):
         rel = path.relative_to(seeds_dir)
         if any(part in NON_DOCUMENT_DIRS or part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and path.suffix.lower() in supported_suffixes():
-            if not path.resolve().is_relative_to(root):
-                # Documents are read only from the seeds folder, never through a link out of it.
-                raise DocumentError(f"{path} links outside the seeds folder; copy the file in instead")
-            files.append(path)
-    return files
+        if not path.is_file():
+            continue
+        if path.suffix.lower() not in supported_suffixes():
+            kind = f"{path.suffix.lower()} files" if path.suffix else "files without an ending"
+            skipped.append(Skipped(path, f"{kind} are not supported (supported: {_supported()})"))
+            continue
+        if not path.resolve().is_relative_to(root):
+            # Documents are read only from the seeds folder, never through a link out of it.
+            raise DocumentError(f"{path} links outside the seeds folder; copy the file in instead")
+        files.append(path)
+    return files, skipped
+
+
+def _supported() -> str:
+    return ", ".join(supported_suffixes())
+
+
+def seed_files(seeds_dir: Path) -> list[Path]:
+    """Every document of a supported format below ``seeds_dir`` (question sets excluded), sorted."""
+    return scan_seeds(seeds_dir)[0]
 
 
 def seeds_fingerprint(seeds_dir: Path) -> str:
     """Hash of every document's relative path and bytes: changes whenever the corpus changes."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(LOADERS_VERSION.encode() + b"\0")
     for path in seed_files(seeds_dir):
         digest.update(path.relative_to(seeds_dir).as_posix().encode())
         digest.update(b"\0")
@@ -45,16 +83,52 @@ def seeds_fingerprint(seeds_dir: Path) -> str:
 
 
 def load_document(path: Path, seeds_dir: Path | None = None) -> Document:
-    """One file as a document; its id is its path below ``seeds_dir`` without the ending."""
+    """One file as a document; its id is its path below ``seeds_dir`` without the ending.
+
+    :class:`DocumentError` when the file is too large, its content does not match its ending
+    or its loader cannot take text from it.
+    """
     path = Path(path)
     rel = path.relative_to(seeds_dir) if seeds_dir else Path(path.name)
-    return loader_for(path).load(path, rel.with_suffix("").as_posix())
+    loader = loader_for(path)
+    return loader.load(path, rel.with_suffix("").as_posix())
 
 
-def load_documents(seeds_dir: Path) -> list[Document]:
-    """All documents of ``seeds_dir``; an empty folder is an error, not an empty index."""
-    files = seed_files(seeds_dir)
-    if not files:
-        raise DocumentError(f"no .txt or .md documents in {seeds_dir}")
-    return [load_document(path, Path(seeds_dir)) for path in files]
+def _report(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
+
+def scan_documents(seeds_dir: Path) -> tuple[list[Document], list[Skipped]]:
+    """All documents of ``seeds_dir`` that can be read, and the skipped files with reasons."""
+    files, skipped = scan_seeds(seeds_dir)
+    documents: list[Document] = []
+    for path in files:
+        try:
+            documents.append(load_document(path, Path(seeds_dir)))
+        except DocumentError as exc:
+            skipped.append(Skipped(path, _reason(exc, path)))
+    skipped.sort(key=lambda s: s.path)
+    return documents, skipped
+
+
+def _reason(exc: DocumentError, path: Path) -> str:
+    """The error message without the leading file name (the report names the file)."""
+    message = str(exc)
+    return message[len(str(path)) :].lstrip(" :") if message.startswith(str(path)) else message
+
+
+def load_documents(
+    seeds_dir: Path, on_skip: Callable[[str], None] | None = _report
+) -> list[Document]:
+    """All documents of ``seeds_dir``; each skipped file is reported to ``on_skip`` (stderr by
+    default) with its reason. No readable document is an error, not an empty index."""
+    documents, skipped = scan_documents(seeds_dir)
+    if on_skip is not None:
+        for item in skipped:
+            on_skip(str(item))
+    if not documents:
+        detail = "; ".join(str(s) for s in skipped)
+        raise DocumentError(
+            f"no readable documents ({_supported()}) in {seeds_dir}" + (f" ({detail})" if detail else "")
+        )
+    return documents

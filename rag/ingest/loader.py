@@ -3,16 +3,26 @@
 A loader turns a file into a :class:`~rag.records.Document` (whose ``text`` is what citations'
 character offsets point into) and the document into :class:`Block`s: paragraphs and headings
 with their offsets. Reading another format is adding a loader to :func:`loaders`.
+
+Plain text and Markdown documents hold the file's own text; PDF, DOCX and HTML documents hold
+the text extracted from the file (offsets index that), with their blocks in ``Document.layout``.
 """
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 from rag.records import Document
+
+# Limits for any one file, so that a huge upload or a PDF/zip bomb cannot exhaust memory.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_PDF_PAGES = 2000
+MAX_CHARS = 5_000_000
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a DOCX's document.xml after unzipping
 
 
 class DocumentError(ValueError):
@@ -21,18 +31,31 @@ class DocumentError(ValueError):
 
 @dataclass(frozen=True)
 class Block:
-    """A paragraph or heading line: its text and where it stands in the source."""
+    """A paragraph or heading: its text and where it stands in the source.
+
+    ``offsets`` is set when ``text`` is not a plain slice of ``document.text`` (Markdown with its
+    markup removed): ``offsets[i]`` is the index in ``document.text`` of ``text[i]``.
+    """
 
     text: str
     start: int
     end: int
     is_heading: bool
+    offsets: tuple[int, ...] | None = None
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Where ``text[start:end]`` (non-empty) stands in ``document.text``."""
+        if self.offsets is None:
+            return self.start + start, self.start + end
+        return self.offsets[start], self.offsets[end - 1] + 1
 
 
 class DocumentLoader(Protocol):
-    """Reads one kind of file. ``suffixes`` are the lower-case file endings it takes."""
+    """Reads one kind of file. ``suffixes`` are the lower-case file endings it takes; ``kind``
+    says what the bytes must look like (``"text"``, ``"pdf"`` or ``"docx"``)."""
 
     suffixes: tuple[str, ...]
+    kind: str
 
     def load(self, path: Path, doc_id: str) -> Document:
         """The document; :class:`DocumentError` with a message for the user when it cannot be read."""
@@ -46,9 +69,13 @@ class DocumentLoader(Protocol):
 @lru_cache(maxsize=1)
 def loaders() -> tuple[DocumentLoader, ...]:
     """Every format's loader; the first also reads text that comes from no file."""
+    from rag.ingest.docx_loader import DocxLoader
+    from rag.ingest.html_loader import HtmlLoader
+    from rag.ingest.markdown_loader import MarkdownLoader
+    from rag.ingest.pdf_loader import PdfLoader
     from rag.ingest.text import TextLoader
 
-    return (TextLoader(),)
+    return (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader())
 
 
 def supported_suffixes() -> tuple[str, ...]:
@@ -68,3 +95,48 @@ def loader_for(path: str | Path) -> DocumentLoader:
 def blocks_of(document: Document) -> list[Block]:
     """The document's paragraphs and headings, as its format's loader reads them."""
     return loader_for(document.path).blocks(document)
+
+
+def _content_kind(head: bytes, path: Path) -> str:
+    """What the bytes are: "pdf", "docx", "zip" (another zip file), "binary" or "text"."""
+    if head.lstrip(b"\r\n\t \x00\xef\xbb\xbf")[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return "docx" if "word/document.xml" in archive.namelist() else "zip"
+        except (zipfile.BadZipFile, OSError):
+            return "binary"
+    if b"\x00" in head:
+        return "binary"
+    return "text"
+
+
+_KIND_NAMES = {"pdf": "a PDF", "docx": "a Word (.docx) file", "zip": "a zip archive",
+               "binary": "a binary file", "text": "text"}
+
+
+def check_file(path: Path, expected_kind: str) -> None:
+    """:class:`DocumentError` when the file is too large or its content is not what its ending
+    says (checked by magic bytes, not by the name)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(2048)
+    except OSError as exc:
+        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(
+            f"{path} is too large ({size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB)"
+        )
+    found = _content_kind(head, path)
+    if found != expected_kind:
+        raise DocumentError(
+            f"{path} is {_KIND_NAMES[found]}, not {_KIND_NAMES[expected_kind]} as its ending "
+            f"{path.suffix!r} says"
+        )
+
+
+def check_chars(path: Path, count: int) -> None:
+    if count > MAX_CHARS:
+        raise DocumentError(f"{path} holds more than {MAX_CHARS:,} characters of text; split it up")

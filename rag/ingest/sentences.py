@@ -3,11 +3,14 @@
 Sentence splitting uses SoMaJo (the language's model, ``de_CMC`` for German): on the article it
 is the one splitter that ends a sentence inside «...» correctly when another sentence follows,
 and it knows abbreviations (z. B., Dr., u. a.) and ordinal dates (3. Oktober). Every sentence
-keeps its character offsets into the *source*, so a citation can be highlighted in place.
+keeps its character offsets into the *source* (``document.text``; for Markdown through the
+block's offset map, since the sentence's text has its markup removed), so a citation can be
+highlighted in place; a PDF's sentences also know their page.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -46,6 +49,13 @@ def _sentence_text_fix(paragraph: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def page_of(doc: Document, offset: int) -> int | None:
+    """The 1-based page holding ``doc.text[offset]`` (None for documents without pages)."""
+    if not doc.pages:
+        return None
+    return max(1, bisect_right(doc.pages, offset))
+
+
 def sentences_of(doc: Document, first_id: int = 0, teaser: bool | None = None) -> list[Sentence]:
     """Sentences of one document, numbered per paragraph, each with its section heading.
 
@@ -70,6 +80,9 @@ def sentences_of(doc: Document, first_id: int = 0, teaser: bool | None = None) -
         kind = "teaser" if teaser and paragraph_no == 1 else "body"
         for sentence_no, (s, e) in enumerate(by_block[id(block)], start=1):
             s, e = _sentence_text_fix(block.text, s, e)
+            if s >= e:
+                continue
+            source_start, source_end = block.source_span(s, e)
             sentences.append(
                 Sentence(
                     sentence_id=first_id + len(sentences),
@@ -77,10 +90,11 @@ def sentences_of(doc: Document, first_id: int = 0, teaser: bool | None = None) -
                     paragraph=paragraph_no,
                     sentence=sentence_no,
                     text=block.text[s:e],
-                    start=block.start + s,
-                    end=block.start + e,
+                    start=source_start,
+                    end=source_end,
                     heading=heading,
                     kind=kind,
+                    page=page_of(doc, source_start),
                 )
             )
     return sentences

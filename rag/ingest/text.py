@@ -1,4 +1,4 @@
-"""Plain text and Markdown files (``.txt``, ``.md``), with an optional front matter block.
+"""Plain text files (``.txt``), with an optional front matter block.
 
 A file with blank lines between paragraphs is read as blank-line blocks (hard-wrapped text);
 otherwise each line is a paragraph, as in the bundled article. A short line without final
@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.ingest.loader import Block, DocumentError
+from rag.ingest.loader import Block, DocumentError, check_chars
 from rag.language import detect_language
 from rag.records import Document
 
@@ -38,25 +38,22 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
 
 
 def load_text_document(path: Path, doc_id: str) -> Document:
-    """Read one seed file strictly as UTF-8; title and language come from front matter if any."""
+    """Read one seed file strictly as UTF-8; title and language come from front matter if any.
+
+    The language without front matter is fastText's when it is confident, else the
+    function-word guess (:func:`rag.ingest.extracted.document_language`).
+    """
+    from rag.ingest.extracted import decode_utf8, document_language, read_limited, title_from_name
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(
-            f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again"
-        ) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]  # offsets refer to the decoded text without the BOM
+    raw = read_limited(path, "text")
+    text = decode_utf8(path, raw)  # offsets refer to the decoded text without a BOM
+    check_chars(path, len(text))
     meta, body_start = parse_front_matter(text)
     if not text[body_start:].strip():
         raise DocumentError(f"{path} has no text")
-    title = meta.get("title") or path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
-    language = (meta.get("language") or guess_language(text[body_start:])).lower()
+    title = meta.get("title") or title_from_name(path)
+    language = document_language(text[body_start:], meta.get("language"))
     return Document(
         doc_id=doc_id,
         title=title,
@@ -134,9 +131,11 @@ def split_blocks(doc: Document) -> list[Block]:
 
 
 class TextLoader:
-    """The :class:`~rag.ingest.loader.DocumentLoader` of ``.txt`` and ``.md`` files."""
+    """The :class:`~rag.ingest.loader.DocumentLoader` of ``.txt`` files (and of text that comes
+    from no file); Markdown has its own, :class:`rag.ingest.markdown_loader.MarkdownLoader`."""
 
-    suffixes: tuple[str, ...] = (".txt", ".md")
+    suffixes: tuple[str, ...] = (".txt",)
+    kind = "text"
 
     def load(self, path: Path, doc_id: str) -> Document:
         return load_text_document(path, doc_id)

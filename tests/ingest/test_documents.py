@@ -103,7 +103,7 @@ def test_fingerprint_changes_with_content_and_names(tmp_path):
 
 
 def test_bad_seeds_give_clear_errors(tmp_path):
-    with pytest.raises(DocumentError, match="no .txt or .md"):
+    with pytest.raises(DocumentError, match="no readable documents"):
         load_documents(tmp_path)
     (tmp_path / "latin1.txt").write_bytes("Gr\xf6sse".encode("latin-1"))
     with pytest.raises(DocumentError, match="not UTF-8"):
