@@ -38,7 +38,7 @@ def extract_blocks(page: str) -> tuple[str, list[tuple[str, bool]]]:
     from lxml import etree
 
     xml = trafilatura.extract(
-        page, output_format="xml", include_comments=False, include_tables=True, with_metadata=True
+        page, output_format="xml", include_comments=False, include_tables=True
     )
     if not xml:
         return _page_title(page), []

@@ -1,0 +1,231 @@
+"""Every format from a real file: titles, headings, sentences, offsets, pages, skip reasons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.ingest import DocumentError, blocks_of, load_documents, sentences_of
+from rag.ingest import loader as loader_module
+from rag.ingest.files import load_document, scan_documents
+from rag.records import Citation
+
+from .formats import HTML, MARKDOWN, PDF_PAGES, make_docx, make_pdf
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def assert_words_in_order(words_: list[str], source: str) -> None:
+    pos = 0
+    for word in words_:
+        found = source.find(word, pos)
+        assert found >= 0, f"{word!r} not found in order in {source!r}"
+        pos = found + len(word)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def markdown_doc(tmp_path):
+    path = tmp_path / "harbour.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    return load_document(path, tmp_path)
+
+
+def test_markdown_title_headings_and_blocks(markdown_doc):
+    assert markdown_doc.title == "The Harbour Report"
+    assert markdown_doc.language == "en"
+    blocks = blocks_of(markdown_doc)
+    assert [b.text for b in blocks if b.is_heading] == ["The Harbour Report", "Money and ships"]
+    texts = [b.text for b in blocks if not b.is_heading]
+    assert texts[1] == "The port handled 4.2 million containers in 2023."
+    assert texts[2] == "Its director is Maria Keller, who took office in May."
+    assert not any("code blocks" in t for t in texts)
+    assert texts[-1] == "A quoted sentence about the harbour."
+
+
+def test_markdown_sentences_have_no_markup_and_map_to_the_source(markdown_doc):
+    sentences = sentences_of(markdown_doc)
+    texts = [s.text for s in sentences]
+    assert "Intro paragraph with emphasis and a link to the site." in texts
+    assert "Escaped *stars* and an & entity stay readable." in texts
+    for s in sentences:
+        assert not re.search(r"\*\*|\]\(|`|https?:", s.text), s.text
+        source = markdown_doc.text[s.start : s.end]
+        assert_words_in_order(words(s.text), source)
+        assert s.text[0] == source[0] and s.text[-1] == source[-1]
+        assert s.page is None
+    director = next(s for s in sentences if s.text.startswith("Its director"))
+    assert markdown_doc.text[director.start : director.end] == (
+        "Its director is [Maria Keller](https://example.org/keller), who took office in May."
+    )
+    assert director.heading == "Money and ships"
+    assert "page" not in Citation(1, director, 1.0).to_dict()
+
+
+def test_markdown_without_blank_lines_reads_one_paragraph_per_line(tmp_path):
+    path = tmp_path / "lines.md"
+    path.write_text("Erster Absatz hier.\nZweiter Absatz dort.\n", encoding="utf-8")
+    sentences = sentences_of(load_document(path, tmp_path))
+    assert [(s.paragraph, s.text) for s in sentences] == [
+        (1, "Erster Absatz hier."), (2, "Zweiter Absatz dort."),
+    ]
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def test_html_main_text_title_and_headings(tmp_path):
+    path = tmp_path / "news.html"
+    path.write_text(HTML, encoding="utf-8")
+    doc = load_document(path, tmp_path)
+    assert doc.title == "The harbour grows"
+    assert doc.language == "en"
+    assert "Sport" not in doc.text and "Copyright" not in doc.text
+    headings = [b.text for b in blocks_of(doc) if b.is_heading]
+    assert "New cranes" in headings
+    sentences = sentences_of(doc)
+    assert any(s.text.startswith("Six new cranes arrived from Shanghai") for s in sentences)
+    assert sum("80 million euros" in s.text for s in sentences) == 1  # no repeated paragraphs
+    for s in sentences:
+        assert doc.text[s.start : s.end] == s.text
+    cranes = next(s for s in sentences if s.text.startswith("Six new cranes"))
+    assert cranes.heading == "New cranes"
+
+
+def test_html_title_falls_back_to_title_tag(tmp_path):
+    path = tmp_path / "plain.htm"
+    path.write_text(HTML.replace('<meta property="og:title" content="The harbour grows">', ""), "utf-8")
+    assert load_document(path, tmp_path).title == "Harbour news | Example Times"
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def test_pdf_pages_title_headings_and_offsets(tmp_path):
+    doc = load_document(make_pdf(tmp_path / "lighthouse.pdf"), tmp_path)
+    assert doc.title == "The Nordby Lighthouse"
+    assert doc.language == "en"
+    assert len(doc.pages) == 3 and doc.pages[0] == 0
+    headings = [b.text for b in blocks_of(doc) if b.is_heading]
+    assert headings == ["Chapter One", "Chapter Two", "Chapter Three"]
+    sentences = sentences_of(doc)
+    for s in sentences:
+        assert doc.text[s.start : s.end] == s.text
+        assert doc.pages[s.page - 1] <= s.start
+    by_page = {s.page for s in sentences}
+    assert by_page == {1, 2, 3}
+    anna = next(s for s in sentences if s.text.startswith("The keeper Anna Berg"))
+    assert anna.page == 2 and anna.heading == "Chapter Two"
+    assert Citation(1, anna, 1.0, doc.title).to_dict()["page"] == 2
+    auto = next(s for s in sentences if "automatic" in s.text)
+    assert auto.page == 3
+
+
+def test_pdf_without_title_metadata_is_named_after_the_file(tmp_path):
+    doc = load_document(make_pdf(tmp_path / "nordby-light.pdf", title=None), tmp_path)
+    assert doc.title == "Nordby light"
+
+
+# --- DOCX -----------------------------------------------------------------------------------
+
+
+def test_docx_headings_from_styles_title_and_table(tmp_path):
+    doc = load_document(make_docx(tmp_path / "review.docx"), tmp_path)
+    assert doc.title == "Annual Harbour Review"
+    blocks = blocks_of(doc)
+    assert [b.text for b in blocks if b.is_heading] == ["Annual Harbour Review", "Traffic", "Cranes"]
+    sentences = sentences_of(doc)
+    for s in sentences:
+        assert doc.text[s.start : s.end] == s.text
+    assert [s.text for s in sentences if s.heading == "Traffic"] == [
+        "The port handled 4.2 million containers.", "That is a record.", "Ships came from 40 countries.",
+    ]
+    assert any("2023; 4.2 million" in s.text for s in sentences)
+
+
+def test_docx_core_properties_title_wins(tmp_path):
+    doc = load_document(make_docx(tmp_path / "review.docx", core_title="Review 2023"), tmp_path)
+    assert doc.title == "Review 2023"
+
+
+# --- language -------------------------------------------------------------------------------
+
+
+def test_language_from_front_matter_else_identified(tmp_path):
+    (tmp_path / "fr.txt").write_text(
+        "Le port a traité un nombre record de conteneurs l'année dernière. "
+        "La directrice prévoit une croissance continue.", "utf-8")
+    (tmp_path / "forced.md").write_text("---\nlanguage: de\n---\nThis text is English.\n", "utf-8")
+    docs = {d.doc_id: d for d in load_documents(tmp_path, on_skip=None)}
+    assert docs["fr"].language == "fr"
+    assert docs["forced"].language == "de"
+
+
+# --- skipped files and their reasons --------------------------------------------------------
+
+
+def test_unreadable_files_are_reported_with_reasons(tmp_path):
+    (tmp_path / "good.md").write_text("# Good\n\nA readable document.\n", "utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    make_pdf(tmp_path / "scan.pdf", text=False)
+    make_pdf(tmp_path / "secret.pdf", password="s3cret")
+    (tmp_path / "fake.pdf").write_text("This is only text pretending to be a PDF.", "utf-8")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage")
+    make_docx(tmp_path / "actually-word.txt")
+    reported: list[str] = []
+    docs = load_documents(tmp_path, on_skip=reported.append)
+    assert [d.doc_id for d in docs] == ["good"]
+    reasons = {Path(line.split(": ", 1)[0].removeprefix("skipped ")).name: line for line in reported}
+    assert set(reasons) == {"image.png", "scan.pdf", "secret.pdf", "fake.pdf", "broken.pdf",
+                            "actually-word.txt"}
+    assert ".png files are not supported" in reasons["image.png"]
+    assert "no text layer" in reasons["scan.pdf"]
+    assert "encrypted" in reasons["secret.pdf"]
+    assert "is text, not a PDF" in reasons["fake.pdf"]
+    assert "damaged PDF" in reasons["broken.pdf"] or "no text layer" in reasons["broken.pdf"]
+    assert "Word (.docx) file, not text" in reasons["actually-word.txt"]
+
+
+def test_encrypted_pdf_is_one_clear_error(tmp_path):
+    with pytest.raises(DocumentError, match=r"secret\.pdf is an encrypted \(password-protected\) PDF"):
+        load_document(make_pdf(tmp_path / "secret.pdf", password="pw"), tmp_path)
+
+
+def test_size_page_and_character_limits(tmp_path, monkeypatch):
+    path = make_pdf(tmp_path / "big.pdf")
+    monkeypatch.setattr(loader_module, "MAX_FILE_BYTES", 100)
+    with pytest.raises(DocumentError, match="too large"):
+        load_document(path, tmp_path)
+    monkeypatch.undo()
+    monkeypatch.setattr("rag.ingest.pdf_loader.MAX_PDF_PAGES", 2)
+    with pytest.raises(DocumentError, match="has 3 pages; the limit is 2"):
+        load_document(path, tmp_path)
+    monkeypatch.undo()
+    monkeypatch.setattr(loader_module, "MAX_CHARS", 50)
+    with pytest.raises(DocumentError, match="more than 50 characters"):
+        load_document(path, tmp_path)
+    (tmp_path / "long.txt").write_text("Word. " * 20, "utf-8")
+    with pytest.raises(DocumentError, match="more than 50 characters"):
+        load_document(tmp_path / "long.txt", tmp_path)
+
+
+def test_only_unreadable_files_is_an_error_naming_them(tmp_path):
+    make_pdf(tmp_path / "scan.pdf", text=False)
+    with pytest.raises(DocumentError, match="no readable documents.*scan.pdf.*no text layer"):
+        load_documents(tmp_path, on_skip=None)
+    docs, skipped = scan_documents(tmp_path)
+    assert docs == [] and [s.path.name for s in skipped] == ["scan.pdf"]
+
+
+def test_pdf_sentences_cover_the_text(tmp_path):
+    doc = load_document(make_pdf(tmp_path / "l.pdf"), tmp_path)
+    joined = " ".join(" ".join(s.text.split()) for s in sentences_of(doc))
+    for _, paragraphs in PDF_PAGES:
+        for paragraph in paragraphs:
+            assert paragraph in joined
