@@ -110,3 +110,27 @@ def test_other_models_still_go_through_sentence_transformers(monkeypatch):
     assert encoders.build_encoder("minilm", 1) == "st"
     assert encoders.build_encoder("/some/model", 2) == "st"
     assert calls == [("minilm", 1), ("/some/model", 2)]
+
+
+def test_weights_cache_gives_the_same_vectors(tmp_path, monkeypatch):
+    """The uncompressed weights cache is written once, then read, and changes no vector."""
+    import rag.index.encoders as encoders
+
+    texts = ["Wer leitet den Technologieinvestor Softbank?", "", "Japan holt bei der KI auf. " * 20]
+    monkeypatch.setenv(encoders.CACHE_ENV, "")
+    assert encoders.weights_cache_dir() is None
+    reference = encoders._use_forward(encoders._load_use(1), texts * 3, 1)
+
+    monkeypatch.setenv(encoders.CACHE_ENV, str(tmp_path))
+    folder = encoders.weights_cache_dir()
+    assert folder is not None and folder.parent == tmp_path
+    first = encoders._use_forward(encoders._load_use(1), texts * 3, 1)  # writes the cache
+    assert (folder / "meta.json").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    second = encoders._load_use(1)
+    assert isinstance(second._model.table, np.memmap)  # read from the cache, not the wheel
+    assert np.array_equal(first, reference)
+    assert np.array_equal(encoders._use_forward(second, texts * 3, 1), reference)
+
+    (folder / "meta.json").write_text("{broken", encoding="utf-8")  # a damaged cache is ignored
+    assert np.array_equal(encoders._use_forward(encoders._load_use(1), texts * 3, 1), reference)
