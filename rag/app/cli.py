@@ -1,4 +1,4 @@
-"""`rag index | ask` (and more): a thin argparse layer over the pipeline.
+"""`rag index | ask | list | add | remove` (and more): a thin argparse layer over the pipeline.
 
 Heavy imports happen inside the subcommand that needs them. A user error is one line on
 stderr and exit status 2, never a traceback.
@@ -94,6 +94,114 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document_rows(settings: Settings) -> tuple[list[dict], list[dict]]:
+    """One row per readable document of the seeds folder, and the skipped files with reasons."""
+    from pathlib import Path
+
+    from rag.ingest import sentences_of
+    from rag.ingest.files import scan_documents
+
+    documents, skipped = scan_documents(settings.seeds_dir)
+    rows = []
+    for doc in documents:
+        sentences = sentences_of(doc)
+        rows.append(
+            {
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "language": doc.language,
+                "format": Path(doc.path).suffix.lower().lstrip("."),
+                "sentences": len(sentences),
+                "paragraphs": len({s.paragraph for s in sentences}),
+                "pages": len(doc.pages) or None,
+                "characters": len(doc.text),
+                "path": doc.path,
+            }
+        )
+    return rows, [{"path": str(s.path), "reason": s.reason} for s in skipped]
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """`rag list`: the documents of the seeds folder (a table, or JSON), and skipped files."""
+    settings = _settings(args)
+    rows, skipped = _document_rows(settings)
+    if args.json:
+        print(json.dumps({"documents": rows, "skipped": skipped}, ensure_ascii=False, indent=2))
+        return 0
+    header = ("document", "format", "lang", "sentences", "pages", "title")
+    table = [header] + [
+        (r["doc_id"], r["format"], r["language"], str(r["sentences"]), str(r["pages"] or ""), r["title"])
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
+    for line in table:
+        cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)]
+        print("  ".join(cells + [line[-1]]).rstrip())
+    for item in skipped:
+        print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
+    return 0
+
+
+def _rebuild(settings: Settings) -> None:
+    from rag.index.encoders import build_encoder
+    from rag.index.store import ensure_index
+
+    ensure_index(
+        settings,
+        lambda: build_encoder(settings.model, settings.threads),
+        on_status=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """`rag add FILE...`: copy readable files into the seeds folder, then rebuild the index."""
+    from pathlib import Path
+
+    from rag.ingest.files import add_document
+
+    settings = _settings(args)
+    if not Path(settings.seeds_dir).is_dir():
+        raise UserError(f"seeds folder not found: {settings.seeds_dir}")
+    for name in args.files:
+        target = add_document(settings.seeds_dir, Path(name))
+        print(f"added {name} as {target}", file=sys.stderr)
+    _rebuild(settings)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """`rag remove DOC`: delete a document from the seeds folder, then rebuild the index."""
+    from rag.ingest.files import find_document, seed_files
+
+    settings = _settings(args)
+    path = find_document(settings.seeds_dir, args.document)
+    path.unlink()
+    print(f"removed {path}", file=sys.stderr)
+    if not seed_files(settings.seeds_dir):
+        print(f"{settings.seeds_dir} holds no documents now; the index was not rebuilt", file=sys.stderr)
+        return 0
+    _rebuild(settings)
+    return 0
+
+
+def _register_document_commands(sub: argparse._SubParsersAction) -> None:
+    """`rag list`, `rag add`, `rag remove`: manage the documents of the seeds folder."""
+    p_list = sub.add_parser("list", help="list the documents of the seeds folder")
+    add_corpus_options(p_list)
+    p_list.add_argument("--json", action="store_true", help="print the list as JSON")
+    p_list.set_defaults(func=cmd_list)
+
+    p_add = sub.add_parser("add", help="copy documents into the seeds folder and rebuild the index")
+    add_corpus_options(p_add)
+    p_add.add_argument("files", nargs="+", help="files to add (.txt, .md, .html, .pdf, .docx)")
+    p_add.set_defaults(func=cmd_add)
+
+    p_remove = sub.add_parser("remove", help="remove a document from the seeds folder and rebuild")
+    add_corpus_options(p_remove)
+    p_remove.add_argument("document", help="document id (as `rag list` shows it) or file name")
+    p_remove.set_defaults(func=cmd_remove)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag", description="Answers about your documents, made only of sentences it can cite."
@@ -115,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p_ask.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
     p_ask.set_defaults(func=cmd_ask)
+    _register_document_commands(sub)
 
     for register in EXTRA_COMMANDS:
         register(sub, add_corpus_options)

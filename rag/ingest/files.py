@@ -132,3 +132,88 @@ def load_documents(
             f"no readable documents ({_supported()}) in {seeds_dir}" + (f" ({detail})" if detail else "")
         )
     return documents
+
+
+# --- adding and removing documents (``rag add``/``rag remove``) ------------------------------
+
+
+def safe_file_name(name: str) -> str:
+    """A file name safe to put in the seeds folder: letters, digits, ``.-_`` only, no leading
+    dot, a lower-case ending. ``"Mein Bericht (2024).PDF"`` -> ``"Mein-Bericht-2024.pdf"``."""
+    import re
+    import unicodedata
+
+    base = Path(name).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = unicodedata.normalize("NFKD", stem.replace("ß", "ss")).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-_")
+    stem = re.sub(r"-{2,}", "-", stem)[:120] or "document"
+    return stem + re.sub(r"[^a-z0-9.]", "", suffix)
+
+
+def duplicate_of(seeds_dir: Path, data: bytes) -> Path | None:
+    """The document of ``seeds_dir`` with exactly these bytes, if there is one."""
+    wanted = hashlib.sha256(data).hexdigest()
+    for path in seed_files(seeds_dir):
+        try:
+            if hashlib.sha256(path.read_bytes()).hexdigest() == wanted:
+                return path
+        except OSError:
+            continue
+    return None
+
+
+def add_document(seeds_dir: Path, source: Path) -> Path:
+    """Copy ``source`` into ``seeds_dir`` under a safe name after checking that it can be read
+    (:class:`DocumentError` otherwise, or when the same content is already there); returns the
+    new path. A name already taken gets ``-2``, ``-3``... appended."""
+    import os
+    import shutil
+
+    seeds_dir, source = Path(seeds_dir), Path(source)
+    if not source.is_file():
+        raise DocumentError(f"{source} is not a file")
+    if source.suffix.lower() not in supported_suffixes():
+        raise DocumentError(f"{source}: {source.suffix or 'files without an ending'} files are not "
+                            f"supported (supported: {_supported()})")
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    load_document(source)  # refuse what cannot be read before it lands in the seeds folder
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    existing = duplicate_of(seeds_dir, data)
+    if existing is not None:
+        raise DocumentError(f"{source} is already in the seeds folder as {existing.name}")
+    name = safe_file_name(source.name)
+    target = seeds_dir / name
+    n = 2
+    while target.exists():
+        target = seeds_dir / f"{Path(name).stem}-{n}{Path(name).suffix}"
+        n += 1
+    tmp = seeds_dir / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def find_document(seeds_dir: Path, name: str) -> Path:
+    """The seed file that ``name`` means: its document id, its path below the seeds folder or
+    its file name; :class:`DocumentError` when none or several match."""
+    seeds_dir = Path(seeds_dir)
+    files, skipped = scan_seeds(seeds_dir)
+    candidates = files + [s.path for s in skipped]
+    matches = []
+    for path in candidates:
+        rel = path.relative_to(seeds_dir)
+        if name in (rel.as_posix(), rel.with_suffix("").as_posix(), path.name):
+            matches.append(path)
+    if not matches:
+        raise DocumentError(f"no document {name!r} in {seeds_dir} (see `rag list`)")
+    if len(matches) > 1:
+        names = ", ".join(p.relative_to(seeds_dir).as_posix() for p in matches)
+        raise DocumentError(f"{name!r} matches several documents ({names}); name the file")
+    return matches[0]

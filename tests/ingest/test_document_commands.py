@@ -1,0 +1,91 @@
+"""`rag list`, `rag add`, `rag remove` in-process, with the fake encoder for the rebuilds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.app.cli import main
+from rag.ingest.files import safe_file_name
+
+from .formats import MARKDOWN, make_pdf
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch, fake_encoder):
+    monkeypatch.setattr("rag.index.encoders.build_encoder", lambda *a, **k: fake_encoder)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "harbour.md").write_text(MARKDOWN, encoding="utf-8")
+    return seeds, ["--seeds", str(seeds), "--index", str(tmp_path / "index")]
+
+
+def manifest_ids(tmp_path):
+    from rag.index.store import read_manifest
+
+    return sorted(d["doc_id"] for d in read_manifest(tmp_path / "index")["documents"])
+
+
+def test_list_as_table_and_json(corpus, capsys):
+    seeds, common = corpus
+    make_pdf(seeds / "lighthouse.pdf")
+    (seeds / "notes.xyz").write_text("x", "utf-8")
+    assert main(["list", *common]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == ["document", "format", "lang", "sentences", "pages", "title"]
+    assert any(line.startswith("lighthouse") and "The Nordby Lighthouse" in line for line in lines)
+    assert "skipped" in err and "notes.xyz" in err and "not supported" in err
+
+    assert main(["list", *common, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    docs = {d["doc_id"]: d for d in data["documents"]}
+    assert docs["lighthouse"]["format"] == "pdf" and docs["lighthouse"]["pages"] == 3
+    assert (docs["harbour"]["title"], docs["harbour"]["language"], docs["harbour"]["format"]) == (
+        "The Harbour Report", "en", "md")
+    assert docs["harbour"]["sentences"] > 5
+    assert data["skipped"][0]["path"].endswith("notes.xyz")
+
+
+def test_add_copies_with_a_safe_name_refuses_duplicates_and_rebuilds(corpus, tmp_path, capsys):
+    seeds, common = corpus
+    upload = make_pdf(tmp_path / "Nordby Leuchtturm (Entwurf).PDF")
+    assert main(["add", *common, str(upload)]) == 0
+    assert (seeds / "Nordby-Leuchtturm-Entwurf.pdf").is_file()
+    assert "Index built" in capsys.readouterr().err
+    assert manifest_ids(tmp_path) == ["Nordby-Leuchtturm-Entwurf", "harbour"]
+
+    copy = tmp_path / "same-bytes.pdf"
+    copy.write_bytes(upload.read_bytes())
+    assert main(["add", *common, str(copy)]) == 2
+    assert "already in the seeds folder as Nordby-Leuchtturm-Entwurf.pdf" in capsys.readouterr().err
+
+    (tmp_path / "notes.odt").write_bytes(b"PK\x03\x04")
+    assert main(["add", *common, str(tmp_path / "notes.odt")]) == 2
+    assert "not supported" in capsys.readouterr().err
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("just text", "utf-8")
+    assert main(["add", *common, str(fake)]) == 2
+    assert "is text, not a PDF" in capsys.readouterr().err
+    assert sorted(p.name for p in seeds.iterdir()) == ["Nordby-Leuchtturm-Entwurf.pdf", "harbour.md"]
+
+
+def test_remove_deletes_and_rebuilds(corpus, tmp_path, capsys):
+    seeds, common = corpus
+    make_pdf(seeds / "lighthouse.pdf")
+    assert main(["index", *common]) == 0
+    assert manifest_ids(tmp_path) == ["harbour", "lighthouse"]
+    assert main(["remove", *common, "lighthouse"]) == 0
+    assert not (seeds / "lighthouse.pdf").exists()
+    assert "Rebuilding the index: the documents changed" in capsys.readouterr().err
+    assert manifest_ids(tmp_path) == ["harbour"]
+    assert main(["remove", *common, "nothing-here"]) == 2
+    assert "no document 'nothing-here'" in capsys.readouterr().err
+
+
+def test_safe_file_names():
+    assert safe_file_name("Mein Bericht (2024).PDF") == "Mein-Bericht-2024.pdf"
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name(".hidden.md") == "hidden.md"
+    assert safe_file_name("Größe über.docx") == "Grosse-uber.docx"
