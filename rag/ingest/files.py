@@ -28,10 +28,11 @@ class Skipped:
     """A file of the seeds folder that is not a document, and why."""
 
     path: Path
-    reason: str
+    reason: str  # without the file name
+    message: str = ""  # the whole message, naming the file
 
     def __str__(self) -> str:
-        return f"skipped {self.path}: {self.reason}"
+        return f"skipped: {self.message or f'{self.path}: {self.reason}'}"
 
 
 def scan_seeds(seeds_dir: Path) -> tuple[list[Path], list[Skipped]]:
@@ -106,7 +107,7 @@ def scan_documents(seeds_dir: Path) -> tuple[list[Document], list[Skipped]]:
         try:
             documents.append(load_document(path, Path(seeds_dir)))
         except DocumentError as exc:
-            skipped.append(Skipped(path, _reason(exc, path)))
+            skipped.append(Skipped(path, _reason(exc, path), str(exc)))
     skipped.sort(key=lambda s: s.path)
     return documents, skipped
 

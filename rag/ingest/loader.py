@@ -107,9 +107,7 @@ def _content_kind(head: bytes, path: Path) -> str:
                 return "docx" if "word/document.xml" in archive.namelist() else "zip"
         except (zipfile.BadZipFile, OSError):
             return "binary"
-    if b"\x00" in head:
-        return "binary"
-    return "text"
+    return "text"  # whether it is UTF-8 is the loader's check, with a precise message
 
 
 _KIND_NAMES = {"pdf": "a PDF", "docx": "a Word (.docx) file", "zip": "a zip archive",
