@@ -17,10 +17,12 @@ RETRIEVERS = ("hybrid", "dense", "lexical")
 
 @dataclass(frozen=True)
 class Tuning:
-    """The measured weights, margins and thresholds of retrieval and answer selection.
+    """The measured weights and limits of retrieval and of the candidates' features.
 
-    Chosen by grid search on ``seeds/eval/article.jsonl`` and XQuAD (docs/answers.md), in round
-    steps. Scores of a sentence are documented in ``rag/answer/scoring.py``.
+    Retrieval weights and the hand-made sentence score (a feature of the learned ranker) were
+    chosen by grid search on ``seeds/eval/article.jsonl`` and XQuAD, in round steps; the
+    ranker and the refusal model themselves are learned (``rag train``, docs/answers.md) and
+    were trained with these values, so a change here calls for ``rag train`` again.
     """
 
     # Retrieval: candidates per side before fusion; BM25's weight beside the dense side for a
@@ -30,15 +32,14 @@ class Tuning:
     cross_lingual_weight: float = 0.3
     # Sentences of this many top chunks compete for the citations.
     answer_pool: int = 10
-    # Sentence score: cos(sentence) + context_weight x cos(sentence after the previous one)
-    # + (words, trigrams, shared word pairs) weights, for the same language / across languages.
+    # Hand-made sentence score (rag/answer/features.py): cos(sentence) + context_weight x
+    # cos(sentence after the previous one) + (words, trigrams, shared word pairs) weights, for
+    # the same language / across languages.
     context_weight: float = 1.0
     same_language_weights: tuple[float, float, float] = (0.8, 0.6, 0.4)
     cross_language_weights: tuple[float, float, float] = (0.0, 0.2, 0.0)
     # Bonus for a sentence holding the kind of answer asked for (a number, a date).
     type_bonus: float = 0.2
-    # A typed question takes the best fitting sentence within this margin of the best one.
-    type_margin: float = 0.6
     # Weight of a chunk's best sentence score when the hits are re-ordered.
     rerank_weight: float = 3.0
     # A name in at most this share of the sentences is specific enough that an answer must be
@@ -47,12 +48,13 @@ class Tuning:
     specific_name_share: float = 0.15
     min_name_chars: int = 2
     scope_paragraphs_back: int = 1
-    # Up to max_citations sentences within citation_ratio of the best one's score are cited.
+    # Up to max_citations sentences are cited: the best, then those the ranker gives at least
+    # extra_citation_share of the best one's probability.
     max_citations: int = 3
-    citation_ratio: float = 0.85
-    # Abstain when the best sentence scores below these (same / other language than the text).
-    min_score: float = 1.2
-    min_score_cross: float = 0.55
+    extra_citation_share: float = 0.5
+    # A question's language as fastText identifies it counts from this probability on; below
+    # it the function words decide, and without them the text's language is assumed.
+    language_confidence: float = 0.5
 
     def __post_init__(self) -> None:
         if self.candidates < 1 or self.answer_pool < 1:
@@ -61,8 +63,8 @@ class Tuning:
             raise ValueError("lexical weights must be >= 0")
         if not 1 <= self.max_citations <= 10:
             raise ValueError("max_citations must be between 1 and 10")
-        if not 0 < self.citation_ratio <= 1:
-            raise ValueError("citation_ratio must be in (0, 1]")
+        if not 0 < self.extra_citation_share <= 1:
+            raise ValueError("extra_citation_share must be in (0, 1]")
 
     def with_(self, **changes: object) -> Tuning:
         """A copy with some numbers changed (validated again)."""
@@ -99,6 +101,8 @@ class Settings:
     retriever: str = "hybrid"
     max_question_chars: int = 2000
     tuning: Tuning = field(default_factory=Tuning)
+    # The learned ranker and refusal model (None: the one shipped in rag/answer/answer_model.json).
+    answer_model: Path | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1 or self.chunk_stride < 1:

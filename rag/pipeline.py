@@ -9,19 +9,22 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from rag.answer.compose import compose_text
+from rag.answer.features import FeatureExtractor
+from rag.answer.model import DEFAULT_MODEL_FILE, AnswerModel
 from rag.answer.retrieve import Retriever
-from rag.answer.scoring import SentenceScorer
 from rag.answer.selection import AnswerSelector, rerank_hits
 from rag.config import Settings
-from rag.index.encoders import Encoder
+from rag.index.encoders import DEFAULT_MODEL, Encoder
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
 from rag.ingest import DocumentError
 from rag.language import LANGUAGES, detect_language
+from rag.language.identify import ENCODER_LANGUAGE_NAMES, ENCODER_LANGUAGES, identify_language
 from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Document
 
@@ -35,9 +38,16 @@ class Pipeline:
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        tuning = settings.tuning
-        self.retriever = Retriever(index, encoder, tuning, settings.retriever)
-        self.selector = AnswerSelector(SentenceScorer(index, tuning), tuning)
+        self.retriever = Retriever(index, encoder, settings.tuning, settings.retriever)
+        self.extractor = FeatureExtractor(index, settings.tuning)
+        # Which question languages the encoder reads (known for the default model only).
+        self.readable = ENCODER_LANGUAGES if settings.model == DEFAULT_MODEL else None
+
+    @functools.cached_property
+    def selector(self) -> AnswerSelector:
+        """The learned ranker and refusal model, loaded at the first question (or by ``open``)."""
+        model = AnswerModel.load(self.settings.answer_model or DEFAULT_MODEL_FILE)
+        return AnswerSelector(self.extractor, model, self.settings.tuning)
 
     @classmethod
     def open(
@@ -48,8 +58,10 @@ class Pipeline:
         progress: bool = True,
         documents: Sequence[Document] | None = None,
         corpus_fingerprint: str | None = None,
+        load_answer_model: bool = True,
     ) -> Pipeline:
-        """Load (or build) the index and the encoder named in ``settings``."""
+        """Load (or build) the index and the encoder named in ``settings``, and the answer model
+        (``load_answer_model=False``: not yet, as when training one)."""
         from rag.index.encoders import build_encoder
 
         def factory() -> Encoder:
@@ -70,7 +82,10 @@ class Pipeline:
                 settings, lambda: model, on_status, documents, corpus_fingerprint,
                 force=True, progress=progress,
             )
-        return cls(index, model, settings)
+        pipeline = cls(index, model, settings)
+        if load_answer_model:
+            pipeline.selector  # noqa: B018 - a missing or damaged answer model is reported now
+        return pipeline
 
     @property
     def info(self) -> dict[str, Any]:
@@ -96,28 +111,66 @@ class Pipeline:
 
         return contextualize(question, history)
 
-    def ask(self, question: str, history: Sequence[str] = (), *, search_k: int | None = None) -> Answer:
+    def question_language(self, question: str) -> str:
+        """The question's language: fastText's when it is confident, else the function words'
+        (German or English), else the text's language."""
+        code, probability = identify_language(question)
+        if probability >= self.settings.tuning.language_confidence:
+            return code
+        fallback = self.index.language if self.index.language in LANGUAGES else "en"
+        return detect_language(question, default=fallback)
+
+    def unreadable(self, language: str) -> str:
+        """A notice when the encoder cannot read questions in ``language`` (else "")."""
+        if self.readable is None or language in self.readable:
+            return ""
+        names = ", ".join(f"{n} ({c})" for c, n in sorted(ENCODER_LANGUAGE_NAMES.items()))
+        return (
+            f"The question seems to be in a language the model cannot read ({language}), so it is "
+            f"not answered. Please ask in one of: {names}."
+        )
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        *,
+        search_k: int | None = None,
+        exclude_docs: frozenset[str] = frozenset(),
+    ) -> Answer:
         """Answer one question; ``history`` holds the user's earlier questions, oldest first.
 
         The answer's sentences come from the top ``tuning.answer_pool`` chunks; ``Answer.hits`` holds
         the first ``top_k`` of them after re-ranking, or ``search_k`` (for evaluation, so hit@10
-        needs no second search).
+        needs no second search). ``exclude_docs`` are answered from as if they were not in the
+        index (the near-miss evaluation withholds a question's gold paragraph).
         Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
         """
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)
-        # Function words missing (a name, a number): the text's language if it has a module.
-        fallback = self.index.language if self.index.language in LANGUAGES else "en"
-        language = detect_language(searched, default=fallback)
+        language = self.question_language(searched)
+        if notice := self.unreadable(language):
+            return Answer(
+                question=clean.text,
+                text=compose_text((), language, self.index.language),
+                language=language,
+                citations=(),
+                hits=(),
+                abstained=True,
+                timings_ms={"total": (time.perf_counter() - started) * 1000},
+                notice=notice,
+            )
         history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
         query = self.retrieval_query(searched, history)
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)
-        retrieval = self.retriever.search(query, max(shown, self.settings.tuning.answer_pool), language)
+        retrieval = self.retriever.search(
+            query, max(shown, self.settings.tuning.answer_pool), language, exclude_docs
+        )
         t_answer = time.perf_counter()
         selection = self.selector.select(retrieval, query)
-        hits = rerank_hits(retrieval.hits, selection.scored, self.settings.tuning.rerank_weight)
+        hits = rerank_hits(retrieval.hits, selection.candidates, self.settings.tuning.rerank_weight)
         text = compose_text(selection.citations, language, self.index.language)
         timings = dict(retrieval.timings_ms)
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
@@ -138,4 +191,6 @@ class Pipeline:
             timings_ms=timings,
             notice=notice,
             retrieval_query=query,
+            refusal_score=selection.refusal_logit,
+            refusal_threshold=selection.threshold,
         )

@@ -30,6 +30,8 @@ class Retrieval:
     terms: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     same_language: bool = True  # question in the corpus's language
+    # Documents the search was blind to (the near-miss evaluation withholds the gold paragraph).
+    excluded: frozenset[str] = frozenset()
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -54,32 +56,55 @@ class Retriever:
         self.tuning = tuning
         self.mode = mode
         self.lexical: LexicalIndex = index.lexical
+        self._chunks_by_doc: dict[str, list[int]] | None = None
+
+    def _chunks_of(self, doc_ids: frozenset[str]) -> set[int]:
+        if self._chunks_by_doc is None:
+            by_doc: dict[str, list[int]] = {}
+            for chunk in self.index.chunks:
+                by_doc.setdefault(chunk.doc_id, []).append(chunk.chunk_id)
+            self._chunks_by_doc = by_doc
+        return {i for doc_id in doc_ids for i in self._chunks_by_doc.get(doc_id, [])}
 
     def same_language(self, language: str | None) -> bool:
         """Whether a question in ``language`` is in the corpus's language (None: it is)."""
         return language is None or language == self.index.language
 
-    def search(self, question: str, top_k: int = 5, language: str | None = None) -> Retrieval:
+    def search(
+        self,
+        question: str,
+        top_k: int = 5,
+        language: str | None = None,
+        exclude_docs: frozenset[str] = frozenset(),
+    ) -> Retrieval:
+        """The ``top_k`` chunks for ``question``; ``exclude_docs`` are searched as if absent."""
         started = time.perf_counter()
         vector = encode(self.encoder, [question])[0]
         encoded = time.perf_counter()
-        result = self.search_vector(question, vector, top_k, language)
+        result = self.search_vector(question, vector, top_k, language, exclude_docs)
         result.timings_ms["encode"] = (encoded - started) * 1000
         return result
 
     def search_vector(
-        self, question: str, vector: np.ndarray, top_k: int = 5, language: str | None = None
+        self,
+        question: str,
+        vector: np.ndarray,
+        top_k: int = 5,
+        language: str | None = None,
+        exclude_docs: frozenset[str] = frozenset(),
     ) -> Retrieval:
         """Search with a precomputed question vector (benchmarks pass synthetic ones)."""
         timings: dict[str, float] = {}
-        n_chunks = len(self.index.chunks)
+        excluded = self._chunks_of(exclude_docs) if exclude_docs else set()
+        n_chunks = len(self.index.chunks) - len(excluded)
         n_candidates = min(n_chunks, max(self.tuning.candidates, 4 * top_k))
 
         t0 = time.perf_counter()
         candidates: dict[int, None] = {}
-        if self.mode != "lexical":
-            _, ids = self.index.dense.search(vector, n_candidates)
-            candidates.update((int(i), None) for i in ids[0] if i >= 0)
+        if self.mode != "lexical" and n_candidates > 0:
+            _, ids = self.index.dense.search(vector, n_candidates + len(excluded))
+            found = [int(i) for i in ids[0] if i >= 0 and int(i) not in excluded]
+            candidates.update((i, None) for i in found[:n_candidates])
         t1 = time.perf_counter()
         timings["dense"] = (t1 - t0) * 1000
 
@@ -87,6 +112,9 @@ class Retriever:
         lexical_all = None
         if self.mode != "dense" and self.lexical.known_terms(terms):
             lexical_all = self.lexical.scores(terms)
+            if excluded:
+                lexical_all = lexical_all.copy()
+                lexical_all[list(excluded)] = 0.0
             top = self.lexical.top_ids(terms, lexical_all, n_candidates)  # positive scores only
             candidates.update((int(i), None) for i in top)
         t2 = time.perf_counter()
@@ -94,7 +122,8 @@ class Retriever:
 
         ids = np.sort(np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
         if ids.size == 0:  # lexical mode and no known term: nothing to rank
-            ids = np.arange(min(top_k, n_chunks), dtype=np.int64)
+            rest = (i for i in range(len(self.index.chunks)) if i not in excluded)
+            ids = np.fromiter(rest, dtype=np.int64)[: min(top_k, n_chunks)]
         dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
         lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
         same_language = self.same_language(language)
@@ -118,4 +147,4 @@ class Retriever:
             for rank, i in enumerate(order, start=1)
         )
         timings["fusion"] = (time.perf_counter() - t2) * 1000
-        return Retrieval(hits, vector, tuple(terms), timings, same_language)
+        return Retrieval(hits, vector, tuple(terms), timings, same_language, frozenset(exclude_docs))

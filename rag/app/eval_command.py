@@ -7,14 +7,12 @@ inside :func:`cmd_eval`.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +65,20 @@ def register(
         default=None,
         help="squad only: take the questions from this parallel file (same articles, paragraphs and "
         "questions in the same order, another language)",
+    )
+    p.add_argument(
+        "--articles",
+        type=_articles,
+        default=None,
+        metavar="RANGE",
+        help="squad only: index and ask only these articles (numbered from 0 in file order), e.g. "
+        "16-23 for articles the answer model was not trained on",
+    )
+    p.add_argument(
+        "--withhold-gold",
+        action="store_true",
+        help="squad only: add a near-miss copy of every question whose answer stands in no other "
+        "paragraph, asked with its gold paragraph withheld; the right reaction is to refuse",
     )
     p.add_argument(
         "--out", default=None, help="report folder (default: reports/<name>-<model>-<retriever>-k<K>)"
@@ -130,10 +142,6 @@ def _git_commit(cwd: Path) -> str | None:
     return head + ("+dirty" if dirty else "") if head else None
 
 
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _load_compare(path: str) -> dict[str, Any]:
     from rag.app.cli import UserError
     from rag.eval.evaluate import BLOCKS
@@ -150,10 +158,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag.eval.evaluate import RunOptions, check_thresholds, run_eval
     from rag.eval.questions import load_questions
     from rag.eval.report import compare_text, summary_table, write_report
+    from rag.eval.squad import article_ranges
 
     source = Path(args.file)
-    if args.questions and args.format != "squad":
-        raise UserError("--questions works only with --format squad")
+    if (args.questions or args.articles is not None or args.withhold_gold) and args.format != "squad":
+        raise UserError("--questions, --articles and --withhold-gold work only with --format squad")
     if args.worst < 0:
         raise UserError("--worst must be >= 0")
     other = _load_compare(args.compare) if args.compare else None  # fail before the long run
@@ -172,11 +181,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             config["corpus"] = str(settings.seeds_dir)
         else:
             documents, fingerprint, questions, name, index_dir = _squad_inputs(
-                source, args.questions, settings
+                source, args.questions, settings, args.articles, args.withhold_gold
             )
             settings = settings.with_(index_dir=index_dir)
             config["corpus"] = str(source)
             config["parallel_questions"] = args.questions
+            config["articles"] = article_ranges(args.articles) if args.articles is not None else "all"
+            config["withhold_gold"] = args.withhold_gold
     except EvalFormatError as exc:
         raise UserError(str(exc)) from exc
 
@@ -228,29 +239,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_BELOW_THRESHOLD if failures else 0
 
 
+def _articles(text: str) -> frozenset[int]:
+    from rag.eval.squad import parse_articles
+
+    try:
+        return parse_articles(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _squad_inputs(
-    source: Path, parallel: str | None, settings: Settings
+    source: Path,
+    parallel: str | None,
+    settings: Settings,
+    articles: frozenset[int] | None = None,
+    withhold: bool = False,
 ) -> tuple[list[Document], str, list[EvalQuestion], str, Path]:
     """Documents, fingerprint, questions, run name and index folder for a SQuAD file."""
-    from rag.eval.squad import corpus_fingerprint, load_parallel_questions, load_squad
-    from rag.index.store import corpus_language
-    from rag.language import detect_language
+    from rag.eval.squad import article_ranges, corpus_fingerprint, load_squad_run, withhold_gold
 
-    documents, squad = load_squad(source)
-    name = source.stem
-    if parallel:
-        squad = load_parallel_questions(Path(parallel), squad)
-        name = f"{source.stem}-q-{Path(parallel).stem}"
-    if not documents:
-        raise EvalFormatError(f"{source}: no paragraphs in the file")
-    if not squad:
-        raise EvalFormatError(f"{parallel or source}: no questions in the file")
-    # The questions' language, by majority over the whole file (one short question can mislead).
-    votes = Counter(detect_language(q.question, default="") for q in squad)
-    votes.pop("", None)
-    lang = votes.most_common(1)[0][0] if votes else corpus_language(documents)
-    questions = [replace(q, lang=lang) for q in squad]
-    index_dir = Path(settings.index_dir) / (
-        f"squad-{_slug(source.stem)}-{_slug(settings.model, 30)}-{_file_hash(source)[:12]}"
-    )
+    documents, questions, index_dir = load_squad_run(source, parallel, settings, articles)
+    name = source.stem if not parallel else f"{source.stem}-q-{Path(parallel).stem}"
+    if articles is not None:
+        name += "-a" + _slug(article_ranges(articles), 40)
+    if withhold:
+        questions = questions + withhold_gold(questions, documents)
+        name += "-withheld"
     return documents, corpus_fingerprint(documents), questions, name, index_dir

@@ -25,9 +25,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from rag.eval.questions import EvalQuestion, normalize_for_match
+from rag.query.clean import QuestionError
+from rag.records import Answer
 
 HIT_KS = (1, 3, 5, 10)
 SEARCH_K = max(HIT_KS)  # hits retrieved per question, so hit@10 and MRR@10 can be measured
@@ -37,7 +40,10 @@ BLOCKS: dict[str, tuple[str, ...]] = {
     "counts": ("questions", "answerable", "unanswerable"),
     "retrieval": tuple(f"hit@{k}" for k in HIT_KS) + ("mrr",),
     "answer": ("top_citation_hit", "any_citation_hit", "citation_precision", "mean_citations"),
-    "abstention": ("refused_unanswerable", "refused_answerable"),
+    "abstention": (
+        "refused_unanswerable", "refused_answerable",
+        *(f"refused_unanswerable@{rate:.0%}" for rate in (0.01, 0.05, 0.10)),
+    ),
     "latency_ms": ("p50", "p95"),
 }
 ROUND = 4  # decimals kept in report.json
@@ -137,6 +143,7 @@ class QuestionResult:
     abstained: bool
     latency_ms: float
     top_chunk: str = ""
+    refusal_score: float | None = None  # the refusal model's log-odds (None: nothing retrieved)
 
     @property
     def answerable(self) -> bool:
@@ -154,6 +161,7 @@ class QuestionResult:
             "citation_hits": list(self.citation_hits),
             "latency_ms": round(self.latency_ms, 3),
             "top_chunk": self.top_chunk,
+            "refusal_score": None if self.refusal_score is None else round(self.refusal_score, 4),
         }
 
 
@@ -173,6 +181,7 @@ def judge(q: EvalQuestion, answer: Any, search_k: int = SEARCH_K) -> QuestionRes
         abstained=bool(answer.abstained),
         latency_ms=float(answer.timings_ms.get("total", 0.0)),
         top_chunk=answer.hits[0].chunk.text if answer.hits else "",
+        refusal_score=getattr(answer, "refusal_score", None),
     )
 
 
@@ -202,12 +211,46 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
         "abstention": {
             "refused_unanswerable": share(sum(r.abstained for r in unanswerable), len(unanswerable)),
             "refused_answerable": share(sum(r.abstained for r in answerable), len(answerable)),
+            **{
+                f"refused_unanswerable@{rate:.0%}": refused_at(answerable, unanswerable, rate)
+                for rate in (0.01, 0.05, 0.10)
+            },
         },
         "latency_ms": {
             "p50": percentile([r.latency_ms for r in results], 50),
             "p95": percentile([r.latency_ms for r in results], 95),
         },
     }
+
+
+def _refusal_scores(results: Sequence[QuestionResult]) -> np.ndarray:
+    """Refusal log-odds; a question with nothing retrieved counts as refused for sure."""
+    return np.array([np.inf if r.refusal_score is None else r.refusal_score for r in results])
+
+
+def refused_at(
+    answerable: Sequence[QuestionResult], unanswerable: Sequence[QuestionResult], rate: float
+) -> float | None:
+    """Share of the unanswerable questions refused when the refusal threshold is moved until
+    ``rate`` of the answerable ones are refused (the trade-off the threshold chooses on)."""
+    if not answerable or not unanswerable:
+        return None
+    threshold = float(np.quantile(_refusal_scores(answerable), 1 - rate))
+    return float(np.mean(_refusal_scores(unanswerable) > threshold))
+
+
+def risk_coverage(results: Sequence[QuestionResult]) -> tuple[list[float], list[float]]:
+    """Answering the questions in order of confidence (lowest refusal score first): the share
+    answered (coverage) and the share of those answered wrongly (risk) after each one. Wrong
+    is an unanswerable question answered or a first citation without the answer."""
+    order = np.argsort(_refusal_scores(results), kind="stable")
+    coverage, risk, wrong = [], [], 0
+    for k, i in enumerate(order, start=1):
+        r = results[int(i)]
+        wrong += (not r.answerable) or not (r.citation_hits and r.citation_hits[0])
+        coverage.append(k / len(results))
+        risk.append(wrong / k)
+    return coverage, risk
 
 
 def _rounded(value: Any, digits: int) -> Any:
@@ -256,7 +299,12 @@ def run_eval(
         pipeline.ask(questions[0].question, search_k=options.search_k)
     results = []
     for q in tqdm(questions, desc=options.desc, unit="q", file=sys.stderr, disable=not options.progress):
-        result = judge(q, pipeline.ask(q.question, search_k=options.search_k), options.search_k)
+        exclude = frozenset({q.withheld}) if q.withheld else frozenset()
+        try:
+            answer = pipeline.ask(q.question, search_k=options.search_k, exclude_docs=exclude)
+        except QuestionError:  # declined as typed (e.g. a language the model cannot read)
+            answer = Answer(q.question, "", "", (), (), abstained=True)
+        result = judge(q, answer, options.search_k)
         results.append(result)
         if on_result is not None:
             on_result(result)

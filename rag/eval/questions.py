@@ -39,6 +39,8 @@ class EvalQuestion:
     doc_id: str | None = None
     answer_start: int | None = None
     answer_end: int | None = None
+    # A near-miss copy: asked with this document withheld from the index (so not answerable).
+    withheld: str | None = None
 
     @property
     def answerable(self) -> bool:

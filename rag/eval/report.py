@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.eval.evaluate import BLOCKS, SEARCH_K, QuestionResult, worst_cases
+from rag.eval.evaluate import BLOCKS, SEARCH_K, QuestionResult, risk_coverage, worst_cases
 
 LABELS = {
     "counts": "",
@@ -24,7 +24,7 @@ LABELS = {
     "abstention": "",
     "latency_ms": " (ms)",
 }
-CHARTS = {"hit_at_k": "hit_at_k.png", "latency": "latency.png"}
+CHARTS = {"hit_at_k": "hit_at_k.png", "latency": "latency.png", "risk_coverage": "risk_coverage.png"}
 
 
 def _fmt(block: str, value: Any) -> str:
@@ -191,6 +191,22 @@ def write_charts(out: Path, report: dict[str, Any], results: Sequence[QuestionRe
         ax.legend()
         fig.savefig(out / CHARTS["latency"], dpi=110)
         written["latency histogram"] = CHARTS["latency"]
+    if any(r.refusal_score is not None for r in results):
+        coverage, risk = risk_coverage(results)
+        fig = Figure(figsize=(7, 4), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.plot(coverage, risk, color="#c44e52")
+        answered = sum(not r.abstained for r in results) / len(results)
+        ax.axvline(answered, color="black", linestyle="--", label=f"the threshold answers {answered:.0%}")
+        ax.set_xlabel("share of questions answered (most confident first)")
+        ax.set_ylabel("share of those answered wrongly")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title("Risk and coverage of the refusal model")
+        ax.legend(loc="upper left", frameon=False)
+        fig.savefig(out / CHARTS["risk_coverage"], dpi=110)
+        written["risk-coverage"] = CHARTS["risk_coverage"]
     return written
 
 

@@ -7,12 +7,17 @@ a citation can be checked against the answer span by document id and character o
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from rag.eval.questions import EvalFormatError, EvalQuestion
+from rag.config import Settings
+from rag.eval.questions import EvalFormatError, EvalQuestion, normalize_for_match
+from rag.index.store import corpus_language
 from rag.ingest.text import guess_language
 from rag.jsonfile import read_json
+from rag.language.identify import identify_language
 from rag.records import Document
 
 
@@ -81,3 +86,96 @@ def corpus_fingerprint(docs: list[Document]) -> str:
     for doc in docs:
         digest.update(doc.doc_id.encode() + b"\0" + doc.content_hash.encode())
     return digest.hexdigest()
+
+
+def article_of(doc_id: str) -> int:
+    """The article number of a paragraph document id (``a07-p03`` -> 7)."""
+    return int(doc_id[1:].split("-", 1)[0])
+
+
+def parse_articles(text: str) -> frozenset[int]:
+    """``"0-15"``, ``"16-23"``, ``"1,3,5-7"`` -> article numbers; ValueError when malformed."""
+    numbers: set[int] = set()
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        low, high = int(first), int(last) if sep else int(first)
+        if low < 0 or high < low:
+            raise ValueError(f"{part!r} is not an article range such as 0-15")
+        numbers.update(range(low, high + 1))
+    return frozenset(numbers)
+
+
+def only_articles(
+    documents: list[Document], questions: list[EvalQuestion], articles: frozenset[int]
+) -> tuple[list[Document], list[EvalQuestion]]:
+    """The paragraphs and questions of some articles (whole articles are held out together)."""
+    kept = [d for d in documents if article_of(d.doc_id) in articles]
+    ids = {d.doc_id for d in kept}
+    return kept, [q for q in questions if q.doc_id in ids]
+
+
+def withhold_gold(questions: list[EvalQuestion], documents: list[Document]) -> list[EvalQuestion]:
+    """Near-miss copies: each question whose answer string occurs in no other paragraph, asked
+    with its gold paragraph withheld, so the text cannot answer it and the right reaction is to
+    refuse. (A question whose answer also stands elsewhere could still be answered.)"""
+    texts = {d.doc_id: normalize_for_match(d.text) for d in documents}
+    copies = []
+    for q in questions:
+        if not q.answers or q.doc_id is None:
+            continue
+        answer = normalize_for_match(q.answers[0])
+        if any(answer in text for doc_id, text in texts.items() if doc_id != q.doc_id):
+            continue
+        copies.append(
+            EvalQuestion(f"{q.qid}/withheld", q.lang, q.question, (), withheld=q.doc_id)
+        )
+    return copies
+
+
+def article_ranges(numbers: frozenset[int]) -> str:
+    """{0, 1, 2, 5} -> "0-2,5"."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A file-name-safe form of ``text``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return cleaned[:limit] or "x"
+
+
+def questions_language(questions: list[EvalQuestion], fallback: str) -> str:
+    """The questions' language by majority over the file (one short question can mislead)."""
+    votes = Counter(identify_language(q.question)[0] for q in questions)
+    votes.pop("", None)
+    return votes.most_common(1)[0][0] if votes else fallback
+
+
+def load_squad_run(
+    source: Path, parallel: str | Path | None, settings: Settings, articles: frozenset[int] | None = None
+) -> tuple[list[Document], list[EvalQuestion], Path]:
+    """The paragraphs and questions of a SQuAD file (questions from a parallel file if given,
+    some articles only if given), and the index folder kept for exactly that corpus."""
+    documents, questions = load_squad(source)
+    if parallel:
+        questions = load_parallel_questions(Path(parallel), questions)
+    part = ""
+    if articles is not None:
+        documents, questions = only_articles(documents, questions, articles)
+        part = "-a" + slug(article_ranges(articles), 40)
+    if not documents:
+        raise EvalFormatError(f"{source}: no paragraphs in the file")
+    if not questions:
+        raise EvalFormatError(f"{parallel or source}: no questions in the file")
+    language = questions_language(questions, corpus_language(documents))
+    questions = [replace(q, lang=language) for q in questions]
+    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()[:12]
+    index_dir = Path(settings.index_dir) / (
+        f"squad-{slug(Path(source).stem)}-{slug(settings.model, 30)}-{digest}{part}"
+    )
+    return documents, questions, index_dir

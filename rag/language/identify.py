@@ -20,7 +20,12 @@ from typing import Any
 
 # Languages the default encoder (Universal Sentence Encoder multilingual v3) was trained on;
 # Chinese simplified and traditional share the code "zh".
-ENCODER_LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
+ENCODER_LANGUAGE_NAMES = {
+    "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fr": "French",
+    "it": "Italian", "ja": "Japanese", "ko": "Korean", "nl": "Dutch", "pl": "Polish",
+    "pt": "Portuguese", "ru": "Russian", "th": "Thai", "tr": "Turkish", "zh": "Chinese",
+}
+ENCODER_LANGUAGES = frozenset(ENCODER_LANGUAGE_NAMES)
 # Labels fastText gives for varieties of a language the encoder reads.
 _SAME_AS = {"wuu": "zh", "yue": "zh", "gan": "zh", "als": "de", "bar": "de", "nds": "de"}
 _lock = threading.Lock()

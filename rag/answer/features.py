@@ -1,0 +1,265 @@
+"""What the learned ranker and refusal model see of each candidate sentence.
+
+Every sentence of the top ``answer_pool`` chunks is a candidate. For each one this module
+computes the hand-made score the answer used before the models were learned (``base``: cosine
+to the sentence, to the sentence in context, BM25 on words and trigrams, shared word pairs, a
+bonus for the asked answer type; weights in :class:`rag.config.Tuning`) and its parts, gaps to
+the best candidate, whether the sentence holds the kind of answer asked for (a number, a date)
+and whether its passage names what the question names, the retrieval rank of its chunk, and
+lexical overlaps split by whether the question is in the text's language. The answer-type and
+name checks are features here, not vetoes: the models weigh them (docs/answers.md).
+
+No feature depends on the number of candidates: a pool-size feature lets a model learn how the
+training negatives were made instead of what an answer looks like.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rag.answer.answer_type import ANY, AnswerType, can_answer, expected_answer
+from rag.answer.retrieve import Retrieval
+from rag.config import Tuning
+from rag.index.lexical import LexicalIndex, max_normalised
+from rag.index.names import names_in_question
+from rag.index.store import LoadedIndex
+from rag.records import Sentence
+
+# Sentences whose stemmed terms are kept between questions (bounds memory on large corpora).
+TERM_CACHE_SIZE = 100_000
+
+LEXICAL = ("words", "trigrams", "pairs", "qshare", "qshare_gap")
+FEATURES: tuple[str, ...] = (
+    "dense", "context", "dense_gap", "context_gap", "base_gap", "base_rank_inv", "is_base_top",
+    "typed_fits", "typed_misses", "names_grounded", "names_ungrounded",
+    "chunk_rank_inv", "chunk_fused_gap", "chunk_dense_gap", "same_para_top_hit",
+    "first_in_para", "log_chars",
+    *(f"{name}_same" for name in LEXICAL),
+    *(f"{name}_cross" for name in LEXICAL),
+)
+COLUMN = {name: i for i, name in enumerate(FEATURES)}
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """Question-level inputs of the refusal model (besides its best candidates' features)."""
+
+    same_language: bool
+    typed: bool  # the question asks for a count, a year or a date
+    names_something: bool  # it names something specific in the text
+    top_hit_dense: float
+    max_hit_dense: float
+    top_hit_bm25: float  # log(1 + BM25) of the top chunk
+    max_hit_bm25: float
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate sentences of one question, in pool order, with one feature row each."""
+
+    sentences: tuple[Sentence, ...]
+    matrix: np.ndarray  # (len(sentences), len(FEATURES)) float32
+    base: np.ndarray  # the hand-made score, used to re-order the passages
+    facts: QuestionFacts
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+
+class FeatureExtractor:
+    """Candidate features for a retrieval. Example::
+
+        candidates = FeatureExtractor(index, Tuning()).candidates(retrieval, "Wer leitet Softbank?")
+        candidates.matrix.shape   # (n, len(FEATURES))
+    """
+
+    def __init__(self, index: LoadedIndex, tuning: Tuning) -> None:
+        self.index = index
+        self.tuning = tuning
+        self.titles = {d.doc_id: d.title for d in index.documents}
+        self._term_cache: dict[int, list[str]] = {}
+        self._title_name_cache: dict[str, set[str]] = {}
+        self._names_by_doc: dict[str, Counter[str]] | None = None
+
+    # --- terms and names --------------------------------------------------------------------
+
+    def _terms(self, sentence_id: int) -> list[str]:
+        """Stemmed terms of a sentence, computed once per loaded index (sentences never change)."""
+        terms = self._term_cache.get(sentence_id)
+        if terms is None:
+            if len(self._term_cache) >= TERM_CACHE_SIZE:
+                self._term_cache.clear()
+            text = self.index.sentences[sentence_id].text
+            terms = self._term_cache[sentence_id] = self.index.sentence_lexical.analyzer.terms(text)
+        return terms
+
+    def _terms_before(self, sentence: Sentence) -> list[str]:
+        """Terms of the sentence before ``sentence`` in its paragraph ([] if it is the first)."""
+        previous = self.index.previous_in_paragraph(sentence)
+        return self._terms(previous.sentence_id) if previous is not None else []
+
+    def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
+        expected = expected_answer(question, self.index.sentence_lexical.analyzer)
+        # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
+        return expected if retrieval.same_language else replace(expected, counted=None)
+
+    def name_counts(self, excluded: frozenset[str] = frozenset()) -> Counter[str]:
+        """In how many sentences each name occurs, without the ``excluded`` documents' sentences
+        (a name only a withheld document holds is not a name of the searched text)."""
+        if not excluded:
+            return self.index.name_counts
+        if self._names_by_doc is None:
+            by_doc: dict[str, Counter[str]] = {}
+            for sentence, names in zip(self.index.sentences, self.index.sentence_names, strict=True):
+                by_doc.setdefault(sentence.doc_id, Counter()).update(names)
+            self._names_by_doc = by_doc
+        counts = Counter(self.index.name_counts)
+        for doc_id in excluded:
+            counts.subtract(self._names_by_doc.get(doc_id, Counter()))
+        return +counts
+
+    def specific_names(self, question: str, counts: Counter[str]) -> tuple[str, ...]:
+        """The text's names that the question mentions and only a few sentences do."""
+        limit = max(2.0, self.tuning.specific_name_share * len(self.index.sentences))
+        return tuple(
+            name
+            for name in names_in_question(question, counts)
+            if counts[name] <= limit
+            and len(name) > self.tuning.min_name_chars
+            and name not in self.index.place_names
+        )
+
+    def _names_in_scope(self, sentence: Sentence) -> set[str]:
+        """Names of the sentence's paragraph up to it and of the paragraphs before.
+
+        Who "er" or "sie" is can be two sentences or a paragraph back ("Er nennt
+        Verlässlichkeit ..." follows a paragraph naming Dengel).
+        """
+        names = self.index.sentence_names
+        scope: set[str] = set()
+        paragraphs = set()
+        i = sentence.sentence_id
+        while i >= 0 and names:
+            other = self.index.sentences[i]
+            if other.doc_id != sentence.doc_id:
+                break
+            paragraphs.add(other.paragraph)
+            if len(paragraphs) > 1 + self.tuning.scope_paragraphs_back:
+                break
+            scope.update(names[i])
+            i -= 1
+        return scope
+
+    def _title_names(self, doc_id: str) -> set[str]:
+        """A document's title names its topic for every sentence ("Super_Bowl_50")."""
+        names = self._title_name_cache.get(doc_id)
+        if names is None:
+            title = self.titles.get(doc_id, "").replace("_", " ")
+            names = self._title_name_cache[doc_id] = set(names_in_question(title, self.index.name_counts))
+        return names
+
+    def _grounded(self, sentence: Sentence, specific: tuple[str, ...]) -> bool:
+        """Whether the passage up to the sentence names what the question asks about."""
+        if not specific:
+            return True
+        scope = self._names_in_scope(sentence) | self._title_names(sentence.doc_id)
+        return any(name in scope for name in specific)
+
+    # --- the features ---------------------------------------------------------------------------
+
+    def candidates(self, retrieval: Retrieval, question: str) -> Candidates | None:
+        """The features of every sentence of the top chunks; None when nothing was retrieved."""
+        tuning = self.tuning
+        hits = retrieval.hits[: tuning.answer_pool]
+        if not hits:
+            return None
+        best_hit: dict[int, int] = {}
+        for h, hit in enumerate(hits):
+            for sid in hit.chunk.sentence_ids:
+                best_hit.setdefault(sid, h)
+        ids = np.fromiter(best_hit, dtype=np.int64, count=len(best_hit))
+        sentences = tuple(self.index.sentences[int(i)] for i in ids)
+        same = retrieval.same_language
+        dense = self.index.sentence_vectors[ids] @ retrieval.query_vector
+        context = self.index.context_vectors[ids] @ retrieval.query_vector
+        words = _normalised(self.index.sentence_lexical, retrieval.terms, ids)
+        grams = _normalised(
+            self.index.sentence_trigrams, self.index.sentence_trigrams.analyzer.terms(question), ids
+        )
+        question_pairs = _word_pairs(retrieval.terms)
+        question_terms = set(retrieval.terms)
+        expected = self.expected(retrieval, question)
+        typed = expected.kind != ANY
+        # Names are a feature in every language; only names of the searched text count.
+        specific = self.specific_names(question, self.name_counts(retrieval.excluded))
+        n = len(ids)
+        pairs, qshare, fits, grounded, first, chars = (np.zeros(n, np.float32) for _ in range(6))
+        for i, sentence in enumerate(sentences):
+            terms = self._terms(sentence.sentence_id)
+            if question_pairs:
+                pairs[i] = len(question_pairs & _word_pairs(terms)) / len(question_pairs)
+            if question_terms:
+                qshare[i] = len(question_terms.intersection(terms)) / len(question_terms)
+            fits[i] = can_answer(sentence.text, expected, terms=self._terms_before(sentence) + terms)
+            grounded[i] = self._grounded(sentence, specific)
+            first[i] = sentence.sentence == 1
+            chars[i] = np.log1p(len(sentence.text))
+        word_weight, gram_weight, pair_weight = (
+            tuning.same_language_weights if same else tuning.cross_language_weights
+        )
+        base = (
+            dense
+            + tuning.context_weight * context
+            + word_weight * words
+            + gram_weight * grams
+            + pair_weight * pairs
+            + (tuning.type_bonus * fits if typed else 0.0)
+        )
+        order = np.argsort(-base, kind="stable")
+        base_rank = np.empty(n, np.float32)
+        base_rank[order] = np.arange(1, n + 1)
+        hit_of = np.array([best_hit[int(i)] for i in ids])
+        fused = np.array([h.score for h in hits], np.float32)
+        hit_dense = np.array([h.dense_score for h in hits], np.float32)
+        top = hits[0].chunk
+        same_paragraph = np.array(
+            [(s.doc_id, s.paragraph) == (top.doc_id, top.paragraph) for s in sentences], np.float32
+        )
+        names_something = 1.0 if specific else 0.0
+        lexical = np.stack([words, grams, pairs, qshare, qshare - qshare.max()], 1)
+        columns = [
+            dense, context, dense - dense.max(), context - context.max(), base - base.max(),
+            1.0 / base_rank, (base_rank == 1).astype(np.float32),
+            fits * typed, (1 - fits) * typed, grounded * names_something, (1 - grounded) * names_something,
+            1.0 / (hit_of + 1), fused[hit_of] - fused[0], hit_dense[hit_of] - hit_dense.max(), same_paragraph,
+            first, chars,
+        ]
+        matrix = np.concatenate(
+            [np.stack(columns, 1), lexical * float(same), lexical * float(not same)], 1
+        ).astype(np.float32)
+        facts = QuestionFacts(
+            same_language=same,
+            typed=typed,
+            names_something=bool(specific),
+            top_hit_dense=float(hit_dense[0]),
+            max_hit_dense=float(hit_dense.max()),
+            top_hit_bm25=float(np.log1p(hits[0].lexical_score)),
+            max_hit_bm25=float(np.log1p(max(h.lexical_score for h in hits))),
+        )
+        return Candidates(sentences, matrix, base.astype(np.float32), facts)
+
+
+def _word_pairs(terms: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(terms, terms[1:], strict=False))
+
+
+def _normalised(index: LexicalIndex, terms: Sequence[str], ids: np.ndarray) -> np.ndarray:
+    """BM25 of the candidate sentences divided by the best candidate's (zeros if no match)."""
+    known = index.known_terms(list(terms))
+    if not known:
+        return np.zeros(len(ids), dtype=np.float32)
+    return max_normalised(index.scores(known)[ids])

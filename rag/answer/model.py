@@ -1,0 +1,137 @@
+"""The learned sentence ranker and refusal model: two linear models stored as plain JSON numbers.
+
+The ranker scores every candidate (``features.py``); the best one is quoted first. The refusal
+model reads the ranked pool (the best score, its margin and share, the best candidate's own
+features, how much of the question the text matches at all) and gives the log-odds that the
+text does not hold the answer; above the threshold of the question's group (same or other
+language than the text, and the text's language) the answer is "the text does not say".
+
+Both are trained by ``rag train`` (``rag/eval/train.py``) on questions whose gold paragraph is
+known, the refusal model on near-miss copies of them asked with that paragraph withheld. The
+shipped file ``rag/answer/answer_model.json`` records its training data and settings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.answer.features import COLUMN, FEATURES, Candidates
+
+FORMAT = 1
+DEFAULT_MODEL_FILE = Path(__file__).with_name("answer_model.json")
+# The best candidate's features the refusal model reads, and the pool-wide maxima.
+TOP_FEATURES = (
+    "dense", "context", "words_same", "trigrams_same", "trigrams_cross", "qshare_same",
+    "qshare_cross", "typed_fits", "typed_misses", "names_grounded", "names_ungrounded",
+    "chunk_rank_inv", "same_para_top_hit",
+)
+POOL_MAX_FEATURES = ("qshare_same", "qshare_cross", "typed_fits", "names_grounded")
+REFUSAL_FEATURES: tuple[str, ...] = (
+    "top_score", "margin", "top_prob",
+    *(f"top_{name}" for name in TOP_FEATURES),
+    "pool_max_qshare_same", "pool_max_qshare_cross", "pool_any_fit", "pool_any_grounded",
+    "same", "typed", "has_names", "top_hit_dense", "max_hit_dense", "top_hit_bm25_same",
+    "max_hit_bm25_same", "max_hit_bm25_cross",
+)
+MARGIN_ALONE = 5.0  # the margin of a pool of one sentence
+
+
+class AnswerModelError(RuntimeError):
+    """The model file is missing, damaged or was made for other features; the message says which."""
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """``x @ weights + bias`` on features standardised with ``mean``/``scale`` (folded in)."""
+
+    features: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], expected: tuple[str, ...]) -> LinearModel:
+        features = tuple(data["features"])
+        if features != expected:
+            raise AnswerModelError("the model was trained on other features; run `rag train` again")
+        scale = np.asarray(data["scale"], np.float64)
+        weights = np.asarray(data["weights"], np.float64) / scale
+        bias = float(data.get("bias", 0.0)) - float(np.asarray(data["mean"], np.float64) @ weights)
+        return cls(features, weights, bias)
+
+    def __call__(self, matrix: np.ndarray) -> np.ndarray:
+        return np.asarray(matrix, np.float64) @ self.weights + self.bias
+
+
+def refusal_inputs(candidates: Candidates, scores: np.ndarray) -> np.ndarray:
+    """The refusal model's input row for one question (see ``REFUSAL_FEATURES``)."""
+    matrix, facts = candidates.matrix, candidates.facts
+    best = int(np.argmax(scores))
+    top = float(scores[best])
+    second = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else top - MARGIN_ALONE
+    share = 1.0 / float(np.exp(scores - top).sum())
+    same = float(facts.same_language)
+    row = [
+        top, top - second, share,
+        *(float(matrix[best, COLUMN[name]]) for name in TOP_FEATURES),
+        *(float(matrix[:, COLUMN[name]].max()) for name in POOL_MAX_FEATURES),
+        same, float(facts.typed), float(facts.names_something), facts.top_hit_dense, facts.max_hit_dense,
+        facts.top_hit_bm25 * same, facts.max_hit_bm25 * same, facts.max_hit_bm25 * (1 - same),
+    ]
+    return np.asarray(row, np.float64)
+
+
+def refusal_group(same_language: bool, text_language: str) -> str:
+    """Questions are refused against one threshold per group: ``same-de``, ``cross-de`` ..."""
+    return f"{'same' if same_language else 'cross'}-{text_language}"
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """Ranker, refusal model and thresholds, as loaded from one JSON file."""
+
+    ranker: LinearModel
+    refusal: LinearModel
+    thresholds: dict[str, float]
+    info: dict[str, Any]
+
+    def rank(self, candidates: Candidates) -> np.ndarray:
+        """One score per candidate; higher is a better answer."""
+        return self.ranker(candidates.matrix)
+
+    def refusal_logit(self, candidates: Candidates, scores: np.ndarray) -> float:
+        """Log-odds that the text does not answer (higher: refuse)."""
+        return float(self.refusal(refusal_inputs(candidates, scores)[None, :])[0])
+
+    def threshold(self, group: str) -> float:
+        """The group's threshold; a group not seen in training takes its kind's closest one
+        (``cross-fr`` -> ``cross-de``), else the strictest known."""
+        if group in self.thresholds:
+            return self.thresholds[group]
+        kind = group.split("-", 1)[0]
+        same_kind = [t for g, t in sorted(self.thresholds.items()) if g.startswith(kind + "-")]
+        return same_kind[0] if same_kind else min(self.thresholds.values())
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL_FILE) -> AnswerModel:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise AnswerModelError(f"answer model {path} is missing; run `rag train`") from exc
+        except (OSError, ValueError) as exc:
+            raise AnswerModelError(f"answer model {path} cannot be read: {exc}") from exc
+        try:
+            if data.get("format") != FORMAT:
+                raise AnswerModelError(f"answer model {path} has format {data.get('format')}, not {FORMAT}")
+            ranker = LinearModel.from_json(data["ranker"], FEATURES)
+            refusal = LinearModel.from_json(data["refusal"], REFUSAL_FEATURES)
+            thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnswerModelError(f"answer model {path} is damaged ({exc})") from exc
+        if not thresholds:
+            raise AnswerModelError(f"answer model {path} has no refusal thresholds")
+        return cls(ranker, refusal, thresholds, dict(data.get("training", {})))

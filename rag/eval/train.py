@@ -1,0 +1,305 @@
+"""Train the answer model (ranker + refusal) from question sets with known answers: ``rag train``.
+
+For every question the pipeline retrieves as it would when answering and the candidates get
+their features (``rag/answer/features.py``); a candidate is right when it stands in the gold
+paragraph and holds the answer string. The ranker is a listwise linear model (softmax over each
+question's candidates). The refusal model is a logistic regression whose positives are questions
+the text cannot answer: near-miss copies of SQuAD questions asked with their gold paragraph
+withheld from retrieval (and from the name counts), and the ``answers: []`` questions of JSONL
+files. It reads ranker scores that are out-of-fold (each question's from a ranker not trained on
+its article), so it does not learn the in-sample ranker's over-confidence. One threshold per
+group (same language / other language x the text's language) refuses ``false_refusal_rate`` of
+that group's answerable training questions.
+
+Deterministic (L-BFGS from zeros, fixed folds) and quick: the features of ~7,000 questions take
+under a minute, the fit a few seconds. The result is plain JSON (no pickle) with its training
+data (file names and SHA-256), settings and counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag import __version__
+from rag.answer.features import FEATURES, Candidates
+from rag.answer.model import FORMAT, REFUSAL_FEATURES, refusal_group, refusal_inputs
+from rag.config import Settings
+from rag.eval.evaluate import citation_hits
+from rag.eval.questions import EvalQuestion, load_questions
+from rag.eval.squad import (
+    article_of,
+    corpus_fingerprint,
+    load_squad_run,
+    withhold_gold,
+)
+from rag.index.encoders import Encoder
+from rag.pipeline import Pipeline
+
+FOLDS = 4
+MARGIN_ALONE = 5.0
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question's candidates with their labels (all 0 when the text cannot answer)."""
+
+    candidates: Candidates
+    labels: np.ndarray
+    answerable: bool
+    eligible: bool  # used by the refusal model (answerable ones only when a copy was withheld)
+    group: str
+    fold: int
+    source: str
+
+
+@dataclass(frozen=True)
+class SquadSource:
+    """A SQuAD file's paragraphs, with the questions of it or of a parallel file."""
+
+    corpus: Path
+    questions: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.corpus.name}={(self.questions or self.corpus).name}"
+
+
+def file_record(path: Path) -> dict[str, str]:
+    """A training file as the model records it: its name and content hash, never its path."""
+    return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _examples_of(
+    pipeline: Pipeline,
+    questions: Sequence[EvalQuestion],
+    fold_of: Callable[[EvalQuestion], int],
+    eligible_answerable: set[str] | None,
+    source: str,
+) -> list[Example]:
+    examples = []
+    for q in questions:
+        language = pipeline.question_language(q.question)
+        if pipeline.unreadable(language):
+            continue
+        exclude = frozenset({q.withheld}) if q.withheld else frozenset()
+        retrieval = pipeline.retriever.search(
+            q.question, pipeline.settings.tuning.answer_pool, language, exclude
+        )
+        candidates = pipeline.extractor.candidates(retrieval, q.question)
+        if candidates is None:
+            continue
+        labels = np.array(
+            [q.answerable and citation_hits(q, s.doc_id, s.start, s.end, s.text)
+             for s in candidates.sentences],
+            dtype=np.int8,
+        )
+        eligible = not q.answerable or eligible_answerable is None or q.qid in eligible_answerable
+        group = refusal_group(retrieval.same_language, pipeline.index.language)
+        examples.append(Example(candidates, labels, q.answerable, eligible, group, fold_of(q), source))
+    return examples
+
+
+def collect(
+    settings: Settings,
+    squad: Sequence[SquadSource] = (),
+    jsonl: Sequence[Path] = (),
+    articles: frozenset[int] | None = None,
+    encoder: Encoder | None = None,
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr, flush=True),
+) -> list[Example]:
+    """The training examples of every source, each through a real index of its corpus."""
+    examples: list[Example] = []
+    for source in squad:
+        started = time.perf_counter()
+        documents, questions, index_dir = load_squad_run(
+            source.corpus, source.questions, settings, articles
+        )
+        pipeline = Pipeline.open(
+            settings.with_(index_dir=index_dir),
+            on_status=log,
+            encoder=encoder,
+            progress=False,
+            documents=documents,
+            corpus_fingerprint=corpus_fingerprint(documents),
+            load_answer_model=False,
+        )
+        encoder = pipeline.encoder
+        copies = withhold_gold(questions, documents)
+        withheld = {q.qid.removesuffix("/withheld") for q in copies}
+        # Folds by article, so out-of-fold ranker scores never come from the question's article.
+        found = sorted({article_of(d.doc_id) for d in documents})
+        fold = {a: i * FOLDS // len(found) for i, a in enumerate(found)}
+
+        def fold_of(q: EvalQuestion, fold: dict[int, int] = fold) -> int:
+            return fold[article_of(q.withheld or q.doc_id or "a0")]
+
+        made = _examples_of(pipeline, [*questions, *copies], fold_of, withheld, source.name)
+        examples += made
+        log(f"train: {source.name}: {len(made)} examples in {time.perf_counter() - started:.0f} s")
+    for path in jsonl:
+        questions = load_questions(path)
+        pipeline = Pipeline.open(
+            settings, on_status=log, encoder=encoder, progress=False, load_answer_model=False
+        )
+        encoder = pipeline.encoder
+        made = _examples_of(
+            pipeline,
+            questions,
+            lambda q: int(hashlib.sha256(q.qid.encode()).hexdigest(), 16) % FOLDS,
+            None,
+            path.name,
+        )
+        examples += made
+        log(f"train: {path.name}: {len(made)} examples")
+    return examples
+
+
+# --- the two linear models ------------------------------------------------------------------------
+
+
+def _standardise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = matrix.std(0)
+    return matrix.mean(0), np.where(scale > 1e-6, scale, 1.0)
+
+
+def fit_ranker(matrix: np.ndarray, labels: np.ndarray, sizes: np.ndarray, l2: float) -> dict[str, Any]:
+    """Weights maximising the summed log-probability of each question's right candidates under a
+    softmax over its candidates (questions without a right candidate are left out)."""
+    from scipy.optimize import minimize
+
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    has_right = np.add.reduceat(labels.astype(np.float64), starts) > 0
+    keep = np.repeat(has_right, sizes)
+    matrix, y, sizes = matrix[keep], labels[keep].astype(np.float64), sizes[has_right]
+    mean, scale = _standardise(matrix)
+    z = (matrix - mean) / scale
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        top = np.maximum.reduceat(s, starts)
+        e = np.exp(s - top[owner])
+        total = np.add.reduceat(e, starts)
+        right = np.add.reduceat(e * y, starts)
+        value = -np.sum(np.log(right) - np.log(total)) + l2 * w @ w
+        grad = z.T @ (e / total[owner] - e * y / right[owner]) + 2 * l2 * w
+        return float(value), grad
+
+    result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "weights": result.x.tolist()}
+
+
+def fit_logistic(matrix: np.ndarray, target: np.ndarray, l2: float) -> dict[str, Any]:
+    """Logistic regression with an L2 penalty on the (standardised) weights, not the bias."""
+    from scipy.optimize import minimize
+
+    mean, scale = _standardise(matrix)
+    z = np.hstack([(matrix - mean) / scale, np.ones((len(matrix), 1))])
+    penalty = np.ones(z.shape[1])
+    penalty[-1] = 0.0
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        value = np.sum(np.logaddexp(0, s) - target * s) + l2 * np.sum(penalty * w * w)
+        p = 1 / (1 + np.exp(-s))
+        return float(value), z.T @ (p - target) + 2 * l2 * penalty * w
+
+    result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
+    return {
+        "mean": mean.tolist(), "scale": scale.tolist(),
+        "weights": result.x[:-1].tolist(), "bias": float(result.x[-1]),
+    }
+
+
+def _scores(model: dict[str, Any], matrix: np.ndarray) -> np.ndarray:
+    weights = np.asarray(model["weights"]) / np.asarray(model["scale"])
+    return matrix @ weights - float(np.asarray(model["mean"]) @ weights) + float(model.get("bias", 0.0))
+
+
+def _ranker_data(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    matrix = np.concatenate([e.candidates.matrix for e in examples]).astype(np.float64)
+    labels = np.concatenate([e.labels for e in examples])
+    sizes = np.array([len(e.candidates) for e in examples])
+    return matrix, labels, sizes
+
+
+def train(
+    examples: Sequence[Example], l2: float = 1.0, false_refusal_rate: float = 0.04
+) -> dict[str, Any]:
+    """The answer model's JSON content (without the ``training`` record)."""
+    answerable = [e for e in examples if e.answerable]
+    if not answerable or all(e.answerable for e in examples):
+        raise ValueError("training needs answerable questions and questions the text cannot answer")
+    ranker = fit_ranker(*_ranker_data(answerable), l2)
+    # Out-of-fold ranker scores for the refusal model's inputs.
+    out_of_fold: list[np.ndarray | None] = [None] * len(examples)
+    for fold in range(FOLDS):
+        trained_on = [e for e in answerable if e.fold != fold]
+        held = [i for i, e in enumerate(examples) if e.fold == fold]
+        if not held:
+            continue
+        model = fit_ranker(*_ranker_data(trained_on), l2) if trained_on else ranker
+        for i in held:
+            out_of_fold[i] = _scores(model, examples[i].candidates.matrix.astype(np.float64))
+    rows = np.stack([refusal_inputs(e.candidates, s) for e, s in zip(examples, out_of_fold, strict=True)
+                     if s is not None])
+    kept = [e for e, s in zip(examples, out_of_fold, strict=True) if s is not None]
+    eligible = np.array([e.eligible for e in kept])
+    target = np.array([not e.answerable for e in kept], dtype=np.float64)
+    refusal = fit_logistic(rows[eligible], target[eligible], l2)
+    logits = _scores(refusal, rows)
+    groups = np.array([e.group for e in kept])
+    answerable_mask = np.array([e.answerable for e in kept])
+    thresholds = {
+        str(g): float(np.quantile(logits[(groups == g) & answerable_mask], 1 - false_refusal_rate))
+        for g in sorted(set(groups[answerable_mask]))
+    }
+    return {
+        "format": FORMAT,
+        "ranker": {"features": list(FEATURES), **ranker},
+        "refusal": {"features": list(REFUSAL_FEATURES), **refusal},
+        "thresholds": thresholds,
+    }
+
+
+def training_record(
+    examples: Sequence[Example],
+    settings: Settings,
+    files: list[dict[str, str]],
+    articles: frozenset[int] | None,
+    l2: float,
+    false_refusal_rate: float,
+) -> dict[str, Any]:
+    """What the model file says about how it was made."""
+    from dataclasses import asdict
+
+    counts: dict[str, dict[str, int]] = {}
+    for e in examples:
+        c = counts.setdefault(e.source, {"answerable": 0, "cannot_answer": 0})
+        c["answerable" if e.answerable else "cannot_answer"] += 1
+    return {
+        "version": time.strftime("%Y%m%d-%H%M%S"),
+        "rag_version": __version__,
+        "files": files,
+        "articles": sorted(articles) if articles is not None else "all",
+        "examples": counts,
+        "l2": l2,
+        "false_refusal_rate": false_refusal_rate,
+        "folds": FOLDS,
+        "model": settings.model,
+        "tuning": asdict(settings.tuning),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+__all__ = ["Example", "SquadSource", "collect", "file_record", "fit_logistic", "fit_ranker",
+           "train", "training_record"]
