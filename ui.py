@@ -11,6 +11,10 @@ optionally the earlier questions of the conversation) and returns the same JSON 
 
     from gradio_client import Client
     answer = Client("http://127.0.0.1:7860/").predict("Wer leitet Softbank?", api_name="/ask")
+
+On the same port, a plain REST API (``rag/app/api.py``) answers in one request:
+``POST /api/ask`` with ``{"question": ..., "history": [...]}``, ``GET /api/documents``,
+``GET /api/health``; its OpenAPI description is ``/api/openapi.json`` (``/api/docs``).
 """
 
 from __future__ import annotations
@@ -122,16 +126,17 @@ def _info_html(pipeline: Any, status: str) -> str:
     return "<br>".join(f'<span class="rag-status">{line}</span>' for line in lines)
 
 
-def build_app(pipeline: Any, status: str = "") -> gr.Blocks:
+def build_app(pipeline: Any, status: str = "", lock: threading.Lock | None = None) -> gr.Blocks:
     """The page and the ``/ask`` endpoint around an opened :class:`rag.pipeline.Pipeline`.
 
     ``status`` is what start-up reported (e.g. that the index was built); it is shown on the page.
+    ``lock`` is held around each question (pass the REST API's, so both share one).
     """
     documents = {d.doc_id: d for d in pipeline.index.documents}
     # One question at a time through the pipeline: PyStemmer's stemmer object and threadpoolctl's
     # BLAS limit (USE) are shared state that concurrent threads would corrupt. A question takes
     # milliseconds, so the lock costs little; Gradio may still run several events' I/O at once.
-    pipeline_lock = threading.Lock()
+    pipeline_lock = lock or threading.Lock()
     first_doc = pipeline.index.documents[0] if pipeline.index.documents else None
     empty_article = article_html(first_doc) if first_doc else ""
 
@@ -289,8 +294,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = " ".join([*messages, ready]) if messages else f"Index loaded from {pipeline.index.path}. {ready}"
     print(status, file=sys.stderr, flush=True)
 
-    demo = build_app(pipeline, status)
+    from starlette.routing import Mount
+
+    from rag.app.api import build_api
+
+    pipeline_lock = threading.Lock()  # the page, Gradio's /ask and /api/ask: one question at a time
+    demo = build_app(pipeline, status, pipeline_lock)
     demo.queue(default_concurrency_limit=max(1, args.concurrency))
+    api = build_api(pipeline, pipeline_lock, auth)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -304,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         css=CSS,
         footer_links=["api"],
         show_error=True,
+        # The REST API on the same server and port, matched before Gradio's own routes.
+        app_kwargs={"routes": [Mount("/api", app=api, name="rest-api")]},
     )
     return 0
 

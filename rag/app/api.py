@@ -1,0 +1,211 @@
+"""The one-request REST API beside the chat page: ``/api/ask``, ``/api/documents``, ``/api/health``.
+
+``ui.py`` mounts :func:`build_api` at ``/api`` on the same server (and port) as the Gradio page.
+One ``POST /api/ask`` returns the JSON object of ``rag ask --json`` (``Answer.to_dict()``), where
+Gradio's own route needs two requests (post the call, then read its event stream). The OpenAPI
+description is at ``/api/openapi.json`` (browsable at ``/api/docs``).
+
+Rules shared with the page: the questions and the history are cleaned and cut by
+:mod:`rag.query.clean` (inside ``Pipeline.ask``); with a login (``--auth``/``RAG_AUTH``) every
+route wants it as HTTP basic auth; errors are JSON ``{"error": "..."}`` with a 4xx status.
+
+Example::
+
+    curl -s http://127.0.0.1:7860/api/ask -H 'Content-Type: application/json' -d \\
+      '{"question": "Und wann war das?", "history": ["Wo eröffnete Open AI sein erstes Auslandsbüro?"]}'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import threading
+from collections import Counter
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from rag import __version__
+from rag.query.clean import MAX_HISTORY, QuestionError
+
+# A question is cut to 2,000 characters and the history to its last 10 items anyway; a body this
+# large is refused before it is parsed.
+MAX_BODY_BYTES = 4 * 2**20
+
+
+class AskRequest(BaseModel):
+    """What ``POST /api/ask`` takes (documentation; the body is checked by :func:`ask`)."""
+
+    question: str = Field(description="The question, in German or English (cut to the length limit).")
+    history: list[str] = Field(
+        default_factory=list,
+        description=f"The user's earlier questions in this conversation, oldest first (last "
+        f"{MAX_HISTORY} used); a follow-up such as 'Und wann war das?' is resolved against them.",
+    )
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class _Json(Response):
+    """JSON with non-ASCII text as is (what ``rag ask --json`` prints, without the indent)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _check_login(auth: tuple[str, str] | None):  # noqa: ANN202 - a FastAPI dependency
+    def check(request: Request) -> None:
+        if auth is None:
+            return
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        user = password = ""
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+                user, _, password = decoded.partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                pass
+        ok_user = secrets.compare_digest(user.encode(), auth[0].encode())
+        ok_password = secrets.compare_digest(password.encode(), auth[1].encode())
+        if not (ok_user and ok_password):
+            raise ApiError(401, "login required (HTTP basic auth)", {"WWW-Authenticate": 'Basic realm="rag"'})
+
+    return check
+
+
+def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
+    """Each indexed document: id, title, language, path and how many sentences/chunks/paragraphs."""
+    index = pipeline.index
+    sentences = Counter(s.doc_id for s in index.sentences)
+    paragraphs = Counter({d: len({s.paragraph for s in index.sentences if s.doc_id == d}) for d in sentences})
+    chunks = Counter(c.doc_id for c in index.chunks)
+    return [
+        {
+            "id": d.doc_id,
+            "title": d.title,
+            "language": d.language,
+            "path": d.path,
+            "counts": {
+                "characters": len(d.text) - d.body_start,
+                "paragraphs": paragraphs[d.doc_id],
+                "sentences": sentences[d.doc_id],
+                "chunks": chunks[d.doc_id],
+            },
+        }
+        for d in index.documents
+    ]
+
+
+def build_api(
+    pipeline: Any, lock: threading.Lock | None = None, auth: tuple[str, str] | None = None
+) -> FastAPI:
+    """The API app over an opened pipeline; ``lock`` is the one the page holds around ``ask``."""
+    lock = lock or threading.Lock()
+    api = FastAPI(
+        title="rag — answers you can check",
+        summary="Answers made only of the documents' own sentences, each with a citation.",
+        version=__version__,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        dependencies=[Depends(_check_login(auth))],
+    )
+    documents = document_summaries(pipeline)
+
+    @api.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.headers)
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    async def read_body(request: Request) -> dict[str, Any]:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
+            chunks.append(chunk)
+        try:
+            body = json.loads(b"".join(chunks))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, 'the body must be JSON: {"question": "...", "history": [...]}') from None
+        if not isinstance(body, dict):
+            raise ApiError(400, 'the body must be a JSON object: {"question": "...", "history": [...]}')
+        return body
+
+    def answer(question: object, history: object) -> dict[str, Any]:
+        try:
+            with lock:
+                return pipeline.ask(question, history).to_dict()  # both are checked and cleaned there
+        except QuestionError as exc:
+            raise ApiError(400, str(exc)) from None
+
+    @api.post(
+        "/ask",
+        summary="Answer one question with cited sentences",
+        description="Returns the JSON object of `rag ask --json`: the answer text, its citations "
+        "(document, heading, paragraph, sentence, character offsets), the retrieved passages "
+        "(`hits`), `abstained` and timings. An empty question is a 400 error.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": AskRequest.model_json_schema()}},
+            }
+        },
+        responses={
+            200: {"description": "The answer (`Answer.to_dict()`)"},
+            400: {"description": 'Not askable (e.g. empty) or not JSON: `{"error": "..."}`'},
+            401: {"description": "A login is configured and was not given"},
+            413: {"description": "Body too large"},
+        },
+    )
+    async def ask(request: Request) -> Response:
+        body = await read_body(request)
+        if "question" not in body:
+            raise ApiError(400, 'the body needs a "question"')
+        history = body.get("history", [])
+        if history is not None and not isinstance(history, list):
+            raise ApiError(400, '"history" must be a list of earlier questions')
+        return _Json(await run_in_threadpool(answer, body["question"], history))
+
+    @api.get("/documents", summary="The indexed documents")
+    def list_documents() -> Response:
+        return _Json({"documents": documents})
+
+    @api.get("/health", summary="Whether the server is up, and what it serves")
+    def health() -> Response:
+        info = pipeline.info
+        return _Json({
+            "status": "ok",
+            "model": info.get("model"),
+            "index": info.get("index"),
+            "index_type": info.get("index_type"),
+            "built_at": info.get("built_at"),
+            "counts": info.get("counts"),
+            "retriever": info.get("retriever"),
+        })
+
+    return api

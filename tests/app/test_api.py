@@ -1,0 +1,190 @@
+"""The one-request REST API (`/api/ask`, `/api/documents`, `/api/health`) of the real chat server,
+called over HTTP with urllib: answers, errors as JSON with 4xx, OpenAPI, and the login rule."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def call(base: str, path: str, body: object = None, raw: bytes | None = None, method: str | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict, dict]:
+    """(status, JSON body, headers) of one request; 4xx/5xx are returned, not raised."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        base.rstrip("/") + path, data=data, method=method or ("POST" if data is not None else "GET"),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null"), dict(exc.headers)
+
+
+def test_ask_returns_the_json_of_rag_ask_in_one_request(ui_server, seeds_copy) -> None:
+    question = "Welche vier Faktoren sprechen für Japan?"
+    status, result, headers = call(ui_server.url, "/api/ask", {"question": question})
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    index_dir = ui_server.process.args[ui_server.process.args.index("--index") + 1]
+    cli = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", "--json", "--index", index_dir, "--seeds", str(seeds_copy),
+         question],
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+    expected = json.loads(cli.stdout)
+    assert set(result["timings_ms"]) == set(expected.pop("timings_ms"))
+    result.pop("timings_ms")
+    assert result == expected
+    assert result["citations"] and not result["abstained"]
+
+
+def test_follow_up_uses_the_history_and_unanswerable_is_refused(ui_server) -> None:
+    first = "Wo hat Open AI sein erstes Auslandsbüro eröffnet?"
+    _, alone, _ = call(ui_server.url, "/api/ask", {"question": "Und wann war das?"})
+    status, follow, _ = call(ui_server.url, "/api/ask", {"question": "Und wann war das?", "history": [first]})
+    assert status == 200
+    assert "retrieval_query" not in alone  # searched as typed
+    assert "Open AI" in follow["retrieval_query"] or "Auslandsbüro" in follow["retrieval_query"]
+    status, refused, _ = call(ui_server.url, "/api/ask", {"question": "What is the capital of France?"})
+    assert status == 200 and refused["abstained"] is True and refused["citations"] == []
+
+
+@pytest.mark.parametrize(
+    "body, raw, status, message",
+    [
+        ({"question": ""}, None, 400, "empty"),
+        ({"question": "   \x00 "}, None, 400, "empty"),
+        ({"question": "?!"}, None, 400, "words"),
+        ({"question": 12345}, None, 400, "must be text"),
+        ({"question": None}, None, 400, "must be text"),
+        ({}, None, 400, '"question"'),
+        ({"question": "Wer leitet Softbank?", "history": "no list"}, None, 400, "history"),
+        ({"question": "Wer leitet Softbank?", "history": {"a": 1}}, None, 400, "history"),
+        (None, b"{not json", 400, "JSON"),
+        (None, b"\xff\xfe\x00", 400, "JSON"),
+        (None, b'["Wer leitet Softbank?"]', 400, "JSON object"),
+        (None, b" " * (4 * 2**20 + 10), 413, "larger"),
+    ],
+    ids=["empty", "blank", "no words", "number", "null", "no question", "history text",
+         "history object", "bad JSON", "binary", "array", "too large"],
+)
+def test_errors_are_json_with_a_4xx_status(ui_server, body, raw, status, message) -> None:
+    got, payload, _ = call(ui_server.url, "/api/ask", body, raw=raw)
+    assert got == status, payload
+    assert set(payload) == {"error"} and message in payload["error"], payload
+    assert call(ui_server.url, "/api/health")[0] == 200  # still serving
+    assert "Traceback" not in ui_server.log()
+
+
+def test_wrong_method_and_unknown_route_are_json_errors(ui_server) -> None:
+    status, payload, _ = call(ui_server.url, "/api/ask", method="GET")
+    assert status == 405 and "error" in payload
+    status, payload, _ = call(ui_server.url, "/api/nothing-here")
+    assert status == 404 and "error" in payload
+
+
+def test_limits_and_cleaning_are_those_of_the_page(ui_server) -> None:
+    long_question = "Wer leitet Softbank? " + "Wort " * 1000
+    status, result, _ = call(ui_server.url, "/api/ask", {"question": long_question})
+    assert status == 200 and len(result["question"]) <= 2000 and "2,000" in result["notice"]
+    marked = {"question": "<b>Wer</b> leitet \x1b[1mSoftbank\x1b[0m?", "history": [None, 3, ""]}
+    status, result, _ = call(ui_server.url, "/api/ask", marked)
+    assert status == 200 and result["question"] == "<b>Wer</b> leitet Softbank?"
+
+
+def test_documents_and_health(ui_server) -> None:
+    status, payload, _ = call(ui_server.url, "/api/documents")
+    assert status == 200
+    (doc,) = [d for d in payload["documents"] if d["id"] == "japan-ki-aufholjagd"]
+    assert doc["title"] == "Japans Aufholjagd bei der künstlichen Intelligenz" and doc["language"] == "de"
+    counts = doc["counts"]
+    assert counts["sentences"] > 40 and counts["chunks"] > 10 and counts["paragraphs"] > 10
+    status, health, _ = call(ui_server.url, "/api/health")
+    assert status == 200 and health["status"] == "ok" and health["model"] == "use-multilingual"
+    assert health["counts"]["sentences"] == sum(d["counts"]["sentences"] for d in payload["documents"])
+
+
+def test_openapi_description_is_served(ui_server) -> None:
+    status, spec, _ = call(ui_server.url, "/api/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    assert {"/ask", "/documents", "/health"} <= set(spec["paths"])
+    assert spec["servers"] == [{"url": "/api"}]
+    schema = spec["paths"]["/ask"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"question", "history"} <= set(schema["properties"])
+    with urllib.request.urlopen(ui_server.url.rstrip("/") + "/api/docs", timeout=30) as response:
+        assert response.status == 200  # the browsable description
+    with urllib.request.urlopen(ui_server.url, timeout=30) as response:
+        assert response.status == 200 and b"gradio" in response.read().lower()  # the page is still there
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory, seeds_copy):
+    """`ui.py --auth` on loopback (its own index folder); killed at the end."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    work = tmp_path_factory.mktemp("ui-auth")
+    log_path = work / "server.log"
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    env.pop("RAG_AUTH", None)
+    cmd = [sys.executable, str(ROOT / "ui.py"), "--port", str(port), "--auth", "anna:geheim",
+           "--index", str(work / "index"), "--seeds", str(seeds_copy)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"ui.py exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                urllib.request.urlopen(url + "/api/health", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # 401: up, and asking for the login
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"ui.py did not start:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_with_a_login_every_route_wants_http_basic_auth(auth_server) -> None:
+    for path, body in (("/api/ask", {"question": "Wer leitet Softbank?"}), ("/api/documents", None),
+                       ("/api/health", None)):
+        status, payload, headers = call(auth_server, path, body)
+        assert status == 401 and "error" in payload and headers["www-authenticate"].startswith("Basic")
+        assert call(auth_server, path, body, headers=_basic("anna", "falsch"))[0] == 401
+        assert call(auth_server, path, body, headers={"Authorization": "Basic %%%"})[0] == 401
+        status, payload, _ = call(auth_server, path, body, headers=_basic("anna", "geheim"))
+        assert status == 200, payload
+    status, payload, _ = call(auth_server, "/api/ask", {"question": ""}, headers=_basic("anna", "geheim"))
+    assert status == 400 and "empty" in payload["error"]
