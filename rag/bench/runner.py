@@ -1,4 +1,5 @@
-"""`rag bench`: how fast the pipeline answers, what it costs, and how search scales.
+"""`rag bench`: how fast the pipeline answers, what it costs, how the chat server holds up under
+load, and how search scales.
 
 Every measurement is a function returning a dict; :func:`run_bench` puts them together into
 the report that ``rag bench`` prints and writes as JSON. Measurements that need a fresh process
@@ -299,6 +300,207 @@ def serve_questions(seeds_dir: Path, index_dir: Path, questions: Path, n: int, m
     return {"peak_rss_mb": round(peak_rss_mb(), 1), "questions": n, "model": settings.model}
 
 
+# --------------------------------------------------------------------------- the chat server under load
+
+LOAD_CLIENTS = 20
+LOAD_QUESTIONS_PER_CLIENT = 25
+
+
+def _is_loopback_url(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def _rest_ask(client: Any, question: str) -> dict[str, Any]:
+    """One answer from ``POST /api/ask``: one request."""
+    response = await client.post("/api/ask", json={"question": question, "history": []})
+    if response.status_code != 200:
+        raise RuntimeError(f"/api/ask: HTTP {response.status_code}: {response.text[:200]}")
+    return response.json()
+
+
+async def _gradio_ask(client: Any, question: str, session: str) -> dict[str, Any]:
+    """One answer from Gradio's ``/ask`` route: post the call, then read its event stream."""
+    response = await client.post(
+        "/gradio_api/call/ask", json={"data": [question, []], "session_hash": session}
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"/gradio_api/call/ask: HTTP {response.status_code}: {response.text[:200]}")
+    event_id = response.json()["event_id"]
+    event = None
+    async with client.stream("GET", f"/gradio_api/call/ask/{event_id}") as stream:
+        async for line in stream.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                payload = json.loads(line[5:])
+                if event == "error":
+                    raise RuntimeError(f"/ask: {payload}")
+                return payload[0]
+    raise RuntimeError("/ask: the event stream ended without an answer")
+
+
+async def _load_route(
+    url: str, route: str, questions: Sequence[str], clients: int, per_client: int
+) -> dict[str, Any]:
+    """``clients`` concurrent clients, each asking ``per_client`` questions one after another."""
+    import asyncio
+    import uuid
+
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def client_for() -> Any:
+        # One client (one keep-alive connection) per simulated user, as each browser tab or
+        # gradio_client has: a single pool shared by 20 tasks costs httpx several ms of CPU a
+        # request on this 2-core machine, which would measure the load generator, not the server.
+        return httpx.AsyncClient(
+            base_url=url, timeout=120, trust_env=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+
+    async def ask(client: Any, question: str, session: str) -> dict[str, Any]:
+        if route == "rest":
+            return await _rest_ask(client, question)
+        return await _gradio_ask(client, question, session)
+
+    async def one_client(index: int, start: asyncio.Event) -> None:
+        session = uuid.uuid4().hex[:12]
+        async with client_for() as client:
+            try:  # opens the connection before the clock starts
+                await ask(client, questions[index % len(questions)], session)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"warm-up: {type(exc).__name__}: {exc}"[:300])
+            ready.append(index)
+            await start.wait()
+            for turn in range(per_client):
+                question = questions[(index * per_client + turn) % len(questions)]
+                started = time.perf_counter()
+                try:
+                    answer = await ask(client, question, session)
+                    if not answer.get("answer"):
+                        raise RuntimeError(f"no answer text: {str(answer)[:200]}")
+                except Exception as exc:  # noqa: BLE001 - every failure counts as an error
+                    errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    start = asyncio.Event()
+    ready: list[int] = []
+    tasks = [asyncio.create_task(one_client(i, start)) for i in range(clients)]
+    while len(ready) < clients and not any(t.done() for t in tasks):  # every client warmed up
+        await asyncio.sleep(0.02)
+    started = time.perf_counter()
+    start.set()
+    await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - started
+    out: dict[str, Any] = {
+        "route": "POST /api/ask" if route == "rest" else "Gradio /ask (POST call + event stream)",
+        "clients": clients,
+        "questions_per_client": per_client,
+        "answered": len(latencies),
+        "errors": len(errors),
+        "seconds": round(seconds, 3),
+        "answers_per_s": round(len(latencies) / seconds, 1) if seconds > 0 else None,
+    }
+    if latencies:
+        out.update({f"{k}_ms": v for k, v in summary(latencies, 1).items()})
+    if errors:
+        out["first_errors"] = errors[:3]
+    return out
+
+
+def load_test(
+    url: str, questions: Sequence[str], clients: int = LOAD_CLIENTS,
+    per_client: int = LOAD_QUESTIONS_PER_CLIENT,
+) -> dict[str, Any]:
+    """The REST route and Gradio's ``/ask`` route of a running ``ui.py``, one after the other.
+
+    asyncio + httpx, at most ``clients`` requests in flight; loopback addresses only (this is
+    a load generator, never pointed at someone else's server).
+    """
+    import asyncio
+
+    if not _is_loopback_url(url):
+        raise ValueError(f"the load test only runs against loopback addresses, not {url}")
+    if not questions:
+        raise ValueError("no questions for the load test")
+    rest = asyncio.run(_load_route(url, "rest", questions, clients, per_client))
+    gradio = asyncio.run(_load_route(url, "gradio", questions, clients, per_client))
+    ratio = None
+    if rest.get("answers_per_s") and gradio.get("answers_per_s"):
+        ratio = round(rest["answers_per_s"] / gradio["answers_per_s"], 2)
+    return {"rest": rest, "gradio": gradio, "rest_vs_gradio_throughput": ratio}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench_load(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
+    """Start ``ui.py`` on a free loopback port over ``index_dir`` and run :func:`load_test`."""
+    import urllib.request
+
+    from rag.eval.questions import load_questions
+
+    ui = Path(__file__).resolve().parents[2] / "ui.py"
+    if not ui.is_file():
+        return {"skipped": f"no ui.py next to the package ({ui})"}
+    port = _free_port()
+    cmd = [
+        sys.executable, str(ui), "--host", "127.0.0.1", "--port", str(port),
+        "--seeds", str(options.seeds_dir), "--index", str(index_dir),
+        *(["--model", options.model] if options.model else []),
+        *(["--threads", str(options.threads)] if options.threads else []),
+    ]
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
+    env.pop("RAG_AUTH", None)
+    options.log(f"bench: load test, {LOAD_CLIENTS} clients x {LOAD_QUESTIONS_PER_CLIENT} questions, "
+                "POST /api/ask and Gradio's /ask (own server process)")
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 300
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode("utf-8", "replace")[-2000:]
+                    raise RuntimeError(f"ui.py exited with {process.returncode}: {tail}")
+                try:
+                    with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("ui.py did not answer within 300 s")
+                time.sleep(0.3)
+            questions = [q.question for q in load_questions(options.questions)]
+            return load_test(url, questions)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
 # --------------------------------------------------------------------------- scale
 
 
@@ -469,6 +671,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         ])
         report["peak_rss_mb"] = rss["peak_rss_mb"]
         report["peak_rss_questions"] = rss["questions"]
+        report["load"] = bench_load(options, index_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["scale"] = bench_scale(options)
@@ -495,6 +698,17 @@ def check_floors(report: dict[str, Any]) -> dict[str, bool | None]:
         "million_query_p50_le_20ms": None,
         "million_recall_ge_0_95": None,
     }
+    load = report.get("load") or {}
+    rest, gradio = load.get("rest"), load.get("gradio")
+    floors.update({
+        "rest_ge_150_answers_per_s": None, "rest_p95_le_200ms": None, "rest_no_errors": None,
+        "rest_ge_2x_gradio": None,
+    })
+    if rest and gradio:
+        floors["rest_ge_150_answers_per_s"] = (rest.get("answers_per_s") or 0) >= 150
+        floors["rest_p95_le_200ms"] = rest.get("p95_ms", 1e9) <= 200
+        floors["rest_no_errors"] = rest["errors"] == 0 and gradio["errors"] == 0
+        floors["rest_ge_2x_gradio"] = (load.get("rest_vs_gradio_throughput") or 0) >= 2
     if million:
         floors["million_query_p50_le_20ms"] = million["query_p50_ms"] <= 20
         floors["million_recall_ge_0_95"] = million["recall_at_10_vs_exact"] >= 0.95
@@ -520,6 +734,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"  cold start {report['cold_start_s']:.2f} s (import floor {report['import_floor_s']:.2f} s), "
         f"index build {report['index_build_s']:.2f} s, {report['encode_chunks_per_s']:.0f} chunks/s, "
         f"peak RSS {report['peak_rss_mb']:.0f} MB over {report['peak_rss_questions']} questions",
+        *format_load(report.get("load")),
         "",
         f"{'scale (synthetic)':<18}{'type':>6}{'build s':>10}{'query p50':>11}{'recall@10':>11}"
         f"{'RSS MB':>9}{'disk MB':>9}",
@@ -533,6 +748,24 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append("floors: " + ", ".join(f"{k} {'ok' if v else ('n/a' if v is None else 'MISSED')}"
                                         for k, v in report["floors"].items()))
     return "\n".join(lines)
+
+
+def format_load(load: dict[str, Any] | None) -> list[str]:
+    """The load test's lines of the report (none when it did not run)."""
+    if not load:
+        return []
+    if "skipped" in load:
+        return ["", f"load test skipped: {load['skipped']}"]
+    lines = ["", f"{'chat server under load':<34}{'answers/s':>10}{'p50':>10}{'p95':>10}{'errors':>8}"]
+    routes = (("rest", "  POST /api/ask (one request)"), ("gradio", "  Gradio /ask (post + stream)"))
+    for key, label in routes:
+        e = load[key]
+        lines.append(f"{label:<34}{e.get('answers_per_s') or 0:>10.1f}{e.get('p50_ms', 0):>8.1f}ms"
+                     f"{e.get('p95_ms', 0):>8.1f}ms{e['errors']:>8}")
+    first = load["rest"]
+    lines.append(f"  {first['clients']} clients x {first['questions_per_client']} questions each; "
+                 f"REST/Gradio throughput {load.get('rest_vs_gradio_throughput')}x")
+    return lines
 
 
 # --------------------------------------------------------------------------- subprocess entry
@@ -552,8 +785,18 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p_scale.add_argument("--chunks", type=int, required=True)
     p_scale.add_argument("--queries", type=int, default=200)
     p_scale.add_argument("--seeds", type=Path, default=Path("seeds"))
+    p_load = sub.add_parser("_load", help="load-test a running ui.py (loopback only)")
+    p_load.add_argument("--url", required=True)
+    p_load.add_argument("--questions", type=Path, default=Path("seeds/eval/article.jsonl"))
+    p_load.add_argument("--clients", type=int, default=LOAD_CLIENTS)
+    p_load.add_argument("--per-client", type=int, default=LOAD_QUESTIONS_PER_CLIENT)
     args = parser.parse_args(argv)
-    if args.what == "_rss":
+    if args.what == "_load":
+        from rag.eval.questions import load_questions
+
+        texts = [q.question for q in load_questions(args.questions)]
+        out = load_test(args.url, texts, args.clients, args.per_client)
+    elif args.what == "_rss":
         out = serve_questions(args.seeds, args.index, args.questions, args.n, args.model, args.threads)
     else:
         out = scale_entry(args.chunks, args.seeds, args.queries)

@@ -188,3 +188,19 @@ def test_with_a_login_every_route_wants_http_basic_auth(auth_server) -> None:
         assert status == 200, payload
     status, payload, _ = call(auth_server, "/api/ask", {"question": ""}, headers=_basic("anna", "geheim"))
     assert status == 400 and "empty" in payload["error"]
+
+
+def test_load_generator_measures_both_routes(ui_server) -> None:
+    """`rag bench`'s load generator (asyncio + httpx) on both routes, small: figures, no errors."""
+    from rag.bench.runner import format_load, load_test
+
+    questions = ["Wer leitet den Technologieinvestor Softbank?", "Who is Yuko Harayama?"]
+    load = load_test(ui_server.url, questions, clients=4, per_client=3)
+    for key in ("rest", "gradio"):
+        entry = load[key]
+        assert entry["answered"] == 12 and entry["errors"] == 0, entry
+        assert entry["answers_per_s"] > 0 and entry["p95_ms"] >= entry["p50_ms"] > 0
+    assert load["rest_vs_gradio_throughput"] > 0
+    assert "POST /api/ask" in "\n".join(format_load(load))
+    with pytest.raises(ValueError, match="loopback"):
+        load_test("http://example.org:7860", questions)
