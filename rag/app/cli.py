@@ -84,7 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     question = _question_text(args.question)
     settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
-    preload(settings.model, settings.threads)  # model weights load while torch is imported
+    preload(settings.model, settings.threads)  # model weights load while the index is read
     pipeline = Pipeline.open(settings, progress=not args.json)
     answer = pipeline.ask(question)
     if args.json:
@@ -237,7 +237,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction, Callable], None]] = [
 def _load_extra_commands() -> None:
     import importlib
 
-    for name in ("rag.app.eval_command", "rag.app.bench_command", "rag.app.train_command"):
+    for name in ("rag.app.eval_command", "rag.app.bench_command", "rag.app.train_command", "rag.app.chat"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
