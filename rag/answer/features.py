@@ -15,6 +15,7 @@ training negatives were made instead of what an answer looks like.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from rag.config import Tuning
 from rag.index.lexical import LexicalIndex, max_normalised
 from rag.index.names import names_in_question
 from rag.index.store import LoadedIndex
+from rag.language import known_languages
 from rag.records import Sentence
 
 # Sentences whose stemmed terms are kept between questions (bounds memory on large corpora).
@@ -55,6 +57,11 @@ class QuestionFacts:
     max_hit_dense: float
     top_hit_bm25: float  # log(1 + BM25) of the top chunk
     max_hit_bm25: float
+    # Share of the question's terms found anywhere in the searched text, and how many words it
+    # writes as names (capitalised inside the question) that the text never contains: "Wer ist
+    # der Chef von Toyota?" on a text without Toyota.
+    corpus_coverage: float
+    unknown_names: int
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,10 @@ class FeatureExtractor:
         matrix = np.concatenate(
             [np.stack(columns, 1), lexical * float(same), lexical * float(not same)], 1
         ).astype(np.float32)
+        coverage, unknown_names = self._coverage(retrieval, question)
         facts = QuestionFacts(
+            corpus_coverage=coverage,
+            unknown_names=unknown_names,
             same_language=same,
             typed=typed,
             names_something=bool(specific),
@@ -251,6 +261,41 @@ class FeatureExtractor:
             max_hit_bm25=float(np.log1p(max(h.lexical_score for h in hits))),
         )
         return Candidates(sentences, matrix, base.astype(np.float32), facts)
+
+    def _in_text(self, term: str, excluded_chunks: frozenset[int]) -> bool:
+        """Whether a chunk that was searched holds the (analysed) term."""
+        holders = self.index.lexical.texts_with(term)
+        return bool(len(holders)) and (
+            not excluded_chunks or any(int(i) not in excluded_chunks for i in holders)
+        )
+
+    def _coverage(self, retrieval: Retrieval, question: str) -> tuple[float, int]:
+        terms = list(dict.fromkeys(retrieval.terms))
+        excluded = retrieval.excluded_chunks
+        found = sum(self._in_text(term, excluded) for term in terms)
+        coverage = found / len(terms) if terms else 1.0
+        analyzer = self.index.lexical.analyzer
+        unknown = 0
+        for word in name_like_words(question):
+            stems = analyzer.terms(word)
+            if stems and not any(self._in_text(stem, excluded) for stem in stems):
+                unknown += 1
+        return coverage, unknown
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_NOT_NAMES = frozenset(word.casefold() for lang in known_languages() for word in lang.not_names)
+
+
+def name_like_words(question: str) -> list[str]:
+    """Words the question writes as names: capitalised (or an acronym) and not its first word,
+    not a pronoun. In German every noun qualifies too, which is fine: a noun the text never
+    uses is as telling as a name."""
+    words = _WORD.findall(question)
+    return [
+        w for i, w in enumerate(words)
+        if i > 0 and (w[:1].isupper() or (len(w) > 1 and w.isupper())) and w.casefold() not in _NOT_NAMES
+    ]
 
 
 def _word_pairs(terms: Sequence[str]) -> set[tuple[str, str]]:

@@ -37,7 +37,12 @@ REFUSAL_FEATURES: tuple[str, ...] = (
     "pool_max_qshare_same", "pool_max_qshare_cross", "pool_any_fit", "pool_any_grounded",
     "same", "typed", "has_names", "top_hit_dense", "max_hit_dense", "top_hit_bm25_same",
     "max_hit_bm25_same", "max_hit_bm25_cross",
+    "coverage_same", "coverage_cross", "unknown_names_same", "unknown_names_cross",
+    "top_base_same", "top_base_cross", "no_close_fit",
 )
+# The hand-made checks of earlier versions, as inputs: a typed question (or one naming something
+# specific) with no candidate that fits (or is grounded) within this much of the best base score.
+CLOSE_TO_BEST = 0.6
 MARGIN_ALONE = 5.0  # the margin of a pool of one sentence
 
 
@@ -81,8 +86,25 @@ def refusal_inputs(candidates: Candidates, scores: np.ndarray) -> np.ndarray:
         *(float(matrix[:, COLUMN[name]].max()) for name in POOL_MAX_FEATURES),
         same, float(facts.typed), float(facts.names_something), facts.top_hit_dense, facts.max_hit_dense,
         facts.top_hit_bm25 * same, facts.max_hit_bm25 * same, facts.max_hit_bm25 * (1 - same),
+        facts.corpus_coverage * same, facts.corpus_coverage * (1 - same),
+        min(facts.unknown_names, 3) * same, min(facts.unknown_names, 3) * (1 - same),
+        float(candidates.base.max()) * same, float(candidates.base.max()) * (1 - same),
+        _no_close_fit(candidates),
     ]
     return np.asarray(row, np.float64)
+
+
+def _no_close_fit(candidates: Candidates) -> float:
+    """1 when the question asks for a type of answer or names something and no candidate close
+    to the best base score holds such an answer and names it (the old answer-type and name
+    checks, which used to veto; now the refusal model weighs them)."""
+    facts, matrix = candidates.facts, candidates.matrix
+    if not (facts.typed or facts.names_something):
+        return 0.0
+    close = candidates.base >= candidates.base.max() - CLOSE_TO_BEST
+    fits = matrix[:, COLUMN["typed_misses"]] == 0
+    grounded = matrix[:, COLUMN["names_ungrounded"]] == 0
+    return float(not np.any(close & fits & grounded))
 
 
 def refusal_group(same_language: bool, text_language: str) -> str:

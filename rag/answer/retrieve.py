@@ -30,8 +30,10 @@ class Retrieval:
     terms: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     same_language: bool = True  # question in the corpus's language
-    # Documents the search was blind to (the near-miss evaluation withholds the gold paragraph).
+    # Documents the search was blind to (the near-miss evaluation withholds the gold paragraph),
+    # and their chunks.
     excluded: frozenset[str] = frozenset()
+    excluded_chunks: frozenset[int] = frozenset()
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -147,4 +149,6 @@ class Retriever:
             for rank, i in enumerate(order, start=1)
         )
         timings["fusion"] = (time.perf_counter() - t2) * 1000
-        return Retrieval(hits, vector, tuple(terms), timings, same_language, frozenset(exclude_docs))
+        return Retrieval(
+            hits, vector, tuple(terms), timings, same_language, frozenset(exclude_docs), frozenset(excluded)
+        )

@@ -11,6 +11,10 @@ its article), so it does not learn the in-sample ranker's over-confidence. One t
 group (same language / other language x the text's language) refuses ``false_refusal_rate`` of
 that group's answerable training questions.
 
+Every training file weighs the same in total, however many questions it has: a small question
+set written against the project's own article counts as much as one XQuAD language pair, so the
+models also learn how real, paraphrased questions about a long news text look.
+
 Deterministic (L-BFGS from zeros, fixed folds) and quick: the features of ~7,000 questions take
 under a minute, the fit a few seconds. The result is plain JSON (no pickle) with its training
 data (file names and SHA-256), settings and counts.
@@ -170,15 +174,19 @@ def _standardise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return matrix.mean(0), np.where(scale > 1e-6, scale, 1.0)
 
 
-def fit_ranker(matrix: np.ndarray, labels: np.ndarray, sizes: np.ndarray, l2: float) -> dict[str, Any]:
-    """Weights maximising the summed log-probability of each question's right candidates under a
-    softmax over its candidates (questions without a right candidate are left out)."""
+def fit_ranker(
+    matrix: np.ndarray, labels: np.ndarray, sizes: np.ndarray, l2: float, weights: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Weights maximising the (weighted) summed log-probability of each question's right
+    candidates under a softmax over its candidates (questions without one are left out)."""
     from scipy.optimize import minimize
 
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     has_right = np.add.reduceat(labels.astype(np.float64), starts) > 0
     keep = np.repeat(has_right, sizes)
+    question_weight = np.ones(len(sizes)) if weights is None else np.asarray(weights, np.float64)
     matrix, y, sizes = matrix[keep], labels[keep].astype(np.float64), sizes[has_right]
+    question_weight = question_weight[has_right]
     mean, scale = _standardise(matrix)
     z = (matrix - mean) / scale
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -190,18 +198,21 @@ def fit_ranker(matrix: np.ndarray, labels: np.ndarray, sizes: np.ndarray, l2: fl
         e = np.exp(s - top[owner])
         total = np.add.reduceat(e, starts)
         right = np.add.reduceat(e * y, starts)
-        value = -np.sum(np.log(right) - np.log(total)) + l2 * w @ w
-        grad = z.T @ (e / total[owner] - e * y / right[owner]) + 2 * l2 * w
+        value = -np.sum(question_weight * (np.log(right) - np.log(total))) + l2 * w @ w
+        grad = z.T @ (question_weight[owner] * (e / total[owner] - e * y / right[owner])) + 2 * l2 * w
         return float(value), grad
 
     result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
     return {"mean": mean.tolist(), "scale": scale.tolist(), "weights": result.x.tolist()}
 
 
-def fit_logistic(matrix: np.ndarray, target: np.ndarray, l2: float) -> dict[str, Any]:
-    """Logistic regression with an L2 penalty on the (standardised) weights, not the bias."""
+def fit_logistic(
+    matrix: np.ndarray, target: np.ndarray, l2: float, weights: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Weighted logistic regression with an L2 penalty on the (standardised) weights, not the bias."""
     from scipy.optimize import minimize
 
+    sample_weight = np.ones(len(matrix)) if weights is None else np.asarray(weights, np.float64)
     mean, scale = _standardise(matrix)
     z = np.hstack([(matrix - mean) / scale, np.ones((len(matrix), 1))])
     penalty = np.ones(z.shape[1])
@@ -209,9 +220,9 @@ def fit_logistic(matrix: np.ndarray, target: np.ndarray, l2: float) -> dict[str,
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         s = z @ w
-        value = np.sum(np.logaddexp(0, s) - target * s) + l2 * np.sum(penalty * w * w)
+        value = np.sum(sample_weight * (np.logaddexp(0, s) - target * s)) + l2 * np.sum(penalty * w * w)
         p = 1 / (1 + np.exp(-s))
-        return float(value), z.T @ (p - target) + 2 * l2 * penalty * w
+        return float(value), z.T @ (sample_weight * (p - target)) + 2 * l2 * penalty * w
 
     result = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
     return {
@@ -232,37 +243,53 @@ def _ranker_data(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, n
     return matrix, labels, sizes
 
 
+def source_weights(examples: Sequence[Example]) -> np.ndarray:
+    """One weight per example so that every source (training file) weighs the same in total."""
+    sizes: dict[str, int] = {}
+    for e in examples:
+        sizes[e.source] = sizes.get(e.source, 0) + 1
+    share = len(examples) / len(sizes)
+    return np.array([share / sizes[e.source] for e in examples])
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][min(np.searchsorted(cumulative, q * cumulative[-1]), len(values) - 1)])
+
+
 def train(
     examples: Sequence[Example], l2: float = 1.0, false_refusal_rate: float = 0.04
 ) -> dict[str, Any]:
     """The answer model's JSON content (without the ``training`` record)."""
-    answerable = [e for e in examples if e.answerable]
-    if not answerable or all(e.answerable for e in examples):
+    if not any(e.answerable for e in examples) or all(e.answerable for e in examples):
         raise ValueError("training needs answerable questions and questions the text cannot answer")
-    ranker = fit_ranker(*_ranker_data(answerable), l2)
+    weight = source_weights(examples)
+    answerable = [i for i, e in enumerate(examples) if e.answerable]
+
+    def ranker_on(indices: list[int]) -> dict[str, Any]:
+        return fit_ranker(*_ranker_data([examples[i] for i in indices]), l2, weight[indices])
+
+    ranker = ranker_on(answerable)
     # Out-of-fold ranker scores for the refusal model's inputs.
-    out_of_fold: list[np.ndarray | None] = [None] * len(examples)
+    scores: list[np.ndarray] = [np.zeros(0)] * len(examples)
     for fold in range(FOLDS):
-        trained_on = [e for e in answerable if e.fold != fold]
-        held = [i for i, e in enumerate(examples) if e.fold == fold]
-        if not held:
-            continue
-        model = fit_ranker(*_ranker_data(trained_on), l2) if trained_on else ranker
-        for i in held:
-            out_of_fold[i] = _scores(model, examples[i].candidates.matrix.astype(np.float64))
-    rows = np.stack([refusal_inputs(e.candidates, s) for e, s in zip(examples, out_of_fold, strict=True)
-                     if s is not None])
-    kept = [e for e, s in zip(examples, out_of_fold, strict=True) if s is not None]
-    eligible = np.array([e.eligible for e in kept])
-    target = np.array([not e.answerable for e in kept], dtype=np.float64)
-    refusal = fit_logistic(rows[eligible], target[eligible], l2)
+        trained_on = [i for i in answerable if examples[i].fold != fold]
+        model = ranker_on(trained_on) if trained_on else ranker
+        for i, e in enumerate(examples):
+            if e.fold == fold:
+                scores[i] = _scores(model, e.candidates.matrix.astype(np.float64))
+    rows = np.stack([refusal_inputs(e.candidates, s) for e, s in zip(examples, scores, strict=True)])
+    eligible = np.array([e.eligible for e in examples])
+    target = np.array([not e.answerable for e in examples], dtype=np.float64)
+    refusal = fit_logistic(rows[eligible], target[eligible], l2, weight[eligible])
     logits = _scores(refusal, rows)
-    groups = np.array([e.group for e in kept])
-    answerable_mask = np.array([e.answerable for e in kept])
-    thresholds = {
-        str(g): float(np.quantile(logits[(groups == g) & answerable_mask], 1 - false_refusal_rate))
-        for g in sorted(set(groups[answerable_mask]))
-    }
+    groups = np.array([e.group for e in examples])
+    answerable_mask = ~target.astype(bool)
+    thresholds = {}
+    for g in sorted(set(groups[answerable_mask])):
+        chosen = (groups == g) & answerable_mask
+        thresholds[str(g)] = weighted_quantile(logits[chosen], weight[chosen], 1 - false_refusal_rate)
     return {
         "format": FORMAT,
         "ranker": {"features": list(FEATURES), **ranker},

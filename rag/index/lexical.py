@@ -146,6 +146,15 @@ class LexicalIndex:
             return np.zeros(n_docs, dtype=np.float32)
         return np.asarray(bm25.get_scores(known), dtype=np.float32)
 
+    def texts_with(self, term: str) -> np.ndarray:
+        """Ids of the indexed texts that contain ``term`` (empty when it is unknown)."""
+        tid = self._vocab.get(term)
+        if tid is None:
+            return np.zeros(0, dtype=np.int64)
+        bm25 = self._require()
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        return np.asarray(indices[indptr[tid] : indptr[tid + 1]], dtype=np.int64)
+
     def top_ids(self, terms: list[str], scores: np.ndarray, k: int) -> np.ndarray:
         """Ids of the ``k`` chunks with the highest positive ``scores`` (fewer if fewer match).
 
