@@ -272,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2
-    from rag.index.encoders import EncoderError
+    from rag.app.api import QuestionBatcher
+    from rag.index.encoders import EncoderError, build_encoder, preload
     from rag.ingest import DocumentError
     from rag.pipeline import Pipeline, StoreError
 
@@ -286,7 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         settings = settings_from(args)
-        pipeline = Pipeline.open(settings, on_status=on_status)
+        preload(settings.model, settings.threads)
+        # The API encodes the questions of requests that wait for the pipeline in one batch.
+        encoder = QuestionBatcher(build_encoder(settings.model, settings.threads))
+        pipeline = Pipeline.open(settings, on_status=on_status, encoder=encoder)
     except (ValueError, DocumentError, StoreError, EncoderError) as exc:
         print(f"ui.py: error: {exc}", file=sys.stderr)
         return 2

@@ -28,11 +28,10 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from rag import __version__
-from rag.query.clean import MAX_HISTORY, QuestionError
+from rag.query.clean import MAX_HISTORY, QuestionError, clean_history, clean_question, without_markup
 
 # A question is cut to 2,000 characters and the history to its last 10 items anyway; a body this
 # large is refused before it is parsed.
@@ -48,6 +47,128 @@ class AskRequest(BaseModel):
         description=f"The user's earlier questions in this conversation, oldest first (last "
         f"{MAX_HISTORY} used); a follow-up such as 'Und wann war das?' is resolved against them.",
     )
+
+
+class QuestionBatcher:
+    """The pipeline's encoder, able to take the vectors of several questions encoded together.
+
+    :class:`PipelineWorker` works out the text each waiting request will search for (as
+    ``Pipeline.ask`` does) and :meth:`prime` encodes them all in one call (``encode_questions``:
+    the weights are streamed once, not once per question). ``ask`` then finds its question's
+    vector here instead of encoding it alone. A text that is not primed (the page, a single
+    request, a prediction that differs) is encoded as usual, so an answer never depends on the
+    priming, only its time does.
+    """
+
+    def __init__(self, encoder: Any) -> None:
+        self.base = encoder
+        self._encode_batch = getattr(encoder, "encode_questions", None)
+        self._primed: dict[str, Any] = {}
+        self.batches = 0
+        self.primed_texts = 0
+
+    @property
+    def name(self) -> str:
+        return str(self.base.name)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.base.dimension)
+
+    def encode(self, texts: Any) -> Any:
+        if len(texts) == 1:
+            vector = self._primed.get(texts[0])
+            if vector is not None:
+                return vector[None, :]
+        return self.base.encode(texts)
+
+    def prime(self, texts: list[str]) -> None:
+        """Encode ``texts`` in one batch for the next ``encode`` calls (hold the pipeline lock)."""
+        texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
+        if self._encode_batch is None or len(texts) < 2:  # one question alone: encoded as usual
+            return
+        self._primed.update(zip(texts, self._encode_batch(texts), strict=True))
+        self.batches += 1
+        self.primed_texts += len(texts)
+
+    def clear(self) -> None:
+        self._primed.clear()
+
+
+class PipelineWorker:
+    """One thread that answers the API's questions, in turns: it takes every request waiting,
+    primes their questions in one batch, then answers them one by one (each under the lock the
+    page holds too). 20 request threads queueing on the lock instead cost more in thread
+    switches than the answers themselves on 2 cores."""
+
+    def __init__(self, pipeline: Any, lock: threading.Lock, max_batch: int = 32) -> None:
+        import queue
+
+        self.pipeline = pipeline
+        self.lock = lock
+        self.max_batch = max_batch
+        self.batcher = pipeline.encoder if isinstance(pipeline.encoder, QuestionBatcher) else None
+        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="rag-api-worker", daemon=True)
+        self._thread.start()
+
+    async def ask(self, question: object, history: object) -> dict[str, Any]:
+        """The answer's dict; raises :class:`ApiError` (400) for a question that cannot be asked."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._queue.put((question, history, loop, future))
+        return await future
+
+    def _predict(self, question: object, history: object) -> str | None:
+        try:
+            return predicted_query(self.pipeline, question, history)
+        except Exception:  # noqa: BLE001 - ask reports the error; nothing to prime
+            return None
+
+    def _run(self) -> None:
+        import queue
+
+        while True:
+            items = [self._queue.get()]
+            while len(items) < self.max_batch:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if self.batcher is not None and len(items) > 1:
+                with self.lock:
+                    texts = [self._predict(q, h) for q, h, _, _ in items]
+                    try:
+                        self.batcher.prime([t for t in texts if t])
+                    except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
+                        self.batcher.clear()
+            try:
+                for question, history, loop, future in items:
+                    try:
+                        with self.lock:
+                            answer = self.pipeline.ask(question, history)  # checked and cleaned there
+                        result: Any = answer.to_dict()
+                        ok = True
+                    except QuestionError as exc:
+                        result, ok = ApiError(400, str(exc)), False
+                    except Exception as exc:  # noqa: BLE001 - reported to the request, not lost
+                        result, ok = exc, False
+                    loop.call_soon_threadsafe(_settle, future, result, ok)
+            finally:
+                if self.batcher is not None:
+                    with self.lock:
+                        self.batcher.clear()
+
+
+def _settle(future: Any, result: Any, ok: bool) -> None:
+    if future.done():  # the client went away
+        return
+    if ok:
+        future.set_result(result)
+    else:
+        future.set_exception(result)
 
 
 class ApiError(Exception):
@@ -114,11 +235,25 @@ def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
     ]
 
 
+def predicted_query(pipeline: Any, question: object, history: object) -> str:
+    """The text ``Pipeline.ask`` will search for (call it holding the pipeline's lock)."""
+    limit = pipeline.settings.max_question_chars
+    searched = without_markup(clean_question(question, limit).text)
+    earlier = [without_markup(h) for h in clean_history(history, limit)]
+    return str(pipeline.retrieval_query(searched, earlier))
+
+
 def build_api(
     pipeline: Any, lock: threading.Lock | None = None, auth: tuple[str, str] | None = None
 ) -> FastAPI:
-    """The API app over an opened pipeline; ``lock`` is the one the page holds around ``ask``."""
+    """The API app over an opened pipeline; ``lock`` is the one the page holds around ``ask``.
+
+    When the pipeline's encoder is a :class:`QuestionBatcher`, concurrent requests share one
+    encoder call.
+    """
     lock = lock or threading.Lock()
+    worker = PipelineWorker(pipeline, lock)
+    batcher = worker.batcher
     api = FastAPI(
         title="rag — answers you can check",
         summary="Answers made only of the documents' own sentences, each with a citation.",
@@ -156,13 +291,6 @@ def build_api(
             raise ApiError(400, 'the body must be a JSON object: {"question": "...", "history": [...]}')
         return body
 
-    def answer(question: object, history: object) -> dict[str, Any]:
-        try:
-            with lock:
-                return pipeline.ask(question, history).to_dict()  # both are checked and cleaned there
-        except QuestionError as exc:
-            raise ApiError(400, str(exc)) from None
-
     @api.post(
         "/ask",
         summary="Answer one question with cited sentences",
@@ -189,7 +317,7 @@ def build_api(
         history = body.get("history", [])
         if history is not None and not isinstance(history, list):
             raise ApiError(400, '"history" must be a list of earlier questions')
-        return _Json(await run_in_threadpool(answer, body["question"], history))
+        return _Json(await worker.ask(body["question"], history))
 
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:
@@ -206,6 +334,7 @@ def build_api(
             "built_at": info.get("built_at"),
             "counts": info.get("counts"),
             "retriever": info.get("retriever"),
+            "batched": {"batches": batcher.batches, "questions": batcher.primed_texts} if batcher else None,
         })
 
     return api

@@ -355,6 +355,20 @@ class UniversalSentenceEncoder:
                 out[rows] = _use_forward(self._use, [batch[i] for i in rows], self.threads)
         return l2_normalize(out)
 
+    def encode_questions(self, texts: Sequence[str]) -> np.ndarray:
+        """Several short texts (questions) as one batch on one BLAS thread.
+
+        A question alone spends most of its ~3 ms streaming the weights; a batch of 10 streams
+        them once (about 1.4 ms a question). Rows agree with :meth:`encode` to ~2e-7, not bit
+        for bit (the matrix products see other shapes). The server uses this for the questions
+        of requests that wait for the pipeline (``rag/app/api.py``).
+        """
+        batch = [str(t) for t in texts]
+        if not batch:
+            return np.zeros((0, USE_DIMENSION), dtype=np.float32)
+        self._use._model.threads = 1  # noqa: SLF001 - see _use_forward
+        return l2_normalize(np.asarray(self._use.encode(batch), dtype=np.float32))
+
 
 def _universal_sentence_encoder_module_class() -> type:
     """Define the module class lazily: importing torch/sentence-transformers costs seconds."""
