@@ -116,6 +116,8 @@ class Settings:
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model", canonical_model_name(self.model))
+        if self.answer_model is not None:
+            object.__setattr__(self, "answer_model", Path(self.answer_model))
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated again)."""

@@ -136,14 +136,15 @@ class Pipeline:
         history: Sequence[str] = (),
         *,
         search_k: int | None = None,
-        exclude_docs: frozenset[str] = frozenset(),
+        withhold: frozenset[str] = frozenset(),
     ) -> Answer:
         """Answer one question; ``history`` holds the user's earlier questions, oldest first.
 
         The answer's sentences come from the top ``tuning.answer_pool`` chunks; ``Answer.hits`` holds
         the first ``top_k`` of them after re-ranking, or ``search_k`` (for evaluation, so hit@10
-        needs no second search). ``exclude_docs`` are answered from as if they were not in the
-        index (the near-miss evaluation withholds a question's gold paragraph).
+        needs no second search). ``withhold`` passages (``rag.answer.retrieve.passage_key``) are
+        answered from as if they were not in the index (the near-miss evaluation withholds a
+        question's gold paragraph).
         Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
         """
         started = time.perf_counter()
@@ -166,7 +167,7 @@ class Pipeline:
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)
         retrieval = self.retriever.search(
-            query, max(shown, self.settings.tuning.answer_pool), language, exclude_docs
+            query, max(shown, self.settings.tuning.answer_pool), language, withhold
         )
         t_answer = time.perf_counter()
         selection = self.selector.select(retrieval, query)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.answer_type import ANY, AnswerType, can_answer, expected_answer
-from rag.answer.retrieve import Retrieval
+from rag.answer.retrieve import Retrieval, withheld_by
 from rag.config import Tuning
 from rag.index.lexical import LexicalIndex, max_normalised
 from rag.index.names import names_in_question
@@ -90,7 +90,6 @@ class FeatureExtractor:
         self.titles = {d.doc_id: d.title for d in index.documents}
         self._term_cache: dict[int, list[str]] = {}
         self._title_name_cache: dict[str, set[str]] = {}
-        self._names_by_doc: dict[str, Counter[str]] | None = None
 
     # --- terms and names --------------------------------------------------------------------
 
@@ -115,18 +114,15 @@ class FeatureExtractor:
         return expected if retrieval.same_language else replace(expected, counted=None)
 
     def name_counts(self, excluded: frozenset[str] = frozenset()) -> Counter[str]:
-        """In how many sentences each name occurs, without the ``excluded`` documents' sentences
-        (a name only a withheld document holds is not a name of the searched text)."""
+        """In how many sentences each name occurs, without the ``excluded`` passages' sentences
+        (a name only a withheld passage holds is not a name of the searched text)."""
         if not excluded:
             return self.index.name_counts
-        if self._names_by_doc is None:
-            by_doc: dict[str, Counter[str]] = {}
-            for sentence, names in zip(self.index.sentences, self.index.sentence_names, strict=True):
-                by_doc.setdefault(sentence.doc_id, Counter()).update(names)
-            self._names_by_doc = by_doc
+        withheld = withheld_by(excluded)
         counts = Counter(self.index.name_counts)
-        for doc_id in excluded:
-            counts.subtract(self._names_by_doc.get(doc_id, Counter()))
+        for sentence, names in zip(self.index.sentences, self.index.sentence_names, strict=True):
+            if withheld(sentence.doc_id, sentence.paragraph):
+                counts.subtract(names)
         return +counts
 
     def specific_names(self, question: str, counts: Counter[str]) -> tuple[str, ...]:

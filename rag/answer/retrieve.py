@@ -10,6 +10,7 @@ found in the corpus was tried first; it also punished paraphrased German questio
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,21 @@ from rag.index.encoders import Encoder, encode
 from rag.index.lexical import LexicalIndex, max_normalised
 from rag.index.store import LoadedIndex
 from rag.records import Hit
+
+# A withheld passage is a document id, or a document id and a paragraph number joined by this.
+PARAGRAPH_MARK = "¶"
+
+
+def passage_key(doc_id: str, paragraph: int | None = None) -> str:
+    """The key that withholds a whole document, or one of its paragraphs."""
+    return doc_id if paragraph is None else f"{doc_id}{PARAGRAPH_MARK}{paragraph}"
+
+
+def withheld_by(keys: frozenset[str]) -> Callable[[str, int], bool]:
+    """A test of (doc_id, paragraph) against withheld passage keys."""
+    docs = {k for k in keys if PARAGRAPH_MARK not in k}
+    paragraphs = {(k.split(PARAGRAPH_MARK)[0], int(k.split(PARAGRAPH_MARK)[1])) for k in keys - docs}
+    return lambda doc_id, paragraph: doc_id in docs or (doc_id, paragraph) in paragraphs
 
 
 @dataclass(frozen=True)
@@ -30,8 +46,8 @@ class Retrieval:
     terms: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     same_language: bool = True  # question in the corpus's language
-    # Documents the search was blind to (the near-miss evaluation withholds the gold paragraph),
-    # and their chunks.
+    # Passages the search was blind to (the near-miss evaluation withholds the gold paragraph,
+    # see passage_key), and their chunks.
     excluded: frozenset[str] = frozenset()
     excluded_chunks: frozenset[int] = frozenset()
 
@@ -58,15 +74,10 @@ class Retriever:
         self.tuning = tuning
         self.mode = mode
         self.lexical: LexicalIndex = index.lexical
-        self._chunks_by_doc: dict[str, list[int]] | None = None
 
-    def _chunks_of(self, doc_ids: frozenset[str]) -> set[int]:
-        if self._chunks_by_doc is None:
-            by_doc: dict[str, list[int]] = {}
-            for chunk in self.index.chunks:
-                by_doc.setdefault(chunk.doc_id, []).append(chunk.chunk_id)
-            self._chunks_by_doc = by_doc
-        return {i for doc_id in doc_ids for i in self._chunks_by_doc.get(doc_id, [])}
+    def _chunks_of(self, keys: frozenset[str]) -> set[int]:
+        withheld = withheld_by(keys)
+        return {c.chunk_id for c in self.index.chunks if withheld(c.doc_id, c.paragraph)}
 
     def same_language(self, language: str | None) -> bool:
         """Whether a question in ``language`` is in the corpus's language (None: it is)."""
@@ -77,13 +88,13 @@ class Retriever:
         question: str,
         top_k: int = 5,
         language: str | None = None,
-        exclude_docs: frozenset[str] = frozenset(),
+        withhold: frozenset[str] = frozenset(),
     ) -> Retrieval:
-        """The ``top_k`` chunks for ``question``; ``exclude_docs`` are searched as if absent."""
+        """The ``top_k`` chunks for ``question``; ``withhold`` passages are searched as if absent."""
         started = time.perf_counter()
         vector = encode(self.encoder, [question])[0]
         encoded = time.perf_counter()
-        result = self.search_vector(question, vector, top_k, language, exclude_docs)
+        result = self.search_vector(question, vector, top_k, language, withhold)
         result.timings_ms["encode"] = (encoded - started) * 1000
         return result
 
@@ -93,11 +104,11 @@ class Retriever:
         vector: np.ndarray,
         top_k: int = 5,
         language: str | None = None,
-        exclude_docs: frozenset[str] = frozenset(),
+        withhold: frozenset[str] = frozenset(),
     ) -> Retrieval:
         """Search with a precomputed question vector (benchmarks pass synthetic ones)."""
         timings: dict[str, float] = {}
-        excluded = self._chunks_of(exclude_docs) if exclude_docs else set()
+        excluded = self._chunks_of(withhold) if withhold else set()
         n_chunks = len(self.index.chunks) - len(excluded)
         n_candidates = min(n_chunks, max(self.tuning.candidates, 4 * top_k))
 
@@ -150,5 +161,5 @@ class Retriever:
         )
         timings["fusion"] = (time.perf_counter() - t2) * 1000
         return Retrieval(
-            hits, vector, tuple(terms), timings, same_language, frozenset(exclude_docs), frozenset(excluded)
+            hits, vector, tuple(terms), timings, same_language, frozenset(withhold), frozenset(excluded)
         )

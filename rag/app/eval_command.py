@@ -77,8 +77,9 @@ def register(
     p.add_argument(
         "--withhold-gold",
         action="store_true",
-        help="squad only: add a near-miss copy of every question whose answer stands in no other "
-        "paragraph, asked with its gold paragraph withheld; the right reaction is to refuse",
+        help="add near-miss copies that the text cannot answer: SQuAD questions whose answer stands in "
+        "no other paragraph, asked with their gold paragraph withheld; JSONL questions asked with every "
+        "paragraph holding an answer string withheld. The right reaction is to refuse",
     )
     p.add_argument(
         "--out", default=None, help="report folder (default: reports/<name>-<model>-<retriever>-k<K>)"
@@ -161,8 +162,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag.eval.squad import article_ranges
 
     source = Path(args.file)
-    if (args.questions or args.articles is not None or args.withhold_gold) and args.format != "squad":
-        raise UserError("--questions, --articles and --withhold-gold work only with --format squad")
+    if (args.questions or args.articles is not None) and args.format != "squad":
+        raise UserError("--questions and --articles work only with --format squad")
     if args.worst < 0:
         raise UserError("--worst must be >= 0")
     other = _load_compare(args.compare) if args.compare else None  # fail before the long run
@@ -187,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             config["corpus"] = str(source)
             config["parallel_questions"] = args.questions
             config["articles"] = article_ranges(args.articles) if args.articles is not None else "all"
-            config["withhold_gold"] = args.withhold_gold
+        config["withhold_gold"] = args.withhold_gold
     except EvalFormatError as exc:
         raise UserError(str(exc)) from exc
 
@@ -200,7 +201,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag.pipeline import Pipeline
 
     pipeline = Pipeline.open(settings, documents=documents, corpus_fingerprint=fingerprint)
+    if args.withhold_gold and args.format == "jsonl":
+        from rag.eval.nearmiss import withhold_answer_paragraphs
+
+        answerable = [q for q in questions if q.answerable]
+        questions = questions + withhold_answer_paragraphs(answerable, pipeline.index.sentences)
+        name += "-withheld"
     info = pipeline.info
+    model_info = pipeline.selector.model.info
     config.update(
         {
             "name": name,
@@ -213,6 +221,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "chunk_size": settings.chunk_size,
             "chunk_stride": settings.chunk_stride,
             "tuning": asdict(settings.tuning),
+            "answer_model": {
+                "file": str(settings.answer_model or "rag/answer/answer_model.json"),
+                "version": model_info.get("version"),
+                "articles": model_info.get("articles"),
+                "files": [f.get("file") for f in model_info.get("files", [])],
+            },
             "threads": settings.threads,
             "git_commit": _git_commit(Path(__file__).resolve().parent.parent),
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -256,7 +270,8 @@ def _squad_inputs(
     withhold: bool = False,
 ) -> tuple[list[Document], str, list[EvalQuestion], str, Path]:
     """Documents, fingerprint, questions, run name and index folder for a SQuAD file."""
-    from rag.eval.squad import article_ranges, corpus_fingerprint, load_squad_run, withhold_gold
+    from rag.eval.nearmiss import withhold_gold
+    from rag.eval.squad import article_ranges, corpus_fingerprint, load_squad_run
 
     documents, questions, index_dir = load_squad_run(source, parallel, settings, articles)
     name = source.stem if not parallel else f"{source.stem}-q-{Path(parallel).stem}"

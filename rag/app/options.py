@@ -17,10 +17,21 @@ def add_corpus_options(parser: argparse.ArgumentParser) -> None:
         help="'use-multilingual' (default), 'minilm', or a sentence-transformers model id/path",
     )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
+    parser.add_argument(
+        "--answer-model",
+        default=None,
+        metavar="FILE.json",
+        help="the sentence ranker and refusal model from `rag train` (default: the one shipped)",
+    )
 
 
 def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
     """Settings from the corpus options plus ``extra`` fields; ValueError for invalid values."""
     return default_settings(
-        seeds_dir=args.seeds, index_dir=args.index, model=args.model, threads=args.threads, **extra
+        seeds_dir=args.seeds,
+        index_dir=args.index,
+        model=args.model,
+        threads=args.threads,
+        answer_model=getattr(args, "answer_model", None),
+        **extra,
     )

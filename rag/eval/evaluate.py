@@ -225,7 +225,7 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
 
 def _refusal_scores(results: Sequence[QuestionResult]) -> np.ndarray:
     """Refusal log-odds; a question with nothing retrieved counts as refused for sure."""
-    return np.array([np.inf if r.refusal_score is None else r.refusal_score for r in results])
+    return np.array([1e9 if r.refusal_score is None else r.refusal_score for r in results])
 
 
 def refused_at(
@@ -299,9 +299,8 @@ def run_eval(
         pipeline.ask(questions[0].question, search_k=options.search_k)
     results = []
     for q in tqdm(questions, desc=options.desc, unit="q", file=sys.stderr, disable=not options.progress):
-        exclude = frozenset({q.withheld}) if q.withheld else frozenset()
         try:
-            answer = pipeline.ask(q.question, search_k=options.search_k, exclude_docs=exclude)
+            answer = pipeline.ask(q.question, search_k=options.search_k, withhold=frozenset(q.withheld))
         except QuestionError:  # declined as typed (e.g. a language the model cannot read)
             answer = Answer(q.question, "", "", (), (), abstained=True)
         result = judge(q, answer, options.search_k)

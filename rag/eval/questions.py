@@ -39,8 +39,9 @@ class EvalQuestion:
     doc_id: str | None = None
     answer_start: int | None = None
     answer_end: int | None = None
-    # A near-miss copy: asked with this document withheld from the index (so not answerable).
-    withheld: str | None = None
+    # A near-miss copy: asked with these passages withheld from the index (so not answerable);
+    # keys of rag.answer.retrieve.passage_key.
+    withheld: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rag.config import Settings
-from rag.eval.questions import EvalFormatError, EvalQuestion, normalize_for_match
+from rag.eval.questions import EvalFormatError, EvalQuestion
 from rag.index.store import corpus_language
 from rag.ingest.text import guess_language
 from rag.jsonfile import read_json
@@ -112,24 +112,6 @@ def only_articles(
     kept = [d for d in documents if article_of(d.doc_id) in articles]
     ids = {d.doc_id for d in kept}
     return kept, [q for q in questions if q.doc_id in ids]
-
-
-def withhold_gold(questions: list[EvalQuestion], documents: list[Document]) -> list[EvalQuestion]:
-    """Near-miss copies: each question whose answer string occurs in no other paragraph, asked
-    with its gold paragraph withheld, so the text cannot answer it and the right reaction is to
-    refuse. (A question whose answer also stands elsewhere could still be answered.)"""
-    texts = {d.doc_id: normalize_for_match(d.text) for d in documents}
-    copies = []
-    for q in questions:
-        if not q.answers or q.doc_id is None:
-            continue
-        answer = normalize_for_match(q.answers[0])
-        if any(answer in text for doc_id, text in texts.items() if doc_id != q.doc_id):
-            continue
-        copies.append(
-            EvalQuestion(f"{q.qid}/withheld", q.lang, q.question, (), withheld=q.doc_id)
-        )
-    return copies
 
 
 def article_ranges(numbers: frozenset[int]) -> str:

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from rag.answer.model import AnswerModel
 from rag.app.cli import main
 from rag.eval.evaluate import BLOCKS, QuestionResult, build_report
 from rag.eval.report import compare_text, summary_table, write_report
@@ -114,7 +115,8 @@ def test_malformed_squad_file_names_the_file(tmp_path, capsys):
 def test_option_errors(tmp_path, capsys):
     jsonl = _write_jsonl(tmp_path / "q.jsonl", TINY_JSONL)
     assert main(["eval", str(jsonl), "--questions", str(jsonl)]) == 2
-    assert "--questions works only with --format squad" in capsys.readouterr().err
+    message = "--questions and --articles work only with --format squad"
+    assert message in capsys.readouterr().err
     assert main(["eval", str(jsonl), "--compare", str(tmp_path / "nope.json")]) == 2
     assert "--compare" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
@@ -285,3 +287,63 @@ def test_eval_squad_own_index_reused_and_cross_lingual(tmp_path, capsys, shared_
     assert main([*base, "--out", str(tmp_path / "de2")]) == 0
     capsys.readouterr()
     assert len([p for p in index.iterdir() if p.is_dir()]) == 2
+
+
+@pytest.mark.slow
+def test_eval_withhold_gold_and_articles(tmp_path, capsys, shared_encoder):
+    """--withhold-gold adds one unanswerable copy per question whose answer stands in no other
+    paragraph, asked without that paragraph; --articles keeps whole articles only."""
+    de, _ = _write_squad(tmp_path)
+    base = ["eval", "--format", "squad", str(de), "--index", str(tmp_path / "idx"), "--no-charts"]
+    assert main([*base, "--withhold-gold", "--out", str(tmp_path / "all")]) == 0
+    report = json.loads((tmp_path / "all" / "report.json").read_text(encoding="utf-8"))
+    # All three answers ("Herzog Berchtold V.", "Aare", "1230 Kilometer") are unique.
+    assert report["counts"] == {"questions": 6, "answerable": 3, "unanswerable": 3}
+    assert report["config"]["withhold_gold"] is True
+    for rate in ("1%", "5%", "10%"):
+        value = report["abstention"][f"refused_unanswerable@{rate}"]
+        assert value is not None and 0.0 <= value <= 1.0
+    results = [json.loads(line) for line in (tmp_path / "all" / "results.jsonl").open(encoding="utf-8")]
+    copies = [r for r in results if r["id"].endswith("/withheld")]
+    assert len(copies) == 3 and all(r["answers"] == [] for r in copies)
+    assert all(isinstance(r["refusal_score"], float) for r in results)
+    # A withheld paragraph is never cited: the Rhine question cannot cite its own paragraph.
+    rhine = next(r for r in copies if r["id"] == "q3/withheld")
+    assert not any("1230" in sentence for sentence in rhine["cited"])
+
+    assert main([*base, "--articles", "1", "--withhold-gold", "--out", str(tmp_path / "one")]) == 0
+    report = json.loads((tmp_path / "one" / "report.json").read_text(encoding="utf-8"))
+    assert report["counts"] == {"questions": 2, "answerable": 1, "unanswerable": 1}
+    assert report["config"]["articles"] == "1" and report["config"]["documents"] == 1
+    with pytest.raises(SystemExit):
+        main([*base, "--articles", "5-3"])  # not a range: argparse's usage error
+
+
+@pytest.mark.slow
+def test_rag_train_writes_a_model_that_answers(tmp_path, capsys, shared_encoder):
+    """`rag train` on a SQuAD file and a JSONL file made here writes a plain JSON model with its
+    training record, deterministically, and the model loads."""
+    de, en = _write_squad(tmp_path)
+    jsonl = _write_jsonl(tmp_path / "own.jsonl", TINY_JSONL)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "doc.txt").write_text(
+        "---\nlanguage: de\n---\nMasayoshi Son ist der Chef von Softbank. Andreas Dengel leitet das DFKI.\n",
+        encoding="utf-8",
+    )
+    args = ["train", "--squad", str(de), "--squad", f"{de}={en}", "--jsonl", str(jsonl),
+            "--seeds", str(seeds), "--index", str(tmp_path / "idx")]
+    assert main([*args, "--out", str(tmp_path / "a.json")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b.json")]) == 0
+    a = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    for key in ("ranker", "refusal", "thresholds"):
+        assert a[key] == b[key]
+    files = {f["file"] for f in a["training"]["files"]}
+    assert files == {"tiny.de.json", "tiny.en.json", "own.jsonl"}
+    sources = {"tiny.de.json=tiny.de.json", "tiny.de.json=tiny.en.json", "own.jsonl"}
+    assert set(a["training"]["examples"]) == sources
+    model = AnswerModel.load(tmp_path / "a.json")
+    assert set(model.thresholds) >= {"same-de"}
+    assert "Wrote" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "c.json")]) == 2  # nothing to train on

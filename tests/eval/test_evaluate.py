@@ -117,7 +117,7 @@ def test_percentile_hand_computed_and_like_numpy():
         percentile([1.0], 101)
 
 
-def _result(qid, lang, answers, rank, hits, abstained, latency):
+def _result(qid, lang, answers, rank, hits, abstained, latency, refusal=None):
     return QuestionResult(
         qid=qid,
         lang=lang,
@@ -128,16 +128,17 @@ def _result(qid, lang, answers, rank, hits, abstained, latency):
         cited=tuple(f"sentence {i}" for i in range(len(hits))),
         abstained=abstained,
         latency_ms=latency,
+        refusal_score=refusal,
     )
 
 
 # Five questions, figures computed by hand in the test below.
 RESULTS = [
-    _result("r1", "de", ["a"], 1, [True, False], False, 10.0),
-    _result("r2", "de", ["b"], 3, [False, True, True], False, 20.0),
-    _result("r3", "en", ["c"], None, [], True, 30.0),
-    _result("r4", "en", [], None, [], True, 40.0),
-    _result("r5", "de", [], None, [False], False, 50.0),  # unanswerable, answered anyway
+    _result("r1", "de", ["a"], 1, [True, False], False, 10.0, -2.0),
+    _result("r2", "de", ["b"], 3, [False, True, True], False, 20.0, 0.5),
+    _result("r3", "en", ["c"], None, [], True, 30.0, 1.5),
+    _result("r4", "en", [], None, [], True, 40.0, 1.45),
+    _result("r5", "de", [], None, [False], False, 50.0, 1.35),  # unanswerable, answered anyway
 ]
 
 
@@ -158,7 +159,16 @@ def test_summarize_hand_computed():
         "citation_precision": 3 / 5,  # T F | F T T ; r5's citation is not on an answerable question
         "mean_citations": 2.5,  # r1: 2, r2: 3 (r3 abstained)
     }
-    assert s["abstention"] == {"refused_unanswerable": 0.5, "refused_answerable": 1 / 3}
+    # Answerable refusal scores -2, 0.5, 1.5: refusing 1% / 5% / 10% of them puts the threshold
+    # at their 99th / 95th / 90th percentile, 1.48 / 1.4 / 1.3 (linear between 0.5 and 1.5);
+    # of the unanswerable ones (1.45, 1.35) none / one / both lie above.
+    assert s["abstention"] == {
+        "refused_unanswerable": 0.5,
+        "refused_answerable": 1 / 3,
+        "refused_unanswerable@1%": 0.0,
+        "refused_unanswerable@5%": 0.5,
+        "refused_unanswerable@10%": 1.0,
+    }
     assert s["latency_ms"] == {"p50": 30.0, "p95": pytest.approx(48.0)}  # 40 + 0.8 * 10
 
 
@@ -168,7 +178,14 @@ def test_summarize_empty_groups_give_none():
     assert en["retrieval"]["hit@1"] == 0.0 and en["retrieval"]["mrr"] == 0.0
     assert en["answer"]["citation_precision"] is None  # no citations at all
     assert en["answer"]["mean_citations"] is None  # no answered answerable question
-    assert en["abstention"] == {"refused_unanswerable": 1.0, "refused_answerable": 1.0}
+    # one answerable question (1.5): every threshold is 1.5, above the unanswerable 1.45
+    assert en["abstention"] == {
+        "refused_unanswerable": 1.0,
+        "refused_answerable": 1.0,
+        "refused_unanswerable@1%": 0.0,
+        "refused_unanswerable@5%": 0.0,
+        "refused_unanswerable@10%": 0.0,
+    }
     nothing = summarize([])
     assert nothing["counts"] == {"questions": 0, "answerable": 0, "unanswerable": 0}
     assert all(

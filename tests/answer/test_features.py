@@ -1,0 +1,72 @@
+"""Candidate features and the withheld-document search behind near-miss questions (fast: a real
+index of three small documents, built with the fake encoder)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answer.features import FEATURES, FeatureExtractor, name_like_words
+from rag.answer.retrieve import Retriever, passage_key
+from rag.config import Settings, Tuning
+from rag.index.store import ensure_index
+
+DOCS = {
+    "softbank.txt": "Masayoshi Son leitet den Konzern Softbank in Tokio. Softbank investiert in KI.",
+    "dfki.txt": "Andreas Dengel leitet das DFKI in Kaiserslautern. Das DFKI forscht an KI für Spitäler.",
+    "sakana.txt": "Sakana AI wurde in Tokio gegründet. Die Firma baut kleine Sprachmodelle.",
+}
+
+
+@pytest.fixture
+def corpus(tmp_path, fake_encoder):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, text in DOCS.items():
+        (seeds / name).write_text(f"---\nlanguage: de\n---\n{text}\n", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    return index, Retriever(index, fake_encoder, Tuning()), FeatureExtractor(index, Tuning())
+
+
+def test_candidates_have_every_feature_and_are_finite(corpus):
+    index, retriever, extractor = corpus
+    retrieval = retriever.search("Wer leitet das DFKI?", 10, "de")
+    candidates = extractor.candidates(retrieval, "Wer leitet das DFKI?")
+    assert candidates is not None
+    assert candidates.matrix.shape == (len(candidates), len(FEATURES))
+    assert np.isfinite(candidates.matrix).all()
+    assert len({s.sentence_id for s in candidates.sentences}) == len(candidates)
+    # Cross-language lexical features are zero for a question in the text's language.
+    cross = [i for i, name in enumerate(FEATURES) if name.endswith("_cross")]
+    assert not candidates.matrix[:, cross].any()
+    assert candidates.facts.corpus_coverage == 1.0 and candidates.facts.unknown_names == 0
+
+
+def test_a_withheld_document_is_never_retrieved_nor_its_names_known(corpus):
+    index, retriever, extractor = corpus
+    question = "Wer leitet das DFKI in Kaiserslautern?"
+    normal = retriever.search(question, 10, "de")
+    assert "dfki" in {hit.chunk.doc_id for hit in normal.hits}
+    blind = retriever.search(question, 10, "de", withhold=frozenset({"dfki"}))
+    assert blind.hits and "dfki" not in {hit.chunk.doc_id for hit in blind.hits}
+    assert blind.excluded == frozenset({"dfki"})
+    candidates = extractor.candidates(blind, question)
+    assert candidates is not None and all(s.doc_id != "dfki" for s in candidates.sentences)
+    # Without the DFKI document the text has no "Kaiserslautern" and no "DFKI".
+    assert candidates.facts.unknown_names == 2
+    assert candidates.facts.corpus_coverage < extractor.candidates(normal, question).facts.corpus_coverage
+    assert "dfki" not in extractor.name_counts(frozenset({"dfki"}))
+    assert extractor.name_counts()["dfki"] >= 1
+    # One paragraph withheld: the document's other paragraphs stay searchable.
+    paragraph = retriever.search(question, 10, "de", withhold=frozenset({passage_key("dfki", 1)}))
+    assert "dfki" not in {hit.chunk.doc_id for hit in paragraph.hits}  # it has only paragraph 1
+    other = retriever.search(question, 10, "de", withhold=frozenset({passage_key("dfki", 2)}))
+    assert other.hits[0].chunk.doc_id == "dfki"
+
+
+def test_name_like_words_are_capitalised_inner_words_and_acronyms():
+    assert name_like_words("Wie heisst der Chef von Toyota?") == ["Chef", "Toyota"]
+    assert name_like_words("Who is the CEO of Toyota?") == ["CEO", "Toyota"]
+    assert name_like_words("Können Sie mir sagen, wer KI macht?") == ["KI"]
+    assert name_like_words("Toyota?") == []

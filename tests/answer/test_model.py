@@ -1,0 +1,97 @@
+"""The shipped answer model file, loading it, and its refusal thresholds (fast, no encoder)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer.features import FEATURES, Candidates, QuestionFacts
+from rag.answer.model import (
+    DEFAULT_MODEL_FILE,
+    REFUSAL_FEATURES,
+    AnswerModel,
+    AnswerModelError,
+    refusal_group,
+    refusal_inputs,
+)
+from rag.records import Sentence
+
+
+def test_shipped_model_is_small_plain_json_with_its_training_record():
+    raw = DEFAULT_MODEL_FILE.read_bytes()
+    assert len(raw) <= 1_000_000
+    data = json.loads(raw)
+    assert data["ranker"]["features"] == list(FEATURES)
+    assert data["refusal"]["features"] == list(REFUSAL_FEATURES)
+    training = data["training"]
+    # Trained on some XQuAD articles only, the rest kept for out-of-sample figures.
+    assert training["articles"] == list(range(16))
+    assert all(len(f["sha256"]) == 64 and "/" not in f["file"] for f in training["files"])
+    assert {"same-de", "cross-de", "same-en"} <= set(data["thresholds"])
+    model = AnswerModel.load()
+    assert model.ranker.features == FEATURES and np.isfinite(model.ranker.weights).all()
+
+
+def _candidates(n: int, same: bool = True) -> Candidates:
+    rng = np.random.default_rng(n)
+    sentences = tuple(Sentence(i, "d", 1, i + 1, f"Satz {i}.", 10 * i, 10 * i + 7) for i in range(n))
+    facts = QuestionFacts(same, False, False, 0.5, 0.6, 1.0, 1.2, 0.8, 0)
+    matrix = rng.normal(size=(n, len(FEATURES))).astype(np.float32)
+    return Candidates(sentences, matrix, rng.normal(size=n).astype(np.float32), facts)
+
+
+def test_refusal_inputs_have_one_value_per_feature_and_follow_the_best_candidate():
+    candidates = _candidates(6)
+    scores = np.array([0.1, 2.0, 0.3, -1.0, 0.0, 0.5])
+    row = refusal_inputs(candidates, scores)
+    assert row.shape == (len(REFUSAL_FEATURES),)
+    named = dict(zip(REFUSAL_FEATURES, row, strict=True))
+    assert named["top_score"] == 2.0 and named["margin"] == pytest.approx(1.5)
+    assert named["top_dense"] == pytest.approx(candidates.matrix[1, FEATURES.index("dense")])
+    assert 0 < named["top_prob"] < 1
+    alone = refusal_inputs(_candidates(1), np.array([0.7]))
+    assert dict(zip(REFUSAL_FEATURES, alone, strict=True))["top_prob"] == 1.0
+
+
+def test_threshold_of_an_unseen_group_falls_back_to_its_kind():
+    model = AnswerModel.load()
+    assert model.threshold("same-de") == model.thresholds["same-de"]
+    assert model.threshold("cross-en") == model.thresholds["cross-de"]  # no cross-en in training
+    assert model.threshold("same-fr") == model.thresholds[sorted(
+        g for g in model.thresholds if g.startswith("same-"))[0]]
+    assert refusal_group(False, "en") == "cross-en"
+
+
+def test_a_damaged_or_foreign_model_file_is_one_clear_error(tmp_path):
+    with pytest.raises(AnswerModelError, match="missing"):
+        AnswerModel.load(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(AnswerModelError, match="cannot be read"):
+        AnswerModel.load(tmp_path / "bad.json")
+    data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
+    data["ranker"]["features"] = data["ranker"]["features"][:-1]
+    (tmp_path / "other.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(AnswerModelError, match="other features"):
+        AnswerModel.load(tmp_path / "other.json")
+    data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
+    del data["thresholds"]
+    (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(AnswerModelError, match="damaged"):
+        AnswerModel.load(tmp_path / "partial.json")
+
+
+def test_the_ranker_prefers_what_it_was_trained_to():
+    """The shipped ranker scores a candidate with the best dense and context match and the best
+    chunk above an otherwise identical one that is worse on those."""
+    model = AnswerModel.load()
+    good, bad = np.zeros(len(FEATURES)), np.zeros(len(FEATURES))
+    for name, value in (("dense", 0.6), ("context", 0.6), ("chunk_rank_inv", 1.0), ("is_base_top", 1.0)):
+        good[FEATURES.index(name)] = value
+    for name, value in (("dense", 0.2), ("context", 0.2), ("chunk_rank_inv", 0.2), ("dense_gap", -0.4),
+                        ("context_gap", -0.4), ("base_gap", -0.8), ("chunk_fused_gap", -0.5)):
+        bad[FEATURES.index(name)] = value
+    good[FEATURES.index("base_rank_inv")], bad[FEATURES.index("base_rank_inv")] = 1.0, 0.2
+    scores = model.ranker(np.stack([good, bad]))
+    assert scores[0] > scores[1]
