@@ -62,11 +62,15 @@ def test_an_answered_question_is_below_the_refusal_threshold(article_pipeline):
     assert data["refusal"]["score"] < data["refusal"]["threshold"] and not data["abstained"]
 
 
-@pytest.mark.parametrize(
-    "question,language",
-    [("Кто руководит компанией Softbank?", "ru"), ("谁领导软银公司？", "zh"), ("¿Quién dirige Softbank?", "es")],
-)
-def test_questions_in_other_encoder_languages_are_answered_across_languages(article_pipeline, question, language):
+OTHER_LANGUAGES = [
+    ("Кто руководит компанией Softbank?", "ru"),
+    ("谁领导软银公司？", "zh"),
+    ("¿Quién dirige Softbank?", "es"),
+]
+
+
+@pytest.mark.parametrize("question,language", OTHER_LANGUAGES)
+def test_questions_in_other_encoder_languages_are_answered(article_pipeline, question, language):
     answer = article_pipeline.ask(question)
     assert answer.language == language and not answer.abstained
     assert "Son" in answer.citations[0].sentence.text  # Masayoshi Son, the "Softbank-Chef Son"
