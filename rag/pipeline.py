@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import Any
 
 from rag.answer.compose import compose_text
 from rag.answer.features import FeatureExtractor
 from rag.answer.model import DEFAULT_MODEL_FILE, AnswerModel
+from rag.answer.overview import is_overview_question, overview_answer
 from rag.answer.retrieve import Retriever
 from rag.answer.selection import AnswerSelector, rerank_hits
 from rag.config import Settings
@@ -162,6 +164,9 @@ class Pipeline:
                 timings_ms={"total": (time.perf_counter() - started) * 1000},
                 notice=notice,
             )
+        if is_overview_question(searched):  # "Worum geht es?": title, lead and headings, cited
+            overview = overview_answer(clean.text, self.index.documents, self.index.sentences, language)
+            return replace(overview, timings_ms={"total": (time.perf_counter() - started) * 1000})
         history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
         query = self.retrieval_query(searched, history)
         top_k = self.settings.top_k
