@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from rag.answer.compose import compose_text

@@ -25,17 +25,24 @@ __all__ = ["is_overview_question", "overview_answer", "reason_answer"]
 # Whole-question patterns, matched against the question lower-cased with punctuation removed
 # and runs of white space collapsed. They describe asking for the gist of the text as a whole;
 # a question naming anything else ("Worum geht es bei Stargate?") is an ordinary question.
-_TEXT = r"(?:der |die |das |dem |den |diese[rnms]? |this |the |that )?(?:text|artikel|article|dokument|document|beitrag|bericht|story|texts|dokumente|documents|artikels|textes|dokuments|page|seite|paper)"
+_TEXT = (
+    r"(?:der |die |das |dem |den |diese[rnms]? |this |the |that )?"
+    r"(?:text|artikel|article|dokument|document|beitrag|bericht|story|texts|dokumente|documents|artikels"
+    r"|textes|dokuments|page|seite|paper)"
+)
 _OVERVIEW = [
     # German
     r"worum geht(?: es|'s)?(?: (?:im|in|bei) " + _TEXT + r"| hier| da)?",
     r"um was geht(?: es|'s)?(?: (?:im|in) " + _TEXT + r"| hier)?",
-    r"was ist (?:das )?(?:thema|das thema|der inhalt|die kernaussage|die hauptaussage)(?: (?:des|der|dieses) \w+)?",
+    r"was ist (?:das )?(?:thema|das thema|der inhalt|die kernaussage|die hauptaussage)"
+    r"(?: (?:des|der|dieses) \w+)?",
     r"(?:was steht|was steht drin|was sagt) (?:im|in) " + _TEXT + r"(?: drin)?",
-    r"(?:kannst du |können sie |bitte )?(?:fasse?|fass) (?:mir )?" + _TEXT + r" (?:kurz )?zusammen(?: bitte)?",
+    r"(?:kannst du |können sie |bitte )?(?:fasse?|fass) (?:mir )?" + _TEXT
+    + r" (?:kurz )?zusammen(?: bitte)?",
     r"(?:kannst du |können sie )?(?:mir )?" + _TEXT + r" (?:kurz )?zusammenfassen(?: bitte)?",
     r"(?:kurze |eine )?zusammenfassung(?: (?:des|der|vom) \w+)?(?: bitte)?",
-    r"(?:gib mir )?(?:einen )?(?:kurzen )?(?:überblick|ueberblick)(?: (?:über|ueber) " + _TEXT + r")?(?: bitte)?",
+    r"(?:gib mir )?(?:einen )?(?:kurzen )?(?:überblick|ueberblick)(?: (?:über|ueber) " + _TEXT
+    + r")?(?: bitte)?",
     r"(?:was ist )?(?:die |der )?(?:kernaussage|hauptthema|inhalt)(?: des \w+)?",
     r"wovon handelt " + _TEXT,
     r"(?:wovon|worüber|worueber) (?:handelt|berichtet|spricht|schreibt) " + _TEXT,
@@ -44,7 +51,8 @@ _OVERVIEW = [
     r"what(?: is|s|'s) the (?:main )?(?:topic|gist|point|subject)(?: of " + _TEXT + r")?",
     r"what does " + _TEXT + r" (?:say|cover|discuss|talk about)",
     r"(?:please |can you |could you )?summari[sz]e(?: " + _TEXT + r")?(?: for me)?(?: please)?",
-    r"(?:give me )?(?:a )?(?:short |brief |quick )?(?:summary|overview|tl ?dr|tldr)(?: of " + _TEXT + r")?(?: please)?",
+    r"(?:give me )?(?:a )?(?:short |brief |quick )?(?:summary|overview|tl ?dr|tldr)(?: of " + _TEXT
+    + r")?(?: please)?",
     r"what (?:is|are) (?:" + _TEXT + r") (?:mainly |mostly )?about",
     r"(?:tell me )?what (?:this|the text|the article) is about",
 ]
