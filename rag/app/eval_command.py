@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.app.options import article_range
 from rag.eval.questions import EvalFormatError
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def register(
     )
     p.add_argument(
         "--articles",
-        type=_articles,
+        type=article_range,
         default=None,
         metavar="RANGE",
         help="squad only: index and ask only these articles (numbered from 0 in file order), e.g. "
@@ -251,15 +252,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"rag eval: below threshold: {failure}", file=sys.stderr)
     return EXIT_BELOW_THRESHOLD if failures else 0
-
-
-def _articles(text: str) -> frozenset[int]:
-    from rag.eval.squad import parse_articles
-
-    try:
-        return parse_articles(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _squad_inputs(

@@ -35,3 +35,13 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         answer_model=getattr(args, "answer_model", None),
         **extra,
     )
+
+
+def article_range(text: str) -> frozenset[int]:
+    """``--articles 0-15``: SQuAD article numbers, or argparse's usage error."""
+    from rag.eval.squad import parse_articles
+
+    try:
+        return parse_articles(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc

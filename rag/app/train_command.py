@@ -11,21 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from rag.app.options import article_range
+
 
 def _pair(text: str) -> tuple[Path, Path | None]:
     corpus, sep, questions = text.partition("=")
     if not corpus or (sep and not questions):
         raise argparse.ArgumentTypeError(f"{text!r}: expected CORPUS.json or CORPUS.json=QUESTIONS.json")
     return Path(corpus), Path(questions) if sep else None
-
-
-def _articles(text: str) -> frozenset[int]:
-    from rag.eval.squad import parse_articles
-
-    try:
-        return parse_articles(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def register(
@@ -50,7 +43,7 @@ def register(
     )
     p.add_argument("--jsonl", type=Path, action="append", default=[], help="rag eval JSONL questions")
     p.add_argument(
-        "--articles", type=_articles, default=None, metavar="RANGE",
+        "--articles", type=article_range, default=None, metavar="RANGE",
         help="SQuAD articles to train on (numbered from 0), e.g. 0-15; keep the others for testing",
     )
     p.add_argument("--out", type=Path, required=True, help="the model file to write")

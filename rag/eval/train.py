@@ -5,8 +5,9 @@ their features (``rag/answer/features.py``); a candidate is right when it stands
 paragraph and holds the answer string. The ranker is a listwise linear model (softmax over each
 question's candidates). The refusal model is a logistic regression whose positives are questions
 the text cannot answer: near-miss copies of SQuAD questions asked with their gold paragraph
-withheld from retrieval (and from the name counts), and JSONL questions with ``answers: []``. It reads ranker scores that are out-of-fold (each question's from a ranker not trained on
-its article), so it does not learn the in-sample ranker's over-confidence. One threshold per
+withheld from retrieval (and from the name counts), and JSONL questions with ``answers: []``.
+It reads ranker scores that are out-of-fold (each question's from a ranker not trained on its
+article), so it does not learn the in-sample ranker's over-confidence. One threshold per
 group (same language / other language x the text's language) refuses ``false_refusal_rate`` of
 that group's answerable training questions.
 
