@@ -301,9 +301,13 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         if not file.is_file() or file.stat().st_size != size:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
     try:
-        dense = load_vector_index(path)
+        dense = load_vector_index(path, mmap=mmap)
         mode: Literal["r"] | None = "r" if mmap else None
-        chunk_vectors = np.load(path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode)
+        # The chunk vectors once: the vector index's own copy when it keeps them as float32.
+        held = dense.stored_vectors()
+        chunk_vectors = held if held is not None else np.load(
+            path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode
+        )
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
         language = str(manifest["language"])
