@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rag.app.options import add_corpus_options, settings_from
 from rag.config import Settings
@@ -23,9 +24,15 @@ class UserError(Exception):
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     try:
-        return settings_from(args, **extra)
+        settings = settings_from(args, **extra)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    model = str(settings.model)
+    # A model given as a path (not a hub id like "org/name") must exist: caught here, it is one
+    # line, before any index is built or a loader warns about an invalid repository id.
+    if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().exists():
+        raise UserError(f"model folder not found: {model}")
+    return settings
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -84,6 +91,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     question = _question_text(args.question)
     settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
+    from rag.query.clean import clean_question
+
+    clean_question(question, settings.max_question_chars)  # unaskable: one line, before any build
     preload(settings.model, settings.threads)  # model weights load while the index is read
     pipeline = Pipeline.open(settings, progress=not args.json)
     answer = pipeline.ask(question)
