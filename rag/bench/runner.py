@@ -535,12 +535,17 @@ def article_terms(seeds_dir: Path) -> list[str]:
     return [t for t, _ in counts.most_common()]
 
 
-def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) -> dict[str, Any]:
+def scale_entry(
+    n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0, index_type: str | None = None
+) -> dict[str, Any]:
     """Build the hybrid index for ``n`` synthetic chunks and time one question's search.
 
     ``query_p50_ms`` is ``Retriever.search_vector`` (dense + lexical + fusion, the question's
     vector given); recall@10 compares the index's top 10 (searched for the retriever's 50
-    candidates, as the retriever does) with an exact inner-product search.
+    candidates, as the retriever does) with an exact inner-product search. ``index_type``
+    forces a vector index structure (default: chosen by size). The vectors are held as the
+    served index holds them: the index's own float32 storage, or, for a quantised index,
+    ``chunk_vectors.npy`` memory-mapped.
     """
     from rag.answer.retrieve import Retriever
     from rag.bench.synthetic import synthetic_terms, synthetic_vectors
@@ -557,8 +562,15 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
     rss_data = rss_mb()
 
     started = time.perf_counter()
-    dense = build_vector_index(vectors)
+    dense = build_vector_index(vectors, index_type)
     dense_build_s = time.perf_counter() - started
+    held_dir = tempfile.TemporaryDirectory(prefix="rag-bench-vectors-")
+    held = dense.stored_vectors()
+    if held is None:  # a quantised index: exact vectors from disk, paged in as rows are read
+        np.save(Path(held_dir.name) / "chunk_vectors.npy", vectors, allow_pickle=False)
+        held = np.load(Path(held_dir.name) / "chunk_vectors.npy", mmap_mode="r")
+    del vectors  # from here on the vectors exist once, as the served index holds them
+    vectors = held
     id_lists = terms.id_lists()
     started = time.perf_counter()
     lexical = LexicalIndex("de").build_from_ids(id_lists, terms.vocabulary)
@@ -607,6 +619,8 @@ def scale_entry(n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0) ->
         with open(folder / "chunks.json", "w", encoding="utf-8") as handle:
             json.dump([terms.text(i) for i in range(n)], handle, ensure_ascii=False)
         disk = folder_mb(folder)
+    del vectors, held
+    held_dir.cleanup()
 
     return {
         "chunks": n,
@@ -791,6 +805,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p_scale.add_argument("--chunks", type=int, required=True)
     p_scale.add_argument("--queries", type=int, default=200)
     p_scale.add_argument("--seeds", type=Path, default=Path("seeds"))
+    p_scale.add_argument("--index-type", default=None, help="flat, hnsw or hnsw_sq8 (default: by size)")
     p_load = sub.add_parser("_load", help="load-test a running ui.py (loopback only)")
     p_load.add_argument("--url", required=True)
     p_load.add_argument("--questions", type=Path, default=Path("seeds/eval/article.jsonl"))
@@ -805,7 +820,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     elif args.what == "_rss":
         out = serve_questions(args.seeds, args.index, args.questions, args.n, args.model, args.threads)
     else:
-        out = scale_entry(args.chunks, args.seeds, args.queries)
+        out = scale_entry(args.chunks, args.seeds, args.queries, index_type=args.index_type)
     print(json.dumps(out))
     return 0
 
