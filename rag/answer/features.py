@@ -15,6 +15,7 @@ training negatives were made instead of what an answer looks like.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -200,17 +201,18 @@ class FeatureExtractor:
         # Names are a feature in every language; only names of the searched text count.
         specific = self.specific_names(question, self.name_counts(retrieval.excluded))
         n = len(ids)
-        pairs, qshare, fits, grounded, first, chars = (np.zeros(n, np.float32) for _ in range(6))
-        for i, sentence in enumerate(sentences):
+        rows = []  # per candidate: pairs, qshare, fits, grounded, first, log chars
+        for sentence in sentences:
             terms = self._terms(sentence.sentence_id)
-            if question_pairs:
-                pairs[i] = len(question_pairs & _word_pairs(terms)) / len(question_pairs)
-            if question_terms:
-                qshare[i] = len(question_terms.intersection(terms)) / len(question_terms)
-            fits[i] = can_answer(sentence.text, expected, terms=self._terms_before(sentence) + terms)
-            grounded[i] = self._grounded(sentence, specific)
-            first[i] = sentence.sentence == 1
-            chars[i] = np.log1p(len(sentence.text))
+            rows.append((
+                len(question_pairs & _word_pairs(terms)) / len(question_pairs) if question_pairs else 0.0,
+                len(question_terms.intersection(terms)) / len(question_terms) if question_terms else 0.0,
+                not typed or can_answer(sentence.text, expected, terms=self._terms_before(sentence) + terms),
+                self._grounded(sentence, specific),
+                sentence.sentence == 1,
+                math.log1p(len(sentence.text)),
+            ))
+        pairs, qshare, fits, grounded, first, chars = np.array(rows, dtype=np.float32).reshape(n, 6).T
         word_weight, gram_weight, pair_weight = (
             tuning.same_language_weights if same else tuning.cross_language_weights
         )
