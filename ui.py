@@ -93,6 +93,7 @@ def launch_auth(host: str, auth_flag: str | None, environ: dict[str, str]) -> tu
     return auth
 
 EXAMPLES = [
+    "Worum geht es?",
     "Wer leitet den Technologieinvestor Softbank?",
     "Bis wann soll der Anteil des Atomstroms steigen?",
     "Welche vier Faktoren sprechen für Japan?",
@@ -108,8 +109,76 @@ SCROLL_TO_MARK = """() => { setTimeout(() => {
   if (box && mark.offsetParent === box) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
 }, 50); }"""
 
+# Browser-side only: after an answer, the question box stays in view (phones scroll it away).
+KEEP_INPUT_IN_VIEW = """() => { setTimeout(() => {
+  const box = document.querySelector('#question textarea');
+  if (!box) return;
+  const r = box.getBoundingClientRect();
+  if (r.bottom > window.innerHeight || r.top < 0) box.scrollIntoView({block: 'end'});
+}, 80); }"""
 
-def _info_html(pipeline: Any, status: str) -> str:
+# The page's own script (in <head>): the chat's copy buttons copy plain text (the answer with
+# its [n] markers and numbered sources, from data-copy) instead of the message's HTML, and
+# ragExportMarkdown() downloads the whole conversation as Markdown. Both run in the browser:
+# nothing about the conversation goes to the server for this.
+PAGE_SCRIPT = """<script>
+(() => {
+  // The plain text of one message: an answer's hidden .rag-copy text, or the question as typed.
+  const plain = (node) => {
+    const copy = node.querySelector('.rag-copy');
+    if (copy) return copy.textContent;
+    const user = node.querySelector('.rag-user');
+    return user ? user.innerText : node.innerText;
+  };
+  const messages = () => Array.from(document.querySelectorAll('#chat .rag-copy, #chat .rag-user')).map(
+    (el) => ({user: el.classList.contains('rag-user'), text: el.classList.contains('rag-user')
+      ? el.innerText : el.textContent}));
+  const write = async (text) => {
+    window.ragLastCopy = text;
+    try { await navigator.clipboard.writeText(text); return; } catch (e) { /* fall back below */ }
+    const area = document.createElement('textarea');
+    area.value = text; document.body.appendChild(area); area.select();
+    try { document.execCommand('copy'); } finally { area.remove(); }
+  };
+  window.ragConversationMarkdown = () => {
+    const out = ['# Conversation', ''];
+    for (const m of messages()) {
+      if (m.user) { out.push('**Question:** ' + m.text, ''); }
+      else { out.push(m.text.replace(/\\n/g, '  \\n'), '', '---', ''); }
+    }
+    return out.join('\\n');
+  };
+  window.ragExportMarkdown = () => {
+    const text = window.ragConversationMarkdown();
+    window.ragLastExport = text;
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([text], {type: 'text/markdown'}));
+    link.download = 'conversation-' + new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-') + '.md';
+    document.body.appendChild(link); link.click(); link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 5000);
+  };
+  // The chat's copy buttons sit after their message: find that message, copy its plain text.
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('#chat button');
+    if (!button) return;
+    const label = ((button.getAttribute('aria-label') || '') + ' ' + (button.title || '')).toLowerCase();
+    if (!label.includes('copy') || label.includes('all')) return;
+    let node = button.closest('.message-buttons') || button.parentElement;
+    const has = (n) => n.querySelector && n.querySelector('.rag-copy, .rag-user');
+    while (node && !has(node)) node = node.previousElementSibling;
+    if (!node) return;
+    event.preventDefault(); event.stopImmediatePropagation();
+    write(plain(node));
+  }, true);
+})();
+</script>"""
+
+STORE_KEY = "rag-chat-conversations"
+MAX_CONVERSATIONS = 30  # kept in the browser; beyond this the oldest is dropped
+EMPTY_STORE: dict[str, Any] = {"current": "", "items": []}
+
+
+def _info_html(pipeline: Any, status: str, feedback_path: Any = None) -> str:
     info = pipeline.info
     counts = info.get("counts") or {}
     docs = ", ".join(d.title for d in pipeline.index.documents) or "none"
@@ -121,48 +190,197 @@ def _info_html(pipeline: Any, status: str) -> str:
         f"{counts.get('sentences', '?')} sentences, {counts.get('chunks', '?')} passages",
         f"<b>Document:</b> {escape(docs)}",
     ]
+    if feedback_path is not None:
+        lines.append(
+            f"<b>Feedback:</b> thumbs up/down are saved as test questions in <code id=\"feedback-path\">"
+            f"{escape(feedback_path)}</code> (replay them with <code>rag eval {escape(feedback_path)}</code>)"
+        )
+    lines.append(
+        "<b>Conversations:</b> kept in this browser only (its local storage), never on the server."
+    )
     if status:
         lines.append(f"<b>Start-up:</b> {escape(status)}")
     return "<br>".join(f'<span class="rag-status">{line}</span>' for line in lines)
 
 
-def build_app(pipeline: Any, status: str = "", lock: threading.Lock | None = None) -> gr.Blocks:
+def _new_id() -> str:
+    import secrets
+
+    return f"c{int(time.time() * 1000):x}{secrets.token_hex(2)}"
+
+
+def _store(value: Any) -> dict[str, Any]:
+    """The browser's stored conversations, tolerating anything malformed (a fresh store then)."""
+    if not isinstance(value, dict) or not isinstance(value.get("items"), list):
+        return {"current": "", "items": []}
+    items = [c for c in value["items"] if isinstance(c, dict) and isinstance(c.get("id"), str)]
+    return {"current": str(value.get("current") or ""), "items": items}
+
+
+def _choices(store: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f"{c.get('title') or '(empty)'}", c["id"]) for c in store["items"]]
+
+
+def _conversation(store: dict[str, Any], conv_id: str) -> dict[str, Any] | None:
+    return next((c for c in store["items"] if c["id"] == conv_id), None)
+
+
+def _saved(store: Any, conv_id: str, messages: list, history: list, turns: list) -> dict[str, Any]:
+    """``store`` with this conversation saved (most recent first) and made current."""
+    store = _store(store)
+    items = [c for c in store["items"] if c["id"] != conv_id]
+    title = (history[0] if history else "")[:80]
+    items.insert(0, {"id": conv_id, "title": title, "updated": time.time(),
+                     "messages": messages, "history": history, "turns": turns})
+    return {"current": conv_id, "items": items[:MAX_CONVERSATIONS]}
+
+
+def build_app(
+    pipeline: Any,
+    status: str = "",
+    lock: threading.Lock | None = None,
+    feedback_path: Any = None,
+    storage_secret: str | None = None,
+) -> gr.Blocks:
     """The page and the ``/ask`` endpoint around an opened :class:`rag.pipeline.Pipeline`.
 
     ``status`` is what start-up reported (e.g. that the index was built); it is shown on the page.
     ``lock`` is held around each question (pass the REST API's, so both share one).
+    ``feedback_path``: where thumbs up/down go (``rag/app/feedback.py``); None = beside the index.
+    Conversations are kept in the browser (``gr.BrowserState``), never on the server.
     """
+    from pathlib import Path
+
+    from rag.answer.overview import reason_answer
+    from rag.app.feedback import NOT_IN_TEXT, FeedbackLog, default_feedback_path
+    from rag.app.render import answer_plain
+    from rag.query.followup import causal_neighbour, is_why_question
+
     documents = {d.doc_id: d for d in pipeline.index.documents}
+    sentences = pipeline.index.sentences
     # One question at a time through the pipeline: PyStemmer's stemmer object and threadpoolctl's
     # BLAS limit (USE) are shared state that concurrent threads would corrupt. A question takes
     # milliseconds, so the lock costs little; Gradio may still run several events' I/O at once.
     pipeline_lock = lock or threading.Lock()
     first_doc = pipeline.index.documents[0] if pipeline.index.documents else None
     empty_article = article_html(first_doc) if first_doc else ""
+    feedback_file = Path(feedback_path) if feedback_path else default_feedback_path(pipeline.index.path)
+    feedback = FeedbackLog(feedback_file)
 
-    def respond(question: str, messages: list[dict], history: list[str]):  # noqa: ANN202
+    def answer_question(question: str, history: list[str], last_cited: list[int]) -> Any:
+        """The pipeline's answer; a bare "Why?" gets the reason next to the last answer's sentence."""
+        if history and is_why_question(question):
+            if not last_cited:  # e.g. asked through /ask: the previous answer is asked again
+                previous = pipeline.ask(history[-1], history[:-1])
+                last_cited = [c.sentence.sentence_id for c in previous.citations]
+            cited = [sentences[i] for i in last_cited if 0 <= i < len(sentences)]
+            if cited:
+                reason = causal_neighbour(cited, sentences)
+                language = pipeline.question_language(question)
+                title = documents[reason.doc_id].title if reason and reason.doc_id in documents else ""
+                return reason_answer(question.strip(), reason, title, language)
+        return pipeline.ask(question, history)
+
+    def turn_record(answer: Any, index: int) -> dict[str, Any]:
+        candidates: list[str] = []
+        for hit in answer.hits[:5]:
+            for sid in hit.chunk.sentence_ids:
+                text = sentences[sid].text if 0 <= sid < len(sentences) else ""
+                if text and text not in candidates:
+                    candidates.append(text)
+        cited_texts = [c.sentence.text for c in answer.citations]
+        for text in cited_texts:
+            if text not in candidates:
+                candidates.insert(0, text)
+        return {
+            "index": index, "question": answer.question, "lang": answer.language,
+            "abstained": bool(answer.abstained), "cited": cited_texts,
+            "cited_ids": [c.sentence.sentence_id for c in answer.citations if c.sentence.sentence_id >= 0],
+            "candidates": candidates[:25], "plain": answer_plain(answer),
+        }
+
+    def respond(question: str, messages: list[dict], history: list[str], turns: list[dict],
+                conv_id: str, store: Any):  # noqa: ANN202
         """One chat turn: the answer goes into the chat, its passages into the side views."""
         messages = list(messages or [])
         history = list(history or [])
+        turns = list(turns or [])
         if not (question or "").strip():
-            return gr.update(), gr.update(), messages, history, gr.update(), gr.update()
+            return (gr.update(),) * 10
+        conv_id = conv_id or _new_id()
         started = time.perf_counter()
         messages.append({"role": "user", "content": user_html(question)})
+        last_cited = turns[-1].get("cited_ids", []) if turns else []
         try:
             with pipeline_lock:
-                answer = pipeline.ask(question, history)
+                answer = answer_question(question, history, last_cited)
         except QuestionError as exc:
             messages.append({"role": "assistant", "content": error_html(str(exc))})
-            return "", messages, messages, history, gr.update(), gr.update()
+            store = _saved(store, conv_id, messages, history, turns)
+            return ("", messages, messages, history, turns, conv_id, store,
+                    gr.update(choices=_choices(store), value=conv_id), gr.update(), gr.update())
         elapsed = (time.perf_counter() - started) * 1000
         messages.append({"role": "assistant", "content": answer_html(answer, documents, elapsed)})
         history.append(answer.question)
+        turns.append(turn_record(answer, len(messages) - 1))
+        store = _saved(store, conv_id, messages, history, turns)
         cited_doc = documents.get(answer.citations[0].sentence.doc_id) if answer.citations else first_doc
         article = article_html(cited_doc, answer.citations) if cited_doc else ""
-        return "", messages, messages, history, sources_html(answer.hits, answer.citations), article
+        return ("", messages, messages, history, turns, conv_id, store,
+                gr.update(choices=_choices(store), value=conv_id),
+                sources_html(answer.hits, answer.citations), article)
 
-    def reset():  # noqa: ANN202
-        return "", [], [], [], sources_html([]), empty_article
+    def show(store: Any, conv_id: str):  # noqa: ANN202
+        """Put conversation ``conv_id`` of ``store`` on the page (an empty one if unknown)."""
+        store = _store(store)
+        conv = _conversation(store, conv_id) or {}
+        messages = list(conv.get("messages") or [])
+        store["current"] = conv.get("id", "")
+        return (messages, messages, list(conv.get("history") or []), list(conv.get("turns") or []),
+                store["current"], store, gr.update(choices=_choices(store), value=store["current"] or None),
+                sources_html([]), empty_article, gr.update(visible=False))
+
+    def restore(store: Any):  # noqa: ANN202
+        store = _store(store)
+        return show(store, store["current"])
+
+    def new_conversation(store: Any):  # noqa: ANN202
+        store = _store(store)
+        return ("", *show(store, ""))
+
+    def open_conversation(conv_id: str, store: Any):  # noqa: ANN202
+        return show(store, conv_id or "")
+
+    def delete_conversation(conv_id: str, current: str, store: Any):  # noqa: ANN202
+        store = _store(store)
+        target = conv_id or current
+        store["items"] = [c for c in store["items"] if c["id"] != target]
+        keep = current if current and current != target else ""
+        return show(store, keep)
+
+    def on_like(turns: list[dict], data: gr.LikeData):  # noqa: ANN202
+        """Thumbs up: saved at once (the quoted sentences are right). Thumbs down: ask which is."""
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        turn = next((t for t in (turns or []) if t.get("index") == index), None)
+        if turn is None:
+            return gr.update(visible=False), gr.update(), -1, gr.update()
+        liked = data.liked is True or data.liked == "Like"
+        if liked:
+            feedback.add(turn["question"], turn["lang"], [] if turn["abstained"] else turn["cited"], "up")
+            return (gr.update(visible=False), gr.update(), -1,
+                    f"Thanks: saved as a test question in {feedback.path}.")
+        choices = [*turn.get("candidates", []), NOT_IN_TEXT]
+        return (gr.update(visible=True), gr.update(choices=choices, value=None), index,
+                "Which sentence answers the question? Pick it (or that the text does not say this), "
+                "then Save.")
+
+    def save_feedback(choice: str | None, index: int, turns: list[dict]):  # noqa: ANN202
+        turn = next((t for t in (turns or []) if t.get("index") == index), None)
+        if turn is None or not choice:
+            return gr.update(visible=True), "Pick a sentence first (or that the text does not say this)."
+        answers = [] if choice == NOT_IN_TEXT else [choice]
+        feedback.add(turn["question"], turn["lang"], answers, "down")
+        return gr.update(visible=False), f"Thanks: saved as a test question in {feedback.path}."
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         """Answer one question with cited sentences; the same JSON as `rag ask --json`.
@@ -183,17 +401,21 @@ def build_app(pipeline: Any, status: str = "", lock: threading.Lock | None = Non
 
     with gr.Blocks(title="rag — answers you can check", analytics_enabled=False) as demo:
         gr.HTML(
-            "<h1 style='margin:0'>rag — answers you can check</h1>"
+            "<div id='rag-intro'><h1 style='margin:0'>rag — answers you can check</h1>"
             "<p style='margin:0.2rem 0 0 0'>Ask about the article in German or English. Every answer is "
             "made of the article's own sentences; hover over or click a citation [n] to see it in "
-            "its paragraph.</p>"
+            "its paragraph.</p></div>"
         )
+        store = gr.BrowserState(EMPTY_STORE, storage_key=STORE_KEY, secret=storage_secret)
+        conv_state = gr.State("")
         history_state = gr.State([])
         messages_state = gr.State([])
+        turns_state = gr.State([])
+        target_state = gr.State(-1)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Chat",
+                    show_label=False,  # a floating "Chat" label would cover scrolled messages
                     elem_id="chat",
                     height=520,
                     render_markdown=False,  # our HTML is escaped already; no Markdown on user text
@@ -201,24 +423,34 @@ def build_app(pipeline: Any, status: str = "", lock: threading.Lock | None = Non
                     latex_delimiters=[],
                     allow_tags=False,
                     buttons=["copy"],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False,
                     placeholder="Ask a question about the article, e.g. one of the examples below.",
                 )
-                with gr.Row():
+                with gr.Group(visible=False, elem_id="feedback-panel") as feedback_panel:
+                    feedback_choice = gr.Radio([], label="The right sentence", elem_id="feedback-choice")
+                    feedback_save = gr.Button("Save feedback", elem_id="feedback-save", size="sm")
+                feedback_note = gr.Markdown("", elem_id="feedback-note")
+                with gr.Row(equal_height=True):
                     question = gr.Textbox(
-                        label="Your question",
+                        show_label=False,
                         placeholder="Wer leitet Softbank? · When did Open AI open an office in Tokyo?",
                         elem_id="question",
                         scale=5,
                         max_lines=3,
                         autofocus=True,
                         submit_btn=False,
+                        container=False,
                     )
-                    send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=80)
+                    send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=70)
                 with gr.Row():
                     reset_button = gr.Button("New conversation", elem_id="reset", size="sm")
-                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+                    export_button = gr.Button("Export as Markdown", elem_id="export", size="sm")
+                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+                with gr.Accordion("Past conversations (kept in this browser)", open=False, elem_id="past"):
+                    past = gr.Dropdown(choices=[], value=None, label="Open a conversation",
+                                       elem_id="past-list", interactive=True)
+                    delete_button = gr.Button("Delete this conversation", elem_id="delete", size="sm")
             with gr.Column(scale=2):
                 with gr.Tabs():
                     with gr.Tab("Sources", elem_id="sources-tab"):
@@ -226,21 +458,40 @@ def build_app(pipeline: Any, status: str = "", lock: threading.Lock | None = Non
                     with gr.Tab("Article", elem_id="article-tab") as article_tab:
                         article = gr.HTML(empty_article, elem_id="article")
                     with gr.Tab("About", elem_id="about-tab"):
-                        gr.HTML(_info_html(pipeline, status), elem_id="info")
+                        gr.HTML(_info_html(pipeline, status, feedback.path), elem_id="info")
 
-        outputs = [question, chatbot, messages_state, history_state, sources, article]
-        for trigger in (question.submit, send.click):
+        outputs = [question, chatbot, messages_state, history_state, turns_state, conv_state, store, past,
+                   sources, article]
+        inputs = [question, messages_state, history_state, turns_state, conv_state, store]
+        triggers = [question.submit, send.click]
+        for trigger in triggers:
             trigger(
-                respond,
-                inputs=[question, messages_state, history_state],
-                outputs=outputs,
-                api_visibility="private",
-                concurrency_id="pipeline",
-                show_progress="minimal",
-            ).then(None, js=SCROLL_TO_MARK, api_visibility="private")
+                respond, inputs=inputs, outputs=outputs, api_visibility="private",
+                concurrency_id="pipeline", show_progress="minimal",
+            ).then(None, js=SCROLL_TO_MARK, api_visibility="private").then(
+                None, js=KEEP_INPUT_IN_VIEW, api_visibility="private")
+        # Clicking an example fills the box and asks it.
+        examples.load_input_event.then(
+            respond, inputs=inputs, outputs=outputs, api_visibility="private",
+            concurrency_id="pipeline", show_progress="minimal",
+        ).then(None, js=KEEP_INPUT_IN_VIEW, api_visibility="private")
         article_tab.select(None, js=SCROLL_TO_MARK, api_visibility="private")
-        reset_button.click(reset, outputs=outputs, api_visibility="private")
-        chatbot.clear(reset, outputs=outputs, api_visibility="private")  # the chat's own bin icon
+        shown = [chatbot, messages_state, history_state, turns_state, conv_state, store, past, sources,
+                 article, feedback_panel]
+        demo.load(restore, inputs=[store], outputs=shown, api_visibility="private")
+        reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown],
+                           api_visibility="private")
+        past.input(open_conversation, inputs=[past, store], outputs=shown, api_visibility="private")
+        delete_button.click(delete_conversation, inputs=[past, conv_state, store], outputs=shown,
+                            api_visibility="private")
+        chatbot.clear(delete_conversation, inputs=[conv_state, conv_state, store], outputs=shown,
+                      api_visibility="private")  # the chat's own bin icon deletes this conversation
+        export_button.click(None, js="() => { window.ragExportMarkdown(); }", api_visibility="private")
+        chatbot.like(on_like, inputs=[turns_state],
+                     outputs=[feedback_panel, feedback_choice, target_state, feedback_note],
+                     api_visibility="private")
+        feedback_save.click(save_feedback, inputs=[feedback_choice, target_state, turns_state],
+                            outputs=[feedback_panel, feedback_note], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="pipeline")
     return demo
 
@@ -255,6 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--concurrency", type=int, default=CONCURRENCY,
         help=f"requests Gradio handles at once (default {CONCURRENCY}; questions still run one at a time)",
+    )
+    parser.add_argument(
+        "--feedback", default=None, metavar="FILE",
+        help="where thumbs up/down from the page are saved as `rag eval` questions "
+        "(default: feedback.jsonl beside the index folder)",
     )
     parser.add_argument(
         "--auth",
@@ -303,7 +559,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rag.app.api import build_api
 
     pipeline_lock = threading.Lock()  # the page, Gradio's /ask and /api/ask: one question at a time
-    demo = build_app(pipeline, status, pipeline_lock)
+    # The browser keeps conversations encrypted with this; a fixed per-index secret lets them
+    # survive a restart of the server (they are the user's own, in the user's own browser).
+    secret = f"rag-chat:{pipeline.index.path}"
+    demo = build_app(pipeline, status, pipeline_lock, args.feedback, storage_secret=secret)
     demo.queue(default_concurrency_limit=max(1, args.concurrency))
     api = build_api(pipeline, pipeline_lock, auth)
     demo.launch(
@@ -317,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_session_capacity=SESSION_CAPACITY,
         mcp_server=False,
         css=CSS,
+        head=PAGE_SCRIPT,
         footer_links=["api"],
         show_error=True,
         # The REST API on the same server and port, matched before Gradio's own routes.

@@ -29,6 +29,7 @@ __all__ = [
     "sentence_in_context",
     "sources_html",
     "article_html",
+    "answer_plain",
     "CSS",
 ]
 
@@ -120,17 +121,50 @@ def _citation_html(citation: Citation, doc: Document | None) -> str:
     )
 
 
+def _where(citation: Citation) -> str:
+    s = citation.sentence
+    parts = [citation.doc_title or s.doc_id]
+    if s.heading:
+        parts.append(f"§ {s.heading}")
+    if s.kind == "heading":
+        parts.append("title" if not s.heading else "heading")
+    else:
+        parts.append(f"paragraph {s.paragraph}, sentence {s.sentence}")
+    return ", ".join(parts)
+
+
+def answer_plain(answer: Answer) -> str:
+    """The answer as plain text: its text with the ``[n]`` markers, then the numbered sources
+    (title, section, paragraph, sentence) and each quoted sentence; what the copy button copies."""
+    lines = [answer.text.strip()]
+    if answer.notice:
+        lines.insert(0, answer.notice)
+    if answer.citations and not answer.abstained:
+        lines.append("")
+        lines.append("Sources:")
+        lines.extend(f"[{c.marker}] {_where(c)}: \u201c{c.sentence.text}\u201d" for c in answer.citations)
+    return "\n".join(lines)
+
+
+def _copy_text(text: str) -> str:
+    """Plain text in a hidden element, read by the page's copy and export handlers (Gradio's
+    sanitizer keeps no ``data-*`` attributes, so the text travels as hidden content)."""
+    return f'<span class="rag-copy" aria-hidden="true">{escape(text)}</span>'
+
+
 def answer_html(answer: Answer, documents: Mapping[str, Document], elapsed_ms: float | None = None) -> str:
     """An answer with each ``[n]`` turned into a citation that shows its place on hover/click.
 
-    A refusal ("the article does not say") gets its own look and no citations.
+    A refusal ("the article does not say") gets its own look and no citations. The element
+    carries the plain-text version (:func:`answer_plain`) in ``data-copy``.
     """
+    copy = _copy_text(answer_plain(answer))
     notice = f'<div class="rag-notice">{escape(answer.notice)}</div>' if answer.notice else ""
     timing = answer.timings_ms.get("total") if elapsed_ms is None else elapsed_ms
     meta = f'<div class="rag-meta">{timing:.0f} ms</div>' if timing is not None else ""
     if answer.abstained or not answer.citations:
         return (
-            f'<div class="rag-answer rag-refusal">{notice}<span class="rag-refusal-icon">∅</span> '
+            f'<div class="rag-answer rag-refusal">{copy}{notice}<span class="rag-refusal-icon">∅</span> '
             f"{escape(answer.text)}{meta}</div>"
         )
     by_marker = {c.marker: c for c in answer.citations}
@@ -151,31 +185,52 @@ def answer_html(answer: Answer, documents: Mapping[str, Document], elapsed_ms: f
         for c in answer.citations
     )
     return (
-        f'<div class="rag-answer">{notice}<div class="rag-answer-text">{"".join(parts)}</div>'
+        f'<div class="rag-answer">{copy}{notice}<div class="rag-answer-text">{"".join(parts)}</div>'
         f'<ol class="rag-footnotes">{foot}</ol>{meta}</div>'
     )
 
 
 def error_html(message: str) -> str:
-    return f'<div class="rag-answer rag-error">{escape(message)}</div>'
+    return f'<div class="rag-answer rag-error">{_copy_text(message)}{escape(message)}</div>'
+
+
+SOURCES_LEGEND = (
+    "Passages found for the question, best first. The bar shows how well each matches, relative "
+    "to the best one (meaning and shared words combined); passages marked \u201cused in the answer\u201d "
+    "hold a quoted sentence [n]."
+)
 
 
 def sources_html(hits: Iterable[Hit], cited: Iterable[Citation] = ()) -> str:
-    """The retrieved passages with their fused, dense and lexical scores, best first."""
-    cited_spans = [(c.sentence.start, c.sentence.end, f"[{c.marker}]") for c in cited]
+    """The retrieved passages, best first: a relevance bar, whether the answer quotes them."""
+    cited_spans = [(c.sentence.start, c.sentence.end, f"[{c.marker}]", c.sentence.doc_id) for c in cited]
+    hits = list(hits)
+    best = max((h.score for h in hits), default=0.0)
     rows = []
     for hit in hits:
         chunk = hit.chunk
-        spans = [sp for sp in cited_spans if chunk.start <= sp[0] and sp[1] <= chunk.end]
+        spans = [sp[:3] for sp in cited_spans
+                 if sp[3] == chunk.doc_id and chunk.start <= sp[0] and sp[1] <= chunk.end]
         heading = f'<div class="rag-src-heading">{escape(chunk.heading)}</div>' if chunk.heading else ""
+        share = max(0.04, min(1.0, hit.score / best)) if best > 0 else 0.0
+        markers = " ".join(escape(sp[2]) for sp in spans)
+        used = (
+            f'<span class="rag-src-used">used in the answer {markers}</span>'
+            if spans else '<span class="rag-src-unused">not used</span>'
+        )
+        title = f"score {hit.score:.3f} · dense {hit.dense_score:.3f} · lexical {hit.lexical_score:.3f}"
         rows.append(
-            f'<li class="rag-src"><div class="rag-src-scores">#{hit.rank} · score {hit.score:.3f} '
-            f"· dense {hit.dense_score:.3f} · lexical {hit.lexical_score:.3f} · paragraph {chunk.paragraph}"
-            f"</div>{heading}<div class=\"rag-src-text\">{_marked(chunk.text, spans, chunk.start)}</div></li>"
+            f'<li class="rag-src{" rag-src-is-used" if spans else ""}"><div class="rag-src-head">'
+            f'<span class="rag-src-rank">#{hit.rank}</span>'
+            f'<span class="rag-src-bar" title="{escape(title)}">'
+            f'<span style="width:{share * 100:.0f}%"></span></span>'
+            f'{used}<span class="rag-src-where">paragraph {chunk.paragraph}</span></div>'
+            f'{heading}<div class="rag-src-text">{_marked(chunk.text, spans, chunk.start)}</div></li>'
         )
     if not rows:
         return '<div class="rag-empty">Ask a question to see the passages it was answered from.</div>'
-    return f'<ol class="rag-sources">{"".join(rows)}</ol>'
+    legend = f'<p class="rag-src-legend">{escape(SOURCES_LEGEND)}</p>'
+    return f'{legend}<ol class="rag-sources">{"".join(rows)}</ol>'
 
 
 def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
@@ -195,6 +250,7 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
 
 CSS = """
 .rag-user { white-space: pre-wrap; }
+.rag-copy { display: none !important; }
 .rag-answer-text { line-height: 1.55; }
 .rag-answer { position: relative; }
 .rag-cite { display: inline-block; cursor: help; outline: none; }
@@ -222,10 +278,29 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
 .rag-notice { font-size: 0.8em; color: #b45309; margin-bottom: 0.3rem; }
 .rag-sources { padding-left: 0; list-style: none; margin: 0; }
 .rag-src { border-bottom: 1px solid var(--border-color-primary, #ddd); padding: 0.5rem 0; }
-.rag-src-scores { font-family: var(--font-mono, monospace); font-size: 0.8em; opacity: 0.75; }
+.rag-src-head { display: flex; align-items: center; gap: 0.5rem; font-size: 0.8em; flex-wrap: wrap; }
+.rag-src-rank { font-weight: 700; opacity: 0.75; }
+.rag-src-bar { display: inline-block; width: 5rem; height: 0.5rem; border-radius: 4px;
+  background: var(--border-color-primary, #e5e7eb); overflow: hidden; }
+.rag-src-bar > span { display: block; height: 100%; background: var(--color-accent, #f97316); }
+.rag-src-used { color: #047857; font-weight: 600; }
+.rag-src-unused { opacity: 0.6; }
+.rag-src-where { opacity: 0.6; }
+.rag-src-is-used { border-left: 3px solid #10b981; padding-left: 0.5rem; }
+.rag-src-legend { font-size: 0.8em; opacity: 0.75; margin: 0 0 0.4rem 0; }
 .rag-src-heading { font-weight: 700; font-size: 0.9em; }
 .rag-article { position: relative; max-height: 70vh; overflow-y: auto; line-height: 1.55;
   padding-right: 0.5rem; }
 .rag-article-heading { margin: 1rem 0 0.3rem 0; }
 .rag-status { font-size: 0.85em; opacity: 0.8; }
+/* Phones: the question box in view after an answer; the pop-up inside the viewport, in its top
+   part, never over the input below the chat. */
+@media (max-width: 640px) {
+  #rag-intro p { display: none; }
+  #rag-intro h1 { font-size: 1.1rem; }
+  #chat { height: 52vh !important; max-height: 52vh !important; }
+  .rag-cite-pop { position: fixed; left: 8px !important; right: 8px !important; top: 8px !important;
+    width: auto; max-height: 38vh; overflow-y: auto; margin-top: 0; }
+  .rag-article { max-height: 50vh; }
+}
 """

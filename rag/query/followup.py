@@ -30,8 +30,9 @@ import re
 from collections.abc import Sequence
 
 from rag.language import known_languages
+from rag.records import Sentence
 
-__all__ = ["contextualize", "is_follow_up", "topic_words"]
+__all__ = ["contextualize", "is_follow_up", "topic_words", "is_why_question", "causal_neighbour"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
@@ -72,6 +73,9 @@ _NOT_NAMES = _cues("polite_pronouns")
 # nothing of its own to search for.
 _FUNCTION_WORDS = _cues("function_words")
 
+# English possessives that come before the thing they belong to; in front of every name in the
+# question they cannot point into it.
+_POSSESSIVES = frozenset({"his", "her", "its", "their"})
 _SHORT = 3  # a question of at most this many words with no content word is elliptical
 
 
@@ -101,11 +105,29 @@ def _names_something(words: list[str]) -> bool:
     )
 
 
+def _is_name(words: list[str], i: int) -> bool:
+    w = words[i]
+    return (i > 0 and w[:1].isupper() and w not in _NOT_NAMES) or (len(w) > 1 and w.isupper())
+
+
+# "and"/"und" between two clauses of one question: a pronoun after it points to what the first
+# clause named ("Which company did Son found and what does it develop?").
+_CLAUSE_JOINS = frozenset({"and", "und", "or", "oder"})
+# A cleft "What is it that ...": "it" announces what follows.
+_CLEFT = frozenset({"that", "who", "which"})
+
+
 def _refers_back(text: str) -> bool:
     words = _words(_main_clause(text))
     lowered = [w.casefold() for w in words]
     weak = False
+    named_before = False  # a name earlier in this question (so a pronoun may point to it)
+    joined = False  # an "and"/"und" after such a name: a second clause of the same question
     for i, word in enumerate(lowered):
+        if _is_name(words, i):
+            named_before = True
+        if word in _CLAUSE_JOINS and named_before and i > 1:
+            joined = True
         following = lowered[i + 1] if i + 1 < len(words) else ""
         previous = lowered[i - 1] if i > 0 else ""
         if word in _STRONG_ANAPHORS:
@@ -114,7 +136,13 @@ def _refers_back(text: str) -> bool:
                 continue
             if i > 0 and words[i] in _NOT_NAMES:
                 continue  # polite "Sie" ("Können Sie mir sagen ...")
+            if joined:
+                continue  # "... Son ... and what does it develop?": points into the question
+            if word == "it" and following in _CLEFT and _names_something(words[i + 1 :]):
+                continue  # "What is it that makes Japan attractive?"
             return True
+        if joined and word in _DEMONSTRATIVES:
+            continue
         if word in _DEMONSTRATIVES:
             if not following:
                 return True
@@ -126,6 +154,8 @@ def _refers_back(text: str) -> bool:
         if word == "es" and (previous in _IMPERSONAL or following in _IMPERSONAL):
             continue
         if word in _WEAK_ANAPHORS:
+            if not named_before and word in _POSSESSIVES and _names_something(words[i + 1 :]):
+                return True  # "What does his company develop with Open AI?": his before any name
             weak = True
     return weak and not _names_something(words)
 
@@ -149,7 +179,7 @@ def is_follow_up(question: str) -> bool:
     if not words:
         return False
     lowered = [w.casefold() for w in words]
-    if _continues(lowered, question) or _refers_back(question):
+    if _continues(lowered, question) or _refers_back(question) or is_why_question(question):
         return True
     return len(words) <= _SHORT and not topic_words(question)
 
@@ -181,3 +211,50 @@ def contextualize(question: str, history: Sequence[str] = ()) -> str:
     if not topic:
         return question
     return f"{question} ({' '.join(topic)})"
+
+
+# "Und warum?", "Why is that?": a question for the reason of the previous answer, with nothing
+# of its own to search for.
+_WHY = frozenset({"warum", "wieso", "weshalb", "weswegen", "why", "wherefore"})
+_WHY_LEADS = frozenset({"und", "and", "aber", "but", "so", "also"})
+_WHY_FILLERS = frozenset({
+    "das", "denn", "so", "ist", "eigentlich", "genau", "nicht", "es", "dies", "war", "sind",
+    "that", "is", "this", "then", "exactly", "not", "it", "was", "the", "case",
+})
+
+
+def is_why_question(question: str) -> bool:
+    """True for a bare "why" follow-up ("Und warum?", "Wieso das?", "Why is that?")."""
+    words = [w.casefold() for w in _words(question)]
+    while words and words[0] in _WHY_LEADS:
+        words = words[1:]
+    return bool(words) and words[0] in _WHY and all(w in _WHY_FILLERS for w in words[1:])
+
+
+# A sentence that gives a cause or a purpose.
+_CAUSAL = re.compile(
+    r"\b(?:weil|denn|deshalb|daher|darum|deswegen|grund|gründe|wegen|aufgrund|dank|sodass|damit|"
+    r"um\b[^.]{1,80}\bzu|because|since|therefore|reasons?|due to|thanks to|so that|in order to|hence|"
+    r"that is why|this is why|as a result)\b",
+    re.IGNORECASE,
+)
+
+
+def causal_neighbour(
+    cited: Sequence[Sentence], sentences: Sequence[Sentence], reach: int = 2
+) -> Sentence | None:
+    """The sentence next to one of ``cited`` (same document, up to ``reach`` sentences away,
+    nearest first, the following before the preceding one) that states a cause; None if none.
+
+    ``sentences`` are the index's sentences in document order (``sentence_id`` = position).
+    """
+    taken = {s.sentence_id for s in cited}
+    for sentence in cited:
+        for distance in range(1, reach + 1):
+            for at in (sentence.sentence_id + distance, sentence.sentence_id - distance):
+                if not 0 <= at < len(sentences) or at in taken:
+                    continue
+                other = sentences[at]
+                if other.doc_id == sentence.doc_id and _CAUSAL.search(other.text):
+                    return other
+    return None
