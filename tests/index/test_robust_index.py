@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -198,62 +197,94 @@ def test_cli_seed_fault_ends_in_one_error_line(tmp_path, capsys) -> None:
 
 
 # --- real processes: the build lock and a build killed midway ---------------------------------
+# `rag index` runs in its own process with the fake encoder; the test decides when a build goes
+# on (the encoder waits for a line on stdin after saying "paused"), so nothing depends on timing.
+
+CHILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from conftest import FakeEncoder
+import rag.index.encoders as encoders
+
+class Paused(FakeEncoder):
+    paused = sys.argv[2] != "pause"
+    def encode(self, texts):
+        if not self.paused:
+            self.paused = True
+            print("paused", flush=True)  # inside build_index: tmp-build-* is being written
+            sys.stdin.readline()
+        return super().encode(texts)
+
+encoders.build_encoder = lambda *a, **k: Paused()
+import rag.index.names as names
+names.german_nouns = lambda: (frozenset(),) * 4  # the noun list costs seconds per process
+encoders.preload = lambda *a, **k: None
+from rag.app import cli
+cli._load_extra_commands = lambda: None  # `rag index` needs none of the other subcommands
+sys.exit(cli.main(sys.argv[3:]))
+"""
 
 
-def _rag(*args: str, cwd: Path) -> subprocess.Popen:
+def _rag_index(seeds: Path, index: Path, pause: bool) -> subprocess.Popen:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
+    args = ["index", "--force", "--seeds", str(seeds), "--index", str(index)]
     return subprocess.Popen(
-        [sys.executable, "-m", "rag.app.cli", *args], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", CHILD, str(ROOT / "tests"), "pause" if pause else "go", *args],
+        cwd=index.parent, env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
 
-def _many_seeds(folder: Path, copies: int) -> Path:
-    """``copies`` documents (the article under different names): a build that takes seconds."""
-    folder.mkdir(exist_ok=True)
-    for n in range(copies):
-        shutil.copy(ARTICLE, folder / f"copy-{n:02d}.txt")
-    return folder
+def _wait_for_line(stream, wanted: str, process: subprocess.Popen) -> list[str]:
+    """Read ``stream`` until a line holds ``wanted`` (blocking; the process's end is an error)."""
+    seen: list[str] = []
+    for line in stream:
+        seen.append(line)
+        if wanted in line:
+            return seen
+    process.wait(timeout=60)
+    raise AssertionError(f"never said {wanted!r} (exit {process.returncode}): {seen}")
 
 
-@pytest.mark.slow
 def test_two_index_runs_at_once_are_serialised(tmp_path) -> None:
-    seeds = _many_seeds(tmp_path / "seeds", 4)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "fuji.txt").write_text("Der Fuji ist der höchste Berg Japans.\n", encoding="utf-8")
     index = tmp_path / "index"
-    args = ("index", "--force", "--seeds", str(seeds), "--index", str(index))
-    first, second = _rag(*args, cwd=tmp_path), _rag(*args, cwd=tmp_path)
-    results = [p.communicate(timeout=600) for p in (first, second)]
+    first = _rag_index(seeds, index, pause=True)
+    second = None
+    try:
+        _wait_for_line(first.stdout, "paused", first)  # the first holds the lock, mid-build
+        second = _rag_index(seeds, index, pause=False)
+        _wait_for_line(second.stderr, "waiting for it to finish", second)
+        assert second.poll() is None and not list(index.glob("build-*"))  # it waits, nothing done
+        first.stdin.write("\n")
+        first.stdin.flush()  # let the first finish; then the second builds in turn
+        results = [p.communicate(timeout=300) for p in (first, second)]
+    finally:
+        for p in (first, second):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.communicate()
     assert first.returncode == 0 and second.returncode == 0, results
-    waited = [err for _, err in results if "another build of" in err and "waiting for it to finish" in err]
-    assert len(waited) == 1, [err for _, err in results]  # exactly one had to wait
-    assert all(err.count("Index built") == 1 for _, err in results)  # then both built in turn
+    assert "waiting" not in results[0][1]
+    assert all(err.count("Index built") == 1 for _, err in results)
     loaded = load_index(index)
-    assert loaded.manifest["counts"]["documents"] == 4
+    assert loaded.manifest["counts"]["documents"] == 1
     leftovers = sorted(p.name for p in index.iterdir() if p.is_dir())
     assert leftovers == [loaded.path.name]  # one complete build, no tmp-*
 
 
-@pytest.mark.slow
-def test_build_killed_midway_leaves_the_previous_index_intact(tmp_path, real_encoder) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    shutil.copy(ARTICLE, seeds / ARTICLE.name)
-    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    previous, _ = ensure_index(settings, lambda: real_encoder, on_status=lambda m: None, progress=False)
-    before = Pipeline(previous, real_encoder, settings).ask(QUESTION)
+def test_build_killed_midway_leaves_the_previous_index_intact(opened, seeds) -> None:
+    settings, previous, open_again = opened
+    before = previous.ask(QUESTION)
     assert before.citations
 
-    _many_seeds(seeds, 10)  # a slow build: eleven documents
-    build = _rag("index", "--force", "--seeds", str(seeds), "--index", str(settings.index_dir), cwd=tmp_path)
+    build = _rag_index(seeds, settings.index_dir, pause=True)
     try:
-        deadline = time.monotonic() + 300
-        while not list(settings.index_dir.glob("tmp-build-*")):
-            assert build.poll() is None, build.communicate()
-            assert time.monotonic() < deadline, "the build never started writing"
-            time.sleep(0.1)
-        time.sleep(1.0)  # embedding is under way
+        _wait_for_line(build.stdout, "paused", build)
         tmp = next(settings.index_dir.glob("tmp-build-*"))
-        assert build.poll() is None and not (tmp / MANIFEST).exists(), "not killed midway"
+        assert build.poll() is None and not (tmp / MANIFEST).exists(), "not midway"
         build.send_signal(signal.SIGKILL)
         build.wait(timeout=30)
     finally:
@@ -265,16 +296,13 @@ def test_build_killed_midway_leaves_the_previous_index_intact(tmp_path, real_enc
     # The half-written folder is there, but CURRENT still names the previous build, which loads
     # and answers exactly as before.
     assert tmp.exists()
-    assert current_build(settings.index_dir) == previous.path
-    again = load_index(settings.index_dir)
-    assert again.manifest == previous.manifest
-    after = Pipeline(again, real_encoder, settings).ask(QUESTION)
-    assert after.to_dict()["citations"] == before.to_dict()["citations"]
+    assert current_build(settings.index_dir) == previous.index.path
+    again, messages = open_again()
+    assert again.index.manifest == previous.index.manifest and not messages
+    assert again.ask(QUESTION).to_dict()["citations"] == before.to_dict()["citations"]
 
     # The next build cleans up the killed one's leftovers.
-    for extra in seeds.glob("copy-*.txt"):
-        extra.unlink()
-    rebuilt, _ = ensure_index(settings, lambda: real_encoder, on_status=lambda m: None, force=True,
+    rebuilt, _ = ensure_index(settings, lambda: again.encoder, on_status=lambda m: None, force=True,
                               progress=False)
     assert not tmp.exists()
     assert sorted(p.name for p in settings.index_dir.iterdir() if p.is_dir()) == [rebuilt.path.name]
