@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import statistics
 import threading
 import time
@@ -181,7 +182,7 @@ def test_server_listens_on_loopback_only_with_analytics_off(ui_server) -> None:
     )
 
 
-def test_load_20_clients_x_50_questions_and_memory(ui_server) -> None:
+def test_load_20_clients_x_50_questions_and_memory(ui_server, tmp_path) -> None:
     """20 concurrent clients x 50 questions: no errors, p50/p95; RSS after 5,000 within 10% of 500."""
     import psutil
 
@@ -243,8 +244,9 @@ def test_load_20_clients_x_50_questions_and_memory(ui_server) -> None:
         "total_seconds": round(total_seconds, 1),
     }
     print("\nload test on /ask:", json.dumps(figures))
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
+    # Written to the temporary folder, never into the repository: set RAG_REPORTS=DIR to keep it.
+    reports = Path(os.environ.get("RAG_REPORTS") or tmp_path)
+    reports.mkdir(parents=True, exist_ok=True)
     (reports / "load-test.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
 
     assert errors == [], errors[:5]
