@@ -109,9 +109,9 @@ def test_answer_shows_the_cited_sentence_highlighted(page) -> None:
     assert any("Masayoshi Son" in t for t in marked.all_inner_texts())
     assert "Aufholjagd" in page.locator("#article").inner_text()
 
-    # The sources view lists the passages with scores.
+    # The sources view lists the passages, marking the ones the answer used.
     page.get_by_role("tab", name="Sources").click()
-    assert "score" in page.locator("#sources").inner_text()
+    assert "used in the answer" in page.locator("#sources").inner_text()
     assert page.locator("#sources .rag-src").count() >= 1
 
 
@@ -236,3 +236,169 @@ def test_screenshot_and_time_to_answer(page, ui_server) -> None:
     if os.environ.get("RAG_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copyfile(reports / "ui-screenshot.png", ROOT / "docs" / "screenshot.png")
+
+
+# --- a chat people keep open: examples, copy, export, reload, feedback, phone --------------------
+
+
+def test_example_click_answers(page) -> None:
+    page.locator("#chat").wait_for()
+    page.get_by_text("Wer leitet den Technologieinvestor Softbank?", exact=True).first.click()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length > 0", timeout=30000)
+    assert "Masayoshi Son" in last_answer(page).inner_text()
+    # Sources says which passages the answer used, with a legend instead of raw scores.
+    sources = page.locator("#sources")
+    assert "used in the answer [1]" in sources.inner_text()
+    assert "not used" in sources.inner_text()
+    assert "best first" in sources.locator(".rag-src-legend").inner_text()
+    assert "0." not in sources.locator(".rag-src-head").first.inner_text()
+
+
+def test_overview_question_is_answered(page) -> None:
+    ask(page, "Worum geht es?")
+    answer = last_answer(page)
+    assert "rag-refusal" not in (answer.get_attribute("class") or "")
+    assert "Japans Aufholjagd" in answer.inner_text() and "KI-Regulierung" in answer.inner_text()
+
+
+def test_copy_gives_plain_text_and_export_markdown(page, browser, ui_server) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.url.rstrip("/"))
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    last_answer(page).hover()
+    page.locator("#chat button[aria-label='Copy message']").last.click()
+    page.wait_for_function("window.ragLastCopy !== undefined")
+    copied = page.evaluate("window.ragLastCopy")
+    clipboard = page.evaluate("navigator.clipboard.readText()")
+    for text in (copied, clipboard):
+        assert "<" not in text and "class=" not in text, text
+        assert "Masayoshi Son" in text and "[1]" in text
+        assert "Sources:" in text and "[1] Japans Aufholjagd" in text and "paragraph 2, sentence 1" in text
+    with page.expect_download() as download:
+        page.click("#export")
+    markdown = Path(download.value.path()).read_text("utf-8")
+    assert markdown.startswith("# Conversation")
+    assert "**Question:** Wer leitet den Technologieinvestor Softbank?" in markdown
+    assert "Masayoshi Son" in markdown and "<span" not in markdown
+
+
+def test_reload_keeps_the_conversation_and_past_ones_reopen(page) -> None:
+    ask(page, "Wo hat Open AI sein erstes Auslandsbüro eröffnet?")
+    page.wait_for_timeout(500)  # the browser's local storage is written after the answer
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
+    assert "Tokio" in last_answer(page).inner_text()
+    # The history came back too: a follow-up still resolves.
+    ask(page, "Und wann war das?")
+    assert "Im vergangenen Jahr" in last_answer(page).inner_text()
+    # A new conversation starts empty; the old one is in the list and opens again.
+    page.click("#reset")
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 0")
+    ask(page, "Who is Yuko Harayama?")
+    page.locator("#past").click()
+    page.locator("#past-list input").click()
+    page.get_by_role("option", name="Wo hat Open AI sein erstes Auslandsbüro eröffnet?").click()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 2", timeout=30000)
+    # Deleting it leaves only the other conversation.
+    page.click("#delete")
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 0")
+    page.locator("#past-list input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert not any("Auslandsbüro" in o for o in options), options
+    assert any("Yuko Harayama" in o for o in options), options
+
+
+def test_why_follow_up_gives_the_reason(page) -> None:
+    ask(page, "Wie gross ist das Marktpotenzial der Digitalisierung in Japan im Vergleich zu Deutschland?")
+    first = last_answer(page).inner_text()
+    ask(page, "Und warum?")
+    second = last_answer(page).inner_text()
+    assert second != first
+    assert "deshalb" in second or "Grund" in second or "nicht" in second
+
+
+def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
+    from rag.eval.questions import load_questions
+
+    index_dir = Path(ui_server.process.args[ui_server.process.args.index("--index") + 1])
+    feedback = index_dir.resolve().parent / "feedback.jsonl"
+    page.get_by_role("tab", name="About").click()
+    assert str(feedback) in page.locator("#info").inner_text()
+    before = len(feedback.read_text("utf-8").splitlines()) if feedback.exists() else 0
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    last_answer(page).hover()
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    panel = page.locator("#feedback-choice")
+    panel.wait_for(state="visible")
+    page.locator("#feedback-choice label").filter(has_text="Masayoshi Son").first.click()
+    page.click("#feedback-save")
+    panel.wait_for(state="hidden")
+    lines = feedback.read_text("utf-8").splitlines()
+    assert len(lines) == before + 1
+    questions = load_questions(feedback)
+    assert questions[-1].question == "Wer leitet den Technologieinvestor Softbank?"
+    assert questions[-1].lang == "de"
+    assert any("Masayoshi Son" in a for a in questions[-1].answers)
+    # Thumbs up on an answer: its quoted sentences are kept as the right ones.
+    last_answer(page).hover()
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.wait_for_timeout(800)
+    assert len(load_questions(feedback)) == before + 2
+
+
+@pytest.fixture
+def phone(browser, ui_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.goto(ui_server.url)
+    page.wait_for_selector("#question textarea")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _box(page, selector: str) -> dict:
+    return page.locator(selector).first.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, "
+        "right: r.right}; }"
+    )
+
+
+def test_phone_viewport(phone) -> None:
+    page = phone
+    # The question box is in view from the start and after answers.
+    box = _box(page, "#question textarea")
+    assert 0 <= box["top"] and box["bottom"] <= 844, box
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    ask(page, "Welche vier Faktoren sprechen für Japan?")
+    page.wait_for_timeout(300)
+    box = _box(page, "#question textarea")
+    assert 0 <= box["top"] and box["bottom"] <= 844, box
+    # The citation pop-up stays inside the viewport and off the question box.
+    marker = last_answer(page).locator(".rag-cite-marker").first
+    marker.tap()
+    pop = last_answer(page).locator(".rag-cite-pop").first
+    pop.wait_for(state="visible")
+    p = pop.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, "
+        "right: r.right}; }")
+    q = _box(page, "#question textarea")
+    assert p["left"] >= 0 and p["right"] <= 390 and p["top"] >= 0 and p["bottom"] <= 844, p
+    assert p["bottom"] <= q["top"] or p["top"] >= q["bottom"], (p, q)
+    # The tabs are reachable: scrolled to and switched.
+    tab = page.get_by_role("tab", name="Article")
+    tab.scroll_into_view_if_needed()
+    tab.tap()
+    page.locator("#article mark.rag-hl").first.wait_for(state="visible")
+    page.get_by_role("tab", name="Sources").tap()
+    assert "used in the answer" in page.locator("#sources").inner_text()
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#question textarea").scroll_into_view_if_needed()
+    last_answer(page).locator(".rag-cite-marker").first.tap()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(reports / "ui-screenshot-phone.png"))
+    if os.environ.get("RAG_UPDATE_SCREENSHOT"):
+        shutil.copyfile(reports / "ui-screenshot-phone.png", ROOT / "docs" / "screenshot-phone.png")
