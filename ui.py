@@ -264,8 +264,8 @@ def build_app(
     pipeline_lock = lock or threading.Lock()
     first_doc = pipeline.index.documents[0] if pipeline.index.documents else None
     empty_article = article_html(first_doc) if first_doc else ""
-    feedback_file = Path(feedback_path) if feedback_path else default_feedback_path(pipeline.settings.index_dir)
-    feedback = FeedbackLog(feedback_file)
+    index_dir = pipeline.settings.index_dir
+    feedback = FeedbackLog(Path(feedback_path) if feedback_path else default_feedback_path(index_dir))
 
     def answer_question(question: str, history: list[str], last_cited: list[int]) -> Any:
         """The pipeline's answer; a bare "Why?" gets the reason next to the last answer's sentence."""

@@ -91,3 +91,20 @@ def test_why_questions() -> None:
     for question in ["Warum investiert Softbank in Japan?", "Why does Dengel prefer Japan?",
                      "Wer leitet Softbank?"]:
         assert not is_why_question(question), question
+
+
+def test_causal_neighbour_finds_the_reason_next_to_the_answer() -> None:
+    from rag.answer.overview import reason_answer
+    from rag.query.followup import causal_neighbour
+    from rag.records import Sentence
+
+    texts = ["Japan hat ein grosses Marktpotenzial.", "Die Regeln sind weniger streng.",
+             "Auch deshalb kommen viele KI-Grössen nach Japan.", "Der Markt wächst."]
+    sentences = [Sentence(i, "d", 1, i + 1, t, i * 50, i * 50 + len(t)) for i, t in enumerate(texts)]
+    reason = causal_neighbour([sentences[1]], sentences)
+    assert reason is sentences[2]
+    answer = reason_answer("Und warum?", reason, "Titel", "de")
+    assert "deshalb" in answer.text and answer.citations[0].sentence is reason and not answer.abstained
+    assert causal_neighbour([sentences[3]], sentences[3:]) is None
+    none = reason_answer("Why?", None, "", "en")
+    assert none.abstained and "no reason" in none.text
