@@ -10,7 +10,7 @@ from rag.eval.questions import load_questions
 
 def test_feedback_lines_are_rag_eval_questions(tmp_path) -> None:
     log = FeedbackLog(tmp_path / "sub" / "feedback.jsonl")
-    log.add("Wer leitet Softbank?", "de", ["Der Chef des Technologieinvestors Softbank, Masayoshi Son"], "down")
+    log.add("Wer leitet Softbank?", "de", ["Der Chef von Softbank, Masayoshi Son"], "down")
     log.add("What is the capital of France?", "EN", [], "down")
     log.add("Wer leitet Softbank?", "de", ["  ", "Masayoshi Son"], "up")
     questions = load_questions(log.path)
