@@ -41,9 +41,3 @@ def test_ask_builds_the_index_then_answers_with_json(tmp_path, seeds_copy):
     finally:
         (seeds_copy / "neu.txt").unlink()
 
-
-def test_user_errors_are_one_line_and_exit_2(tmp_path, seeds_copy):
-    result = run_rag("ask", "--seeds", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "Frage?")
-    assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("rag: error:")
-    assert "Traceback" not in result.stderr
