@@ -2,9 +2,11 @@
 
 Types questions, sends them and checks what a reader sees: the cited sentence, highlighted
 in its paragraph on hover and in the article view; a refusal; a follow-up; and that markup
-typed into the chat stays text. Also measures submit-to-rendered-answer time and saves a
-screenshot (reports/ui-screenshot.png; with RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png,
-the one the README shows).
+typed into the chat stays text; examples that answer on click, plain-text copy and the Markdown
+export, conversations that survive a reload, thumbs-down feedback that `rag eval` reads, and
+the page at a 390x844 phone viewport. Also measures submit-to-rendered-answer time and saves
+screenshots (reports/ui-screenshot*.png; with RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png
+and docs/screenshot-phone.png, the ones the README shows).
 """
 
 from __future__ import annotations
@@ -225,8 +227,8 @@ def test_screenshot_and_time_to_answer(page, ui_server) -> None:
     # A screenshot of a typical exchange for the README.
     page.click("#reset")
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 0")
-    ask(page, "Wer leitet den Technologieinvestor Softbank?")
-    ask(page, "Und an welchem US-Projekt ist er beteiligt?")
+    ask(page, "Wo hat Open AI sein erstes Auslandsbüro eröffnet?")
+    ask(page, "Und wann war das?")
     page.get_by_role("tab", name="Article").click()
     page.locator("#chat .rag-answer").last.locator(".rag-cite-marker").first.hover()
     page.wait_for_timeout(300)
