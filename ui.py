@@ -170,6 +170,20 @@ PAGE_SCRIPT = """<script>
     event.preventDefault(); event.stopImmediatePropagation();
     write(plain(node));
   }, true);
+  // Wide screens: keep a citation's pop-up inside the window (phones place it by CSS).
+  const place = (event) => {
+    const cite = event.target.closest && event.target.closest('#chat .rag-cite');
+    const pop = cite && cite.querySelector('.rag-cite-pop');
+    if (!pop || window.innerWidth <= 640) return;
+    pop.style.left = ''; pop.style.top = '';
+    requestAnimationFrame(() => {
+      const r = pop.getBoundingClientRect(), m = cite.getBoundingClientRect(), w = window.innerWidth;
+      if (r.right > w - 8) pop.style.left = Math.max(8, w - 8 - r.width) + 'px';
+      if (r.bottom > window.innerHeight - 8) pop.style.top = Math.max(8, m.top - r.height - 8) + 'px';
+    });
+  };
+  document.addEventListener('mouseover', place, true);
+  document.addEventListener('focusin', place, true);
 })();
 </script>"""
 
@@ -393,8 +407,8 @@ def build_app(
         if not isinstance(question, str):
             raise gr.Error("the question must be text", print_exception=False)
         try:
-            with pipeline_lock:
-                answer = pipeline.ask(question, history or [])  # history is cleaned there too
+            with pipeline_lock:  # history is cleaned in the pipeline; "Why?" looks for a reason
+                answer = answer_question(question, list(history or []), [])
             return answer.to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None  # a user error, not a bug

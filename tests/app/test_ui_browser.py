@@ -96,6 +96,9 @@ def test_answer_shows_the_cited_sentence_highlighted(page) -> None:
     cite.hover()
     pop.wait_for(state="visible")
     assert "Masayoshi Son" in pop.locator("mark.rag-hl").inner_text()
+    page.wait_for_timeout(100)
+    box = pop.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1400 and box["y"] + box["height"] <= 1000, box
     assert "Seit Jahren investiert er" in pop.inner_text()  # the rest of its paragraph
 
     # Clicking works as well (keyboard/touch): the marker takes focus and the pop-up stays.

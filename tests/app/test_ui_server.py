@@ -105,3 +105,17 @@ def test_same_json_as_the_command_line(client, ui_server, seeds_copy) -> None:
     expected.pop("timings_ms")
     result.pop("timings_ms")
     assert result == expected
+
+
+def test_why_follow_up_through_the_api_gives_a_reason_not_the_same_answer(client) -> None:
+    first = "Wie gross ist das Marktpotenzial der Digitalisierung in Japan im Vergleich zu Deutschland?"
+    before = client.predict(first, api_name="/ask")
+    result = client.predict("Und warum?", [first], api_name="/ask")
+    assert _cited(result) != _cited(before)
+    assert result["abstained"] or any("deshalb" in t for t in _cited(result))
+
+
+def test_overview_question_through_the_api(client) -> None:
+    result = client.predict("What is this article about?", api_name="/ask")
+    assert result["abstained"] is False
+    assert "Japans Aufholjagd bei der künstlichen Intelligenz" in _cited(result)
