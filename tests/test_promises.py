@@ -78,8 +78,10 @@ def test_terminal_chars_a_b_index_the_source_file(article, fake_cli, capsys) -> 
     assert spans, out
     source = ARTICLE.read_text("utf-8")
     answer = out.split("\n\n")[0]
+    # Each quoted sentence ends at its marker and starts after the intro or the previous marker.
+    quoted = re.split(r" \[\d+\]\s*", answer.split(": ", 1)[1])
     for marker, (start, end) in enumerate(spans, start=1):
-        assert f"{source[start:end]} [{marker}]" in answer, (start, end, answer)
+        assert source[start:end] == quoted[marker - 1], (marker, start, end, answer)
 
 
 # --- refusal: the learned model's threshold decides ---------------------------------------------
