@@ -43,7 +43,7 @@ from rag.app.render import (  # noqa: E402
     sources_html,
     user_html,
 )
-from rag.query.clean import QuestionError  # noqa: E402
+from rag.query.clean import QuestionError, clean_history  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -407,8 +407,10 @@ def build_app(
         if not isinstance(question, str):
             raise gr.Error("the question must be text", print_exception=False)
         try:
-            with pipeline_lock:  # history is cleaned in the pipeline; "Why?" looks for a reason
-                answer = answer_question(question, list(history or []), [])
+            # Same rules as the pipeline's: not a list (a number, an object) is a user error.
+            earlier = clean_history(history, pipeline.settings.max_question_chars)
+            with pipeline_lock:  # "Why?" looks for a reason
+                answer = answer_question(question, earlier, [])
             return answer.to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None  # a user error, not a bug
