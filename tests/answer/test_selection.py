@@ -1,0 +1,108 @@
+"""Which sentences are cited, and when the answer is refused (fake encoder, the shipped answer
+model): written against the mutants that survived `make mutants` on rag/answer/selection.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import SEEDS, FakeEncoder
+
+from rag.config import Settings
+from rag.pipeline import Pipeline
+
+ARTICLE = SEEDS / "japan-ki-aufholjagd.txt"
+QUESTIONS = [
+    "Wer leitet den Technologieinvestor Softbank?",
+    "Wie hoch ist das Bußgeld für Wiederholungstäter?",
+    "Wo hat Open AI sein erstes Auslandsbüro eröffnet?",
+    "Who is Yuko Harayama?",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> Pipeline:
+    work = tmp_path_factory.mktemp("selection")
+    (work / "seeds").mkdir()
+    shutil.copy(ARTICLE, work / "seeds" / ARTICLE.name)
+    settings = Settings(seeds_dir=work / "seeds", index_dir=work / "index")
+    return Pipeline.open(settings, encoder=FakeEncoder(), progress=False, on_status=lambda m: None)
+
+
+def _with(pipeline: Pipeline, **tuning) -> Pipeline:
+    settings = replace(pipeline.settings, tuning=pipeline.settings.tuning.with_(**tuning))
+    return Pipeline(pipeline.index, pipeline.encoder, settings)
+
+
+def _select(pipeline: Pipeline, question: str):
+    retrieval = pipeline.retriever.search(question, pipeline.settings.tuning.answer_pool, None)
+    return pipeline.selector.select(retrieval, question)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_the_best_scored_sentences_are_cited_best_first(pipeline, question) -> None:
+    tuning = pipeline.settings.tuning
+    selection = _select(pipeline, question)
+    if selection.abstained:
+        pytest.skip("refused with the fake encoder")
+    scores = selection.scores
+    order = np.argsort(-scores, kind="stable")
+    best = float(scores[order[0]])
+    cited = [c.sentence.sentence_id for c in selection.citations]
+    ids = [selection.candidates.sentences[int(i)].sentence_id for i in order]
+    # The best candidate first, then each next one while its share is high enough.
+    expected = [ids[0]]
+    for i in order[1:]:
+        if len(expected) >= tuning.max_citations or np.exp(scores[i] - best) < tuning.extra_citation_share:
+            break
+        expected.append(selection.candidates.sentences[int(i)].sentence_id)
+    assert cited == expected
+    cited_scores = [c.score for c in selection.citations]
+    assert cited_scores == sorted(cited_scores, reverse=True)
+    assert selection.citations[0].score == pytest.approx(best)
+
+
+def test_max_citations_and_the_share_limit_the_citations(pipeline) -> None:
+    question = QUESTIONS[0]
+    every = _with(pipeline, extra_citation_share=1e-12, max_citations=3)
+    assert len(_select(every, question).citations) == 3  # any share counts: up to the maximum
+    one = _with(pipeline, extra_citation_share=1e-12, max_citations=1)
+    assert len(_select(one, question).citations) == 1
+    two = _with(pipeline, extra_citation_share=1e-12, max_citations=2)
+    selection = _select(two, question)
+    order = np.argsort(-selection.scores, kind="stable")
+    second = selection.candidates.sentences[int(order[1])].sentence_id
+    assert [c.marker for c in selection.citations] == [1, 2]
+    assert selection.citations[1].sentence.sentence_id == second  # the runner-up, not the third
+
+
+def test_citations_carry_the_document_title(pipeline) -> None:
+    answer = pipeline.ask(QUESTIONS[0])
+    assert answer.citations
+    title = "Japans Aufholjagd bei der künstlichen Intelligenz"
+    assert {c.doc_title for c in answer.citations} == {title}
+    assert answer.to_dict()["citations"][0]["doc_title"] == title
+
+
+def test_nothing_retrieved_is_a_refusal(pipeline) -> None:
+    answer = pipeline.ask(QUESTIONS[0], withhold=frozenset({"japan-ki-aufholjagd"}))
+    assert answer.abstained and answer.citations == () and answer.hits == ()
+
+
+def test_a_question_in_another_language_is_held_against_the_cross_language_threshold(
+    pipeline, tmp_path
+) -> None:
+    from rag.answer.model import DEFAULT_MODEL_FILE
+
+    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    data["thresholds"] = {"same-de": -1e9, "cross-de": 1e9}  # refuse German, answer any other
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    split = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
+    german = split.ask("Wer leitet den Technologieinvestor Softbank?")
+    english = split.ask("Who is the head of Softbank?")
+    assert german.abstained and german.refusal_threshold == -1e9
+    assert not english.abstained and english.refusal_threshold == 1e9
