@@ -5,8 +5,9 @@ in its paragraph on hover and in the article view; a refusal; a follow-up; and t
 typed into the chat stays text; examples that answer on click, plain-text copy and the Markdown
 export, conversations that survive a reload, thumbs-down feedback that `rag eval` reads, and
 the page at a 390x844 phone viewport. Also measures submit-to-rendered-answer time and saves
-screenshots (reports/ui-screenshot*.png; with RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png
-and docs/screenshot-phone.png, the ones the README shows).
+screenshots (ui-screenshot*.png in $RAG_REPORTS or a temporary folder; with
+RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png and docs/screenshot-phone.png, the ones the
+README shows).
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _screenshot_folder() -> Path:
+    """Where screenshots go: $RAG_REPORTS if set, else a temporary folder (never the repository)."""
+    import tempfile
+
+    folder = Path(os.environ.get("RAG_REPORTS") or tempfile.mkdtemp(prefix="rag-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -235,8 +245,7 @@ def test_screenshot_and_time_to_answer(page, ui_server) -> None:
     page.get_by_role("tab", name="Article").click()
     page.locator("#chat .rag-answer").last.locator(".rag-cite-marker").first.hover()
     page.wait_for_timeout(300)
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
+    reports = _screenshot_folder()
     page.screenshot(path=str(reports / "ui-screenshot.png"))
     if os.environ.get("RAG_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
@@ -398,8 +407,7 @@ def test_phone_viewport(phone) -> None:
     page.locator("#article mark.rag-hl").first.wait_for(state="visible")
     page.get_by_role("tab", name="Sources").tap()
     assert "used in the answer" in page.locator("#sources").inner_text()
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
+    reports = _screenshot_folder()
     page.evaluate("window.scrollTo(0, 0)")
     page.locator("#question textarea").scroll_into_view_if_needed()
     last_answer(page).locator(".rag-cite-marker").first.tap()
