@@ -3,6 +3,7 @@ temporary folder, and a deterministic fake encoder for fast logic tests."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from pathlib import Path
@@ -102,23 +103,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def ui_server(tmp_path_factory, seeds_copy):
-    """`python ui.py` started once per session (it builds its own index first); always killed."""
+@contextlib.contextmanager
+def serving_ui(work: Path, seeds: Path, *extra: str, drop_env: tuple[str, ...] = ()):
+    """`python ui.py` on a free loopback port (its own index folder in ``work``), up once its
+    /api/health answers (a 401 counts: it is up and wants the login); always stopped."""
     import os
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
-    work = tmp_path_factory.mktemp("ui")
     port = _free_port()
     log_path = work / "server.log"
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    cmd = [
-        sys.executable, str(ROOT / "ui.py"), "--host", "127.0.0.1", "--port", str(port),
-        "--index", str(work / "index"), "--seeds", str(seeds_copy),
-    ]
+    for name in drop_env:
+        env.pop(name, None)
+    cmd = [sys.executable, str(ROOT / "ui.py"), "--host", "127.0.0.1", "--port", str(port),
+           "--index", str(work / "index"), "--seeds", str(seeds), *extra]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
@@ -128,9 +130,10 @@ def ui_server(tmp_path_factory, seeds_copy):
             if process.poll() is not None:
                 pytest.fail(f"ui.py exited with {process.returncode}:\n{log_path.read_text()}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
+                with urllib.request.urlopen(url + "api/health", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # e.g. 401: up, and asking for the login
             except OSError:
                 pass
             if time.monotonic() > deadline:
@@ -144,3 +147,10 @@ def ui_server(tmp_path_factory, seeds_copy):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory, seeds_copy):
+    """`python ui.py` started once per session (it builds its own index first); always killed."""
+    with serving_ui(tmp_path_factory.mktemp("ui"), seeds_copy) as server:
+        yield server

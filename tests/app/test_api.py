@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -150,43 +148,11 @@ def test_openapi_description_is_served(ui_server) -> None:
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory, seeds_copy):
     """`ui.py --auth` on loopback (its own index folder); killed at the end."""
-    import socket
+    from conftest import serving_ui
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     work = tmp_path_factory.mktemp("ui-auth")
-    log_path = work / "server.log"
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    env.pop("RAG_AUTH", None)
-    cmd = [sys.executable, str(ROOT / "ui.py"), "--port", str(port), "--auth", "anna:geheim",
-           "--index", str(work / "index"), "--seeds", str(seeds_copy)]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"ui.py exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                urllib.request.urlopen(url + "/api/health", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break  # 401: up, and asking for the login
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"ui.py did not start:\n{log_path.read_text()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    with serving_ui(work, seeds_copy, "--auth", "anna:geheim", drop_env=("RAG_AUTH",)) as server:
+        yield server.url.rstrip("/")
 
 
 def _basic(user: str, password: str) -> dict[str, str]:
