@@ -44,7 +44,6 @@ from rag.index.encoders import Encoder
 from rag.pipeline import Pipeline
 
 FOLDS = 4
-MARGIN_ALONE = 5.0
 
 
 @dataclass(frozen=True)
