@@ -7,12 +7,41 @@ records exactly what it ran with (``config.tuning``) and a search over them need
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.index.encoders import DEFAULT_MODEL, canonical_model_name
 
 RETRIEVERS = ("hybrid", "dense", "lexical")
+# A model's index sub-folder may not look like what rag/index/store.py keeps in the index folder
+# (builds, leftovers of killed builds, the CURRENT pointer) or like a `rag eval` SQuAD folder.
+_SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
+_RESERVED_PREFIXES = ("build-", "tmp-", "squad-", "current")
+
+
+def model_slug(model: str) -> str:
+    """A folder name for ``model``: its canonical name when that is short, lower-case and safe
+    (``minilm``); else a slug of its last path part plus a hash of the whole name
+    (``/home/me/models/My Model`` -> ``my-model-3f2a9c1e``), so two models never share one."""
+    name = canonical_model_name(model)
+    if _SAFE_SLUG.fullmatch(name) and not name.startswith(_RESERVED_PREFIXES):
+        return name
+    tail = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    tail = re.sub(r"[^a-z0-9._-]+", "-", tail.lower()).strip("-._")[:30] or "model"
+    if tail.startswith(_RESERVED_PREFIXES):
+        tail = "model-" + tail
+    return f"{tail}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+
+
+def model_index_dir(index_dir: Path, model: str) -> Path:
+    """The live index folder of ``model`` under the index folder ``index_dir``: ``index_dir``
+    itself for the default model (as it always was), ``index_dir/<model_slug>`` for any other,
+    so switching models back and forth never rebuilds."""
+    if canonical_model_name(model) == DEFAULT_MODEL:
+        return Path(index_dir)
+    return Path(index_dir) / model_slug(model)
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,7 @@ class Settings:
     """Everything that shapes an index or an answer; the index-shaping part is in the manifest."""
 
     seeds_dir: Path = Path("seeds")
+    # The index folder the user named; the model's own live folder is ``model_index_dir``.
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     threads: int | None = None  # None: the usable cores
@@ -103,6 +133,9 @@ class Settings:
     tuning: Tuning = field(default_factory=Tuning)
     # The learned ranker and refusal model (None: the one shipped in rag/answer/answer_model.json).
     answer_model: Path | None = None
+    # False: ``index_dir`` is the live folder whatever the model (`rag eval --format squad` names
+    # its folders after the model already).
+    per_model_index: bool = True
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1 or self.chunk_stride < 1:
@@ -122,6 +155,11 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def model_index_dir(self) -> Path:
+        """Where this model's index lives: see :func:`model_index_dir`."""
+        return model_index_dir(self.index_dir, self.model) if self.per_model_index else self.index_dir
 
     def index_params(self) -> dict[str, object]:
         """The settings an index depends on: a change in any of them means a rebuild."""

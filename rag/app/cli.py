@@ -47,7 +47,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         on_status=lambda m: print(m, file=sys.stderr, flush=True),
     )
     if built_with is None:
-        print(f"The index in {settings.index_dir} is up to date.", file=sys.stderr)
+        print(f"The index in {settings.model_index_dir} is up to date.", file=sys.stderr)
     return 0
 
 

@@ -185,7 +185,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             documents, fingerprint, questions, name, index_dir = _squad_inputs(
                 source, args.questions, settings, args.articles, args.withhold_gold
             )
-            settings = settings.with_(index_dir=index_dir)
+            settings = settings.with_(index_dir=index_dir, per_model_index=False)
             config["corpus"] = str(source)
             config["parallel_questions"] = args.questions
             config["articles"] = article_ranges(args.articles) if args.articles is not None else "all"

@@ -185,9 +185,11 @@ def bench_article(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     build_times = []
     for _ in range(2 if options.quick else 4):  # the first build also loads SoMaJo and the model
         started = time.perf_counter()
-        build_index(index_dir, documents, encoder, settings.index_params(), fingerprint, progress=False)
+        build_index(
+            settings.model_index_dir, documents, encoder, settings.index_params(), fingerprint, progress=False
+        )
         build_times.append(time.perf_counter() - started)
-    index = load_index(index_dir)
+    index = load_index(settings.model_index_dir)
     chunk_texts = [c.text for c in index.chunks]
 
     rounds = 3 if options.quick else 10

@@ -121,7 +121,7 @@ def collect(
             source.corpus, source.questions, settings, articles
         )
         pipeline = Pipeline.open(
-            settings.with_(index_dir=index_dir),
+            settings.with_(index_dir=index_dir, per_model_index=False),
             on_status=log,
             encoder=encoder,
             progress=False,

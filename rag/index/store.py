@@ -399,7 +399,8 @@ def ensure_index(
     force: bool = False,
     progress: bool = True,
 ) -> tuple[LoadedIndex, Encoder | None]:
-    """Load the index of ``settings.index_dir``, (re)building it when missing, stale or damaged.
+    """Load the index of ``settings.model_index_dir`` (the model's own folder), (re)building it
+    when missing, stale or damaged.
 
     Returns the index and the encoder if one had to be created for the build (so the caller
     need not load it twice). ``documents``/``corpus_fingerprint`` default to ``settings.seeds_dir``.
@@ -414,7 +415,7 @@ def ensure_index(
         index = fresh_index(settings, params, corpus_fingerprint, on_status)
         if index is not None:
             return index, None
-    with build_lock(settings.index_dir, on_wait=on_status):
+    with build_lock(settings.model_index_dir, on_wait=on_status):
         # Another process may have built it while we waited for the lock.
         quiet: Status = lambda message: None  # noqa: E731 - the reason was said above
         index = None if force else fresh_index(settings, params, corpus_fingerprint, quiet)
@@ -428,9 +429,9 @@ def ensure_index(
         encoder = encoder_factory()
         started = time.perf_counter()
         build_index(
-            settings.index_dir, docs, encoder, params, corpus_fingerprint, progress=progress
+            settings.model_index_dir, docs, encoder, params, corpus_fingerprint, progress=progress
         )
-        index = load_index(settings.index_dir)
+        index = load_index(settings.model_index_dir)
         counts = index.manifest["counts"]
         on_status(
             f"Index built in {time.perf_counter() - started:.1f} s: {counts['documents']} document(s), "
@@ -445,7 +446,7 @@ def fresh_index(
     """The index if it is there, fits the documents and settings, and loads; else None, with
     the reason passed to ``on_status``."""
     try:
-        manifest = read_manifest(settings.index_dir)
+        manifest = read_manifest(settings.model_index_dir)
     except StoreError as exc:
         on_status(f"Building the index: {exc}.")
         return None
@@ -454,7 +455,7 @@ def fresh_index(
         on_status("Rebuilding the index: " + "; ".join(reasons) + ".")
         return None
     try:
-        return load_index(settings.index_dir)
+        return load_index(settings.model_index_dir)
     except StoreError as exc:
         on_status(f"Rebuilding the index: {exc}.")
         return None

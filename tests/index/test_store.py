@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,3 +114,43 @@ def test_pipeline_with_fake_encoder_returns_consistent_citations(built, fake_enc
     for n, citation in enumerate(answer.citations, start=1):
         assert citation.marker == n and f"[{n}]" in answer.text
         assert citation.sentence.text in answer.text
+
+
+def test_every_model_has_its_own_index_folder(tmp_path, fake_encoder, seeds_copy):
+    """Switching models builds each one's index once; switching back loads, never rebuilds."""
+    index_dir = tmp_path / "index"
+    default = Settings(seeds_dir=seeds_copy, index_dir=index_dir)
+    other = default.with_(model="some-name")
+    assert default.model_index_dir == index_dir  # the default model: index/ as always
+    assert other.model_index_dir == index_dir / "some-name"
+
+    def open_with(settings: Settings):  # noqa: ANN202
+        messages: list[str] = []
+        index, built_with = ensure_index(settings, lambda: fake_encoder, messages.append, progress=False)
+        return (index, built_with), messages
+
+    (first, built), _ = open_with(default)
+    assert built is fake_encoder
+    (second, built), _ = open_with(other)
+    assert built is fake_encoder and second.path.parent == index_dir / "some-name"
+    assert second.manifest["model"] == "some-name" and first.manifest["model"] == default.model
+    assert current_build(index_dir) == first.path  # the default's index is still live
+    for settings, index in ((default, first), (other, second)):
+        (again, built), messages = open_with(settings)
+        assert built is None and messages == [] and again.path == index.path
+
+
+def test_model_folder_names_are_short_safe_and_distinct():
+    from rag.config import model_index_dir, model_slug
+
+    assert model_slug("all-MiniLM-L6-v2") == "minilm"  # an alias: the canonical name
+    assert model_slug("MiniLM") == "minilm"  # the canonical name
+    assert model_index_dir(Path("index"), "use-multilingual") == Path("index")
+    a, b = model_slug("/home/me/models/My Model/"), model_slug("/srv/models/My Model")
+    assert a.startswith("my-model-") and b.startswith("my-model-") and a != b
+    hub = model_slug("sentence-transformers/all-mpnet-base-v2")
+    assert hub.startswith("all-mpnet-base-v2-") and "/" not in hub
+    for tricky in ("build-1", "squad-x", "CURRENT", "..", "/", ".hidden"):
+        slug = model_slug(tricky)
+        assert not slug.startswith(("build-", "tmp-", "squad-", ".")) and slug.lower() != "current", slug
+        assert "/" not in slug and slug
