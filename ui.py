@@ -33,7 +33,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from rag.app.options import add_corpus_options, settings_from  # noqa: E402
+from rag.app.options import add_corpus_options, settings_from, user_message  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
@@ -564,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoder = QuestionBatcher(build_encoder(settings.model, settings.threads))
         pipeline = Pipeline.open(settings, on_status=on_status, encoder=encoder)
     except (ValueError, DocumentError, StoreError, EncoderError) as exc:
-        print(f"ui.py: error: {exc}", file=sys.stderr)
+        print(f"ui.py: error: {user_message(exc)}", file=sys.stderr)
         return 2
     ready = f"Ready in {time.perf_counter() - started:.1f} s."
     status = " ".join([*messages, ready]) if messages else f"Index loaded from {pipeline.index.path}. {ready}"

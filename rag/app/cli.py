@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rag.app.options import add_corpus_options, settings_from
+from rag.app.options import add_corpus_options, settings_from, user_message
 from rag.config import Settings
 
 EXIT_USER_ERROR = 2
@@ -171,7 +171,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if not Path(settings.seeds_dir).is_dir():
-        raise UserError(f"seeds folder not found: {settings.seeds_dir}")
+        from rag.ingest import SeedsMissing
+
+        raise SeedsMissing(settings.seeds_dir)
     for name in args.files:
         target = add_document(settings.seeds_dir, Path(name))
         print(f"added {name} as {target}", file=sys.stderr)
@@ -268,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (UserError, QuestionError, DocumentError) as exc:
-        print(f"rag: error: {exc}", file=sys.stderr)
+        print(f"rag: error: {user_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from rag.config import Settings, default_settings
+
+# The defaults of --seeds and --index when set (and not empty). Only this module reads them: the
+# library takes its folders from Settings.
+SEEDS_ENV = "RAG_SEEDS"
+INDEX_ENV = "RAG_INDEX"
 
 
 def add_corpus_options(parser: argparse.ArgumentParser) -> None:
     """--seeds, --index, --model, --threads: where the documents and the index are, which model."""
-    parser.add_argument("--seeds", default="seeds", help="folder of documents (default: seeds)")
-    parser.add_argument("--index", default="index", help="index folder (default: index)")
+    parser.add_argument(
+        "--seeds", default=os.environ.get(SEEDS_ENV) or "seeds",
+        help=f"folder of documents (default: ${SEEDS_ENV}, else seeds)",
+    )
+    parser.add_argument(
+        "--index", default=os.environ.get(INDEX_ENV) or "index",
+        help=f"index folder (default: ${INDEX_ENV}, else index)",
+    )
     parser.add_argument(
         "--model",
         default=None,
@@ -35,6 +47,18 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         answer_model=getattr(args, "answer_model", None),
         **extra,
     )
+
+
+def user_message(exc: Exception) -> str:
+    """The one line for a user error; a missing seeds folder also says how to point elsewhere."""
+    from rag.ingest import SeedsMissing
+
+    if isinstance(exc, SeedsMissing):
+        return (
+            f"{exc} (run this in the folder that holds seeds/, or give --seeds DIR or set "
+            f"{SEEDS_ENV}; for the index --index DIR or {INDEX_ENV})"
+        )
+    return str(exc)
 
 
 def article_range(text: str) -> frozenset[int]:

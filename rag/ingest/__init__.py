@@ -1,7 +1,7 @@
 """Documents in: find files, read each format, split into blocks and sentences with offsets,
 group sentences into chunks."""
 
-from rag.ingest.files import load_documents, seed_files, seeds_fingerprint
+from rag.ingest.files import SeedsMissing, load_documents, seed_files, seeds_fingerprint
 from rag.ingest.loader import Block, DocumentError, DocumentLoader, blocks_of
 from rag.ingest.sentences import sentences_of, sentences_of_all
 
@@ -9,6 +9,7 @@ __all__ = [
     "Block",
     "DocumentError",
     "DocumentLoader",
+    "SeedsMissing",
     "blocks_of",
     "load_documents",
     "seed_files",

@@ -35,12 +35,20 @@ class Skipped:
         return f"skipped: {self.message or f'{self.path}: {self.reason}'}"
 
 
+class SeedsMissing(DocumentError):
+    """The seeds folder does not exist; the message names it as an absolute path."""
+
+    def __init__(self, seeds_dir: Path) -> None:
+        self.seeds_dir = Path(seeds_dir).absolute()
+        super().__init__(f"seeds folder not found: {self.seeds_dir}")
+
+
 def scan_seeds(seeds_dir: Path) -> tuple[list[Path], list[Skipped]]:
     """Files of a supported format below ``seeds_dir`` (sorted; question sets and hidden files
     excluded) and the other files, each with the reason it is not read."""
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
-        raise DocumentError(f"seeds folder not found: {seeds_dir}")
+        raise SeedsMissing(seeds_dir)
     root = seeds_dir.resolve()
     files: list[Path] = []
     skipped: list[Skipped] = []
