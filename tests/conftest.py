@@ -94,6 +94,23 @@ class UIServer:
     def log(self) -> str:
         return self.log_path.read_text("utf-8", errors="replace")
 
+    def option(self, name: str) -> str:
+        """The value the server was started with for ``name`` (e.g. ``--index``)."""
+        return self.process.args[self.process.args.index(name) + 1]
+
+    def cli_answer(self, question: str) -> dict:
+        """What `rag ask --json` prints for ``question`` over this server's seeds and index."""
+        import json
+        import subprocess
+        import sys
+
+        cli = subprocess.run(
+            [sys.executable, "-m", "rag", "ask", "--json", "--index", self.option("--index"),
+             "--seeds", self.option("--seeds"), question],
+            capture_output=True, text=True, timeout=300, check=True,
+        )
+        return json.loads(cli.stdout)
+
 
 def _free_port() -> int:
     import socket

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -33,17 +31,11 @@ def call(base: str, path: str, body: object = None, raw: bytes | None = None, me
         return exc.code, json.loads(exc.read() or b"null"), dict(exc.headers)
 
 
-def test_ask_returns_the_json_of_rag_ask_in_one_request(ui_server, seeds_copy) -> None:
+def test_ask_returns_the_json_of_rag_ask_in_one_request(ui_server) -> None:
     question = "Welche vier Faktoren sprechen für Japan?"
     status, result, headers = call(ui_server.url, "/api/ask", {"question": question})
     assert status == 200 and headers["content-type"].startswith("application/json")
-    index_dir = ui_server.process.args[ui_server.process.args.index("--index") + 1]
-    cli = subprocess.run(
-        [sys.executable, "-m", "rag", "ask", "--json", "--index", index_dir, "--seeds", str(seeds_copy),
-         question],
-        capture_output=True, text=True, timeout=300, check=True,
-    )
-    expected = json.loads(cli.stdout)
+    expected = ui_server.cli_answer(question)
     assert set(result["timings_ms"]) == set(expected.pop("timings_ms"))
     result.pop("timings_ms")
     assert result == expected

@@ -12,6 +12,7 @@ README shows).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -67,18 +68,25 @@ def browser():
             browser.close()
 
 
-@pytest.fixture
-def page(browser, ui_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def _chat_page(browser, url: str, **context_options):
+    """The chat open in a fresh browser context, ready for a question; closed afterwards."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(ui_server.url)
+    page.goto(url)
     page.wait_for_selector("#question textarea")
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, ui_server):
+    with _chat_page(browser, ui_server.url, viewport={"width": 1400, "height": 1000}) as chat:
+        yield chat
 
 
 def ask(page, question: str) -> None:
@@ -333,7 +341,7 @@ def test_why_follow_up_gives_the_reason(page) -> None:
 def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
     from rag.eval.questions import load_questions
 
-    index_dir = Path(ui_server.process.args[ui_server.process.args.index("--index") + 1])
+    index_dir = Path(ui_server.option("--index"))
     feedback = index_dir.resolve().parent / "feedback.jsonl"
     page.get_by_role("tab", name="About").click()
     assert str(feedback) in page.locator("#info").inner_text()
@@ -361,15 +369,9 @@ def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
 
 @pytest.fixture
 def phone(browser, ui_server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    page = context.new_page()
-    page.goto(ui_server.url)
-    page.wait_for_selector("#question textarea")
-    try:
-        yield page
-    finally:
-        context.close()
+    with _chat_page(browser, ui_server.url, viewport={"width": 390, "height": 844}, is_mobile=True,
+                    has_touch=True, device_scale_factor=2) as chat:
+        yield chat
 
 
 def _box(page, selector: str) -> dict:

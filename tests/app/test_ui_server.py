@@ -3,10 +3,6 @@ gradio_client, the way the README shows."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -91,16 +87,10 @@ def test_markup_in_the_question_comes_back_as_plain_text(client) -> None:
     assert result["question"] == question
 
 
-def test_same_json_as_the_command_line(client, ui_server, seeds_copy) -> None:
+def test_same_json_as_the_command_line(client, ui_server) -> None:
     """`/ask` returns what `rag ask --json` prints (timings aside), on the same index."""
     question = "Welche vier Faktoren sprechen für Japan?"
-    index_dir = ui_server.process.args[ui_server.process.args.index("--index") + 1]
-    cli = subprocess.run(
-        [sys.executable, "-m", "rag", "ask", "--json", "--index", index_dir, "--seeds", str(seeds_copy),
-         question],
-        capture_output=True, text=True, timeout=300, check=True,
-    )
-    expected = json.loads(cli.stdout)
+    expected = ui_server.cli_answer(question)
     result = client.predict(question, api_name="/ask")
     expected.pop("timings_ms")
     result.pop("timings_ms")
