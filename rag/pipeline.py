@@ -28,7 +28,7 @@ from rag.ingest import DocumentError
 from rag.language import LANGUAGES, detect_language
 from rag.language.identify import ENCODER_LANGUAGE_NAMES, ENCODER_LANGUAGES, identify_language
 from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
-from rag.records import Answer, Document
+from rag.records import Answer, Citation, Document
 
 __all__ = ["Pipeline", "QuestionError", "DocumentError", "StoreError"]
 
@@ -122,6 +122,14 @@ class Pipeline:
         fallback = self.index.language if self.index.language in LANGUAGES else "en"
         return detect_language(question, default=fallback)
 
+    def cited_language(self, citations: Sequence[Citation], language: str) -> str:
+        """The language of the quoted documents: the question's when every one is in it, else
+        another one (the lead then says the quotes are in the original language)."""
+        cited = {self.index.document_language.get(c.sentence.doc_id, self.index.language) for c in citations}
+        if not cited:
+            return self.index.language
+        return language if cited == {language} else sorted(cited - {language})[0]
+
     def unreadable(self, language: str) -> str:
         """A notice when the encoder cannot read questions in ``language`` (else "")."""
         if self.readable is None or language in self.readable:
@@ -177,7 +185,7 @@ class Pipeline:
         t_answer = time.perf_counter()
         selection = self.selector.select(retrieval, query)
         hits = rerank_hits(retrieval.hits, selection.candidates, self.settings.tuning.rerank_weight)
-        text = compose_text(selection.citations, language, self.index.language)
+        text = compose_text(selection.citations, language, self.cited_language(selection.citations, language))
         timings = dict(retrieval.timings_ms)
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000

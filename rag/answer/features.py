@@ -6,7 +6,8 @@ to the sentence, to the sentence in context, BM25 on words and trigrams, shared 
 bonus for the asked answer type; weights in :class:`rag.config.Tuning`) and its parts, gaps to
 the best candidate, whether the sentence holds the kind of answer asked for (a number, a date)
 and whether its passage names what the question names, the retrieval rank of its chunk, and
-lexical overlaps split by whether the question is in the text's language. The answer-type and
+lexical overlaps split by whether the question is in the language of the sentence's document
+(each sentence is stemmed, and the question analysed, in that language). The answer-type and
 name checks are features here, not vetoes: the models weigh them (docs/answers.md).
 
 No feature depends on the number of candidates: a pool-size feature lets a model learn how the
@@ -26,7 +27,7 @@ import numpy as np
 from rag.answer.answer_type import ANY, AnswerType, can_answer, expected_answer
 from rag.answer.retrieve import Retrieval, withheld_by
 from rag.config import Tuning
-from rag.index.lexical import LexicalIndex, max_normalised
+from rag.index.lexical_parts import LexicalParts, QueryTerms
 from rag.index.names import names_in_question
 from rag.index.store import LoadedIndex
 from rag.language import known_languages
@@ -95,24 +96,31 @@ class FeatureExtractor:
     # --- terms and names --------------------------------------------------------------------
 
     def _terms(self, sentence_id: int) -> list[str]:
-        """Stemmed terms of a sentence, computed once per loaded index (sentences never change)."""
+        """Stemmed terms of a sentence (in its document's language), computed once per loaded
+        index (sentences never change)."""
         terms = self._term_cache.get(sentence_id)
         if terms is None:
             if len(self._term_cache) >= TERM_CACHE_SIZE:
                 self._term_cache.clear()
-            text = self.index.sentences[sentence_id].text
-            terms = self._term_cache[sentence_id] = self.index.sentence_lexical.analyzer.terms(text)
+            sentence = self.index.sentences[sentence_id]
+            analyzer = self.index.sentence_lexical.analyzer(self._language(sentence))
+            terms = self._term_cache[sentence_id] = analyzer.terms(sentence.text)
         return terms
+
+    def _language(self, sentence: Sentence) -> str:
+        return self.index.document_language.get(sentence.doc_id, self.index.language)
 
     def _terms_before(self, sentence: Sentence) -> list[str]:
         """Terms of the sentence before ``sentence`` in its paragraph ([] if it is the first)."""
         previous = self.index.previous_in_paragraph(sentence)
         return self._terms(previous.sentence_id) if previous is not None else []
 
-    def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
-        expected = expected_answer(question, self.index.sentence_lexical.analyzer)
-        # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
-        return expected if retrieval.same_language else replace(expected, counted=None)
+    def expected(self, retrieval: Retrieval, question: str, text_language: str) -> AnswerType:
+        """What the question asks for, as checked in a sentence of ``text_language``."""
+        same = retrieval.language is None or retrieval.language == text_language
+        if not same:  # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
+            return replace(expected_answer(question), counted=None)
+        return expected_answer(question, self.index.sentence_lexical.analyzer(text_language))
 
     def name_counts(self, excluded: frozenset[str] = frozenset()) -> Counter[str]:
         """In how many sentences each name occurs, without the ``excluded`` passages' sentences
@@ -187,34 +195,38 @@ class FeatureExtractor:
                 best_hit.setdefault(sid, h)
         ids = np.fromiter(best_hit, dtype=np.int64, count=len(best_hit))
         sentences = tuple(self.index.sentences[int(i)] for i in ids)
-        same = retrieval.same_language
+        languages = [self._language(s) for s in sentences]
+        same_rows = self.index.sentence_lexical.in_language(ids, retrieval.language)
         dense = self.index.sentence_vectors[ids] @ retrieval.query_vector
         context = self.index.context_vectors[ids] @ retrieval.query_vector
         words = _normalised(self.index.sentence_lexical, retrieval.terms, ids)
         grams = _normalised(
-            self.index.sentence_trigrams, self.index.sentence_trigrams.analyzer.terms(question), ids
+            self.index.sentence_trigrams, self.index.sentence_trigrams.query_terms(question), ids
         )
-        question_pairs = _word_pairs(retrieval.terms)
-        question_terms = set(retrieval.terms)
-        expected = self.expected(retrieval, question)
-        typed = expected.kind != ANY
+        question_pairs = {lang: _word_pairs(t) for lang, t in retrieval.terms.items()}
+        question_terms = {lang: set(t) for lang, t in retrieval.terms.items()}
+        expected = {lang: self.expected(retrieval, question, lang) for lang in set(languages)}
+        typed = next(iter(expected.values())).kind != ANY  # the kind does not depend on the language
         # Names are a feature in every language; only names of the searched text count.
         specific = self.specific_names(question, self.name_counts(retrieval.excluded))
         n = len(ids)
         rows = []  # per candidate: pairs, qshare, fits, grounded, first, log chars
-        for sentence in sentences:
+        for sentence, lang in zip(sentences, languages, strict=True):
             terms = self._terms(sentence.sentence_id)
+            q_pairs, q_terms = question_pairs.get(lang, set()), question_terms.get(lang, set())
             rows.append((
-                len(question_pairs & _word_pairs(terms)) / len(question_pairs) if question_pairs else 0.0,
-                len(question_terms.intersection(terms)) / len(question_terms) if question_terms else 0.0,
-                not typed or can_answer(sentence.text, expected, terms=self._terms_before(sentence) + terms),
+                len(q_pairs & _word_pairs(terms)) / len(q_pairs) if q_pairs else 0.0,
+                len(q_terms.intersection(terms)) / len(q_terms) if q_terms else 0.0,
+                not typed
+                or can_answer(sentence.text, expected[lang], terms=self._terms_before(sentence) + terms),
                 self._grounded(sentence, specific),
                 sentence.sentence == 1,
                 math.log1p(len(sentence.text)),
             ))
         pairs, qshare, fits, grounded, first, chars = np.array(rows, dtype=np.float32).reshape(n, 6).T
         word_weight, gram_weight, pair_weight = (
-            tuning.same_language_weights if same else tuning.cross_language_weights
+            np.where(same_rows, np.float32(a), np.float32(b))
+            for a, b in zip(tuning.same_language_weights, tuning.cross_language_weights, strict=True)
         )
         base = (
             dense
@@ -243,14 +255,15 @@ class FeatureExtractor:
             1.0 / (hit_of + 1), fused[hit_of] - fused[0], hit_dense[hit_of] - hit_dense.max(), same_paragraph,
             first, chars,
         ]
-        matrix = np.concatenate(
-            [np.stack(columns, 1), lexical * float(same), lexical * float(not same)], 1
-        ).astype(np.float32)
+        same = same_rows.astype(np.float32)[:, None]
+        matrix = np.concatenate([np.stack(columns, 1), lexical * same, lexical * (1 - same)], 1).astype(
+            np.float32
+        )
         coverage, unknown_names = self._coverage(retrieval, question)
         facts = QuestionFacts(
             corpus_coverage=coverage,
             unknown_names=unknown_names,
-            same_language=same,
+            same_language=retrieval.same_language,
             typed=typed,
             names_something=bool(specific),
             top_hit_dense=float(hit_dense[0]),
@@ -260,23 +273,26 @@ class FeatureExtractor:
         )
         return Candidates(sentences, matrix, base.astype(np.float32), facts)
 
-    def _in_text(self, term: str, excluded_chunks: frozenset[int]) -> bool:
-        """Whether a chunk that was searched holds the (analysed) term."""
-        holders = self.index.lexical.texts_with(term)
+    def _in_text(self, language: str, term: str, excluded_chunks: frozenset[int]) -> bool:
+        """Whether a searched chunk of the ``language`` part holds the (analysed) term."""
+        holders = self.index.lexical.texts_with(language, term)
         return bool(len(holders)) and (
             not excluded_chunks or any(int(i) not in excluded_chunks for i in holders)
         )
 
     def _coverage(self, retrieval: Retrieval, question: str) -> tuple[float, int]:
-        terms = list(dict.fromkeys(retrieval.terms))
+        """The question's coverage by, and its names unknown to, the text in the top passage's
+        language (the part that answers, as it would in a corpus of its own)."""
+        language = retrieval.text_language
+        terms = list(dict.fromkeys(retrieval.terms.get(language, ())))
         excluded = retrieval.excluded_chunks
-        found = sum(self._in_text(term, excluded) for term in terms)
+        found = sum(self._in_text(language, term, excluded) for term in terms)
         coverage = found / len(terms) if terms else 1.0
-        analyzer = self.index.lexical.analyzer
+        analyzer = self.index.lexical.analyzer(language)
         unknown = 0
         for word in name_like_words(question):
             stems = analyzer.terms(word)
-            if stems and not any(self._in_text(stem, excluded) for stem in stems):
+            if stems and not any(self._in_text(language, stem, excluded) for stem in stems):
                 unknown += 1
         return coverage, unknown
 
@@ -300,9 +316,9 @@ def _word_pairs(terms: Sequence[str]) -> set[tuple[str, str]]:
     return set(zip(terms, terms[1:], strict=False))
 
 
-def _normalised(index: LexicalIndex, terms: Sequence[str], ids: np.ndarray) -> np.ndarray:
-    """BM25 of the candidate sentences divided by the best candidate's (zeros if no match)."""
-    known = index.known_terms(list(terms))
-    if not known:
+def _normalised(index: LexicalParts, terms: QueryTerms, ids: np.ndarray) -> np.ndarray:
+    """BM25 of the candidate sentences divided by the best candidate's of the same language part
+    (zeros if no match)."""
+    if not index.knows_any(terms):
         return np.zeros(len(ids), dtype=np.float32)
-    return max_normalised(index.scores(known)[ids])
+    return index.normalised(index.scores(terms)[ids], ids)

@@ -1,10 +1,11 @@
 """Hybrid search: FAISS dense scores fused with BM25, weighted by the question's language.
 
 A fixed lexical weight that helps German questions hurts English questions on German text
-(DESIGN.md). So the BM25 side gets ``lexical_weight`` when the question is in the corpus's
-language and ``cross_lingual_weight`` otherwise, where it can only match names and numbers and
-the multilingual dense side must carry the meaning. (Weighting by the share of question terms
-found in the corpus was tried first; it also punished paraphrased German questions.)
+(DESIGN.md). So the BM25 side of a passage gets ``lexical_weight`` when the question is in the
+language of the passage's document and ``cross_lingual_weight`` otherwise, where it can only
+match names and numbers and the multilingual dense side must carry the meaning. (Weighting by
+the share of question terms found in the corpus was tried first; it also punished paraphrased
+German questions.) BM25 is searched per document language (``rag/index/lexical_parts.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from rag.config import Tuning
 from rag.index.encoders import Encoder, encode
-from rag.index.lexical import LexicalIndex, max_normalised
+from rag.index.lexical_parts import LexicalParts
 from rag.index.store import LoadedIndex
 from rag.records import Hit
 
@@ -43,9 +44,13 @@ class Retrieval:
 
     hits: tuple[Hit, ...]
     query_vector: np.ndarray
-    terms: tuple[str, ...]
+    # The question's terms as each language part of the index analyses them.
+    terms: dict[str, tuple[str, ...]]
     timings_ms: dict[str, float] = field(default_factory=dict)
-    same_language: bool = True  # question in the corpus's language
+    # The question in the language of the top passage's document (``text_language``).
+    same_language: bool = True
+    text_language: str = ""
+    language: str | None = None  # the question's language (None: taken to be every text's)
     # Passages the search was blind to (the near-miss evaluation withholds the gold paragraph,
     # see passage_key), and their chunks.
     excluded: frozenset[str] = frozenset()
@@ -73,15 +78,17 @@ class Retriever:
         self.encoder = encoder
         self.tuning = tuning
         self.mode = mode
-        self.lexical: LexicalIndex = index.lexical
+        self.lexical: LexicalParts = index.lexical
 
     def _chunks_of(self, keys: frozenset[str]) -> set[int]:
         withheld = withheld_by(keys)
         return {c.chunk_id for c in self.index.chunks if withheld(c.doc_id, c.paragraph)}
 
-    def same_language(self, language: str | None) -> bool:
-        """Whether a question in ``language`` is in the corpus's language (None: it is)."""
-        return language is None or language == self.index.language
+    def text_language(self, hits: tuple[Hit, ...]) -> str:
+        """The language of the top passage's document (the corpus's when nothing was found)."""
+        if not hits:
+            return self.index.language
+        return self.index.document_language.get(hits[0].chunk.doc_id, self.index.language)
 
     def search(
         self,
@@ -121,9 +128,9 @@ class Retriever:
         t1 = time.perf_counter()
         timings["dense"] = (t1 - t0) * 1000
 
-        terms = self.lexical.analyzer.terms(question)
+        terms = self.lexical.query_terms(question)
         lexical_all = None
-        if self.mode != "dense" and self.lexical.known_terms(terms):
+        if self.mode != "dense" and self.lexical.knows_any(terms):
             lexical_all = self.lexical.scores(terms)
             if excluded:
                 lexical_all = lexical_all.copy()
@@ -139,15 +146,17 @@ class Retriever:
             ids = np.fromiter(rest, dtype=np.int64)[: min(top_k, n_chunks)]
         dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
         lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
-        same_language = self.same_language(language)
-        weight = self.tuning.lexical_weight if same_language else self.tuning.cross_lingual_weight
         fused: np.ndarray
         if self.mode == "dense":
             fused = dense.copy()
         elif self.mode == "lexical":
             fused = lexical.copy()
         else:
-            fused = _minmax(dense) + weight * max_normalised(lexical)
+            same = self.lexical.in_language(ids, language)
+            weight = np.where(
+                same, np.float32(self.tuning.lexical_weight), np.float32(self.tuning.cross_lingual_weight)
+            )
+            fused = _minmax(dense) + weight * self.lexical.normalised(lexical, ids)
         order = np.argsort(-fused, kind="stable")[:top_k]
         hits = tuple(
             Hit(
@@ -160,6 +169,15 @@ class Retriever:
             for rank, i in enumerate(order, start=1)
         )
         timings["fusion"] = (time.perf_counter() - t2) * 1000
+        text_language = self.text_language(hits)
         return Retrieval(
-            hits, vector, tuple(terms), timings, same_language, frozenset(withhold), frozenset(excluded)
+            hits,
+            vector,
+            {lang: tuple(t) for lang, t in terms.items()},
+            timings,
+            language is None or language == text_language,
+            text_language,
+            language,
+            frozenset(withhold),
+            frozenset(excluded),
         )

@@ -44,7 +44,7 @@ class AnswerSelector:
             return Selection((), True)
         scores = self.model.rank(candidates)
         logit = self.model.refusal_logit(candidates, scores)
-        group = refusal_group(retrieval.same_language, self.extractor.index.language)
+        group = refusal_group(retrieval.same_language, retrieval.text_language)
         threshold = self.model.threshold(group)
         if logit > threshold:
             return Selection((), True, candidates, scores, logit, threshold)

@@ -554,6 +554,7 @@ def scale_entry(
     from rag.config import Tuning
     from rag.index.dense import build_vector_index, exact_search, single_thread
     from rag.index.lexical import Analyzer, LexicalIndex
+    from rag.index.lexical_parts import LexicalParts
     from rag.index.store import LoadedIndex
 
     started = time.perf_counter()
@@ -575,7 +576,7 @@ def scale_entry(
     vectors = held
     id_lists = terms.id_lists()
     started = time.perf_counter()
-    lexical = LexicalIndex("de").build_from_ids(id_lists, terms.vocabulary)
+    lexical = LexicalParts.single(LexicalIndex("de").build_from_ids(id_lists, terms.vocabulary), n)
     lexical_build_s = time.perf_counter() - started
     del id_lists
 

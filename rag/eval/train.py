@@ -100,7 +100,7 @@ def _examples_of(
             dtype=np.int8,
         )
         eligible = not q.answerable or eligible_answerable is None or q.qid in eligible_answerable
-        group = refusal_group(retrieval.same_language, pipeline.index.language)
+        group = refusal_group(retrieval.same_language, retrieval.text_language)
         examples.append(Example(candidates, labels, q.answerable, eligible, group, fold_of(q), source))
     return examples
 

@@ -8,7 +8,8 @@ Layout (JSON, NumPy and FAISS files only, never pickle)::
       build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
                             dense.* (the vector index), chunk_vectors.npy, sentence_vectors.npy,
                             context_vectors.npy,
-                            bm25_chunks/, bm25_sentences/, trigrams_sentences/
+                            bm25_chunks/, bm25_sentences/, trigrams_sentences/ (each with
+                            one folder per document language, lexical_parts.py)
 
 A build is written into a fresh folder and only then made live by replacing ``CURRENT``, so a
 build killed midway leaves the previous index untouched and loadable.
@@ -34,14 +35,15 @@ from rag import __version__
 from rag.config import Settings
 from rag.index.dense import VectorIndex, build_vector_index, load_vector_index
 from rag.index.encoders import Encoder, encode
-from rag.index.lexical import TRIGRAMS, LexicalIndex
+from rag.index.lexical import TRIGRAMS
+from rag.index.lexical_parts import LexicalParts
 from rag.index.names import place_names, sentence_names
 from rag.ingest import load_documents, seeds_fingerprint, sentences_of_all
 from rag.ingest.chunking import chunk_sentences
 from rag.jsonfile import read_json
 from rag.records import Chunk, Document, Sentence
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
@@ -77,9 +79,10 @@ class LoadedIndex:
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
-    lexical: LexicalIndex
-    sentence_lexical: LexicalIndex
-    sentence_trigrams: LexicalIndex
+    # One BM25 part per document language (each text stemmed in its own language).
+    lexical: LexicalParts
+    sentence_lexical: LexicalParts
+    sentence_trigrams: LexicalParts
     # The proper names in each sentence (names.py), case-folded; computed when building.
     sentence_names: list[tuple[str, ...]] = field(default_factory=list)
     place_names: frozenset[str] = frozenset()  # the names above that are places
@@ -88,6 +91,11 @@ class LoadedIndex:
     def language(self) -> str:
         """The language most of the text is in (see :func:`corpus_language`)."""
         return str(self.manifest["language"])
+
+    @functools.cached_property
+    def document_language(self) -> dict[str, str]:
+        """Each document's own language, by document id."""
+        return {d.doc_id: d.language for d in self.documents}
 
     def previous_in_paragraph(self, sentence: Sentence) -> Sentence | None:
         """The sentence before ``sentence`` in its paragraph (None for a paragraph's first)."""
@@ -108,7 +116,8 @@ def _read_json(path: Path) -> Any:
 
 
 def corpus_language(documents: Sequence[Document]) -> str:
-    """The language most of the text is in: it picks the stemmer of the lexical index."""
+    """The language most of the text is in: questions whose language is unclear are taken to be
+    in it. (Each document is stemmed in its own language, see lexical_parts.py.)"""
     if not documents:
         raise ValueError("a corpus without documents has no language")
     sizes: dict[str, int] = {}
@@ -190,11 +199,13 @@ def build_index(
         np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
         np.save(tmp / "context_vectors.npy", context_vectors, allow_pickle=False)
-        LexicalIndex(language).build([c.text for c in chunks]).save(tmp / "bm25_chunks")
-        LexicalIndex(language).build([s.text for s in sentences]).save(tmp / "bm25_sentences")
-        LexicalIndex(language, TRIGRAMS).build([s.text for s in sentences]).save(
-            tmp / "trigrams_sentences"
-        )
+        doc_language = {d.doc_id: d.language for d in documents}
+        chunk_languages = [doc_language[c.doc_id] for c in chunks]
+        sentence_languages = [doc_language[s.doc_id] for s in sentences]
+        sentence_texts = [s.text for s in sentences]
+        LexicalParts.build([c.text for c in chunks], chunk_languages).save(tmp / "bm25_chunks")
+        LexicalParts.build(sentence_texts, sentence_languages).save(tmp / "bm25_sentences")
+        LexicalParts.build(sentence_texts, sentence_languages, TRIGRAMS).save(tmp / "trigrams_sentences")
         _write_json(tmp / "documents.json", [asdict(d) for d in documents])
         _write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
         _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
@@ -216,6 +227,7 @@ def build_index(
             "index_type": dense.describe()["type"],
             "vector_index": dense.describe(),
             "language": language,
+            "languages": sorted(set(d.language for d in documents)),
             "corpus_fingerprint": corpus_fingerprint,
             "documents": [
                 {k: getattr(d, k) for k in ("doc_id", "title", "language", "content_hash")}
@@ -310,10 +322,10 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         )
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
-        language = str(manifest["language"])
-        lexical = LexicalIndex.load(path / "bm25_chunks", language, mmap=mmap)
-        sentence_lexical = LexicalIndex.load(path / "bm25_sentences", language)
-        sentence_trigrams = LexicalIndex.load(path / "trigrams_sentences", language, TRIGRAMS)
+        languages = [str(lang) for lang in manifest["languages"]]
+        lexical = LexicalParts.load(path / "bm25_chunks", languages, mmap=mmap)
+        sentence_lexical = LexicalParts.load(path / "bm25_sentences", languages)
+        sentence_trigrams = LexicalParts.load(path / "trigrams_sentences", languages, TRIGRAMS)
     except (RuntimeError, ValueError, OSError, KeyError) as exc:
         raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
     documents = [Document(**d) for d in _read_json(path / "documents.json")]
@@ -333,6 +345,8 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(names_per_sentence)
         == counts.get("sentences")
         and dense.dimension == manifest.get("dimension")
+        and lexical.size == len(chunks)
+        and sentence_lexical.size == sentence_trigrams.size == len(sentences)
     ):
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
