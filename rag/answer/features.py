@@ -6,9 +6,10 @@ to the sentence, to the sentence in context, BM25 on words and trigrams, shared 
 bonus for the asked answer type; weights in :class:`rag.config.Tuning`) and its parts, gaps to
 the best candidate, whether the sentence holds the kind of answer asked for (a number, a date)
 and whether its passage names what the question names, the retrieval rank of its chunk, and
-lexical overlaps split by whether the question is in the language of the sentence's document
-(each sentence is stemmed, and the question analysed, in that language). The answer-type and
-name checks are features here, not vetoes: the models weigh them (docs/answers.md).
+lexical overlaps split by whether the question is in the language of the text it asks about
+(``Retrieval.text_language``). Each sentence is stemmed, and the question analysed, in the
+language of the sentence's document. The answer-type and name checks are features here, not
+vetoes: the models weigh them (docs/answers.md).
 
 No feature depends on the number of candidates: a pool-size feature lets a model learn how the
 training negatives were made instead of what an answer looks like.
@@ -115,12 +116,11 @@ class FeatureExtractor:
         previous = self.index.previous_in_paragraph(sentence)
         return self._terms(previous.sentence_id) if previous is not None else []
 
-    def expected(self, retrieval: Retrieval, question: str, text_language: str) -> AnswerType:
-        """What the question asks for, as checked in a sentence of ``text_language``."""
-        same = retrieval.language is None or retrieval.language == text_language
-        if not same:  # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
+    def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
+        # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
+        if not retrieval.same_language:
             return replace(expected_answer(question), counted=None)
-        return expected_answer(question, self.index.sentence_lexical.analyzer(text_language))
+        return expected_answer(question, self.index.sentence_lexical.analyzer(retrieval.text_language))
 
     def name_counts(self, excluded: frozenset[str] = frozenset()) -> Counter[str]:
         """In how many sentences each name occurs, without the ``excluded`` passages' sentences
@@ -196,7 +196,7 @@ class FeatureExtractor:
         ids = np.fromiter(best_hit, dtype=np.int64, count=len(best_hit))
         sentences = tuple(self.index.sentences[int(i)] for i in ids)
         languages = [self._language(s) for s in sentences]
-        same_rows = self.index.sentence_lexical.in_language(ids, retrieval.language)
+        same = retrieval.same_language
         dense = self.index.sentence_vectors[ids] @ retrieval.query_vector
         context = self.index.context_vectors[ids] @ retrieval.query_vector
         words = _normalised(self.index.sentence_lexical, retrieval.terms, ids)
@@ -205,8 +205,8 @@ class FeatureExtractor:
         )
         question_pairs = {lang: _word_pairs(t) for lang, t in retrieval.terms.items()}
         question_terms = {lang: set(t) for lang, t in retrieval.terms.items()}
-        expected = {lang: self.expected(retrieval, question, lang) for lang in set(languages)}
-        typed = next(iter(expected.values())).kind != ANY  # the kind does not depend on the language
+        expected = self.expected(retrieval, question)
+        typed = expected.kind != ANY
         # Names are a feature in every language; only names of the searched text count.
         specific = self.specific_names(question, self.name_counts(retrieval.excluded))
         n = len(ids)
@@ -217,16 +217,14 @@ class FeatureExtractor:
             rows.append((
                 len(q_pairs & _word_pairs(terms)) / len(q_pairs) if q_pairs else 0.0,
                 len(q_terms.intersection(terms)) / len(q_terms) if q_terms else 0.0,
-                not typed
-                or can_answer(sentence.text, expected[lang], terms=self._terms_before(sentence) + terms),
+                not typed or can_answer(sentence.text, expected, terms=self._terms_before(sentence) + terms),
                 self._grounded(sentence, specific),
                 sentence.sentence == 1,
                 math.log1p(len(sentence.text)),
             ))
         pairs, qshare, fits, grounded, first, chars = np.array(rows, dtype=np.float32).reshape(n, 6).T
         word_weight, gram_weight, pair_weight = (
-            np.where(same_rows, np.float32(a), np.float32(b))
-            for a, b in zip(tuning.same_language_weights, tuning.cross_language_weights, strict=True)
+            tuning.same_language_weights if same else tuning.cross_language_weights
         )
         base = (
             dense
@@ -255,15 +253,14 @@ class FeatureExtractor:
             1.0 / (hit_of + 1), fused[hit_of] - fused[0], hit_dense[hit_of] - hit_dense.max(), same_paragraph,
             first, chars,
         ]
-        same = same_rows.astype(np.float32)[:, None]
-        matrix = np.concatenate([np.stack(columns, 1), lexical * same, lexical * (1 - same)], 1).astype(
-            np.float32
-        )
+        matrix = np.concatenate(
+            [np.stack(columns, 1), lexical * float(same), lexical * float(not same)], 1
+        ).astype(np.float32)
         coverage, unknown_names = self._coverage(retrieval, question)
         facts = QuestionFacts(
             corpus_coverage=coverage,
             unknown_names=unknown_names,
-            same_language=retrieval.same_language,
+            same_language=same,
             typed=typed,
             names_something=bool(specific),
             top_hit_dense=float(hit_dense[0]),
@@ -281,8 +278,8 @@ class FeatureExtractor:
         )
 
     def _coverage(self, retrieval: Retrieval, question: str) -> tuple[float, int]:
-        """The question's coverage by, and its names unknown to, the text in the top passage's
-        language (the part that answers, as it would in a corpus of its own)."""
+        """The question's coverage by, and its names unknown to, the text in the language of the
+        document it asks about (that part as it would be in a corpus of its own)."""
         language = retrieval.text_language
         terms = list(dict.fromkeys(retrieval.terms.get(language, ())))
         excluded = retrieval.excluded_chunks

@@ -1,11 +1,17 @@
 """Hybrid search: FAISS dense scores fused with BM25, weighted by the question's language.
 
 A fixed lexical weight that helps German questions hurts English questions on German text
-(DESIGN.md). So the BM25 side of a passage gets ``lexical_weight`` when the question is in the
-language of the passage's document and ``cross_lingual_weight`` otherwise, where it can only
-match names and numbers and the multilingual dense side must carry the meaning. (Weighting by
-the share of question terms found in the corpus was tried first; it also punished paraphrased
-German questions.) BM25 is searched per document language (``rag/index/lexical_parts.py``).
+(DESIGN.md). So the BM25 side gets ``lexical_weight`` when the question is in the language of
+the text it asks about and ``cross_lingual_weight`` otherwise, where it can only match names and
+numbers and the multilingual dense side must carry the meaning. (Weighting by the share of
+question terms found in the corpus was tried first; it also punished paraphrased German
+questions.)
+
+BM25 is searched per document language (``rag/index/lexical_parts.py``). The text a question
+asks about is taken to be the document of the best dense match, and its language decides the
+weight for every passage: weighing each passage by its own language instead favoured whichever
+document shares the question's language, and questions about the other one lost their answer
+(``make eval-mixed``, docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -47,10 +53,10 @@ class Retrieval:
     # The question's terms as each language part of the index analyses them.
     terms: dict[str, tuple[str, ...]]
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # The question in the language of the top passage's document (``text_language``).
+    # The language of the document the question is taken to ask about (see text_language), and
+    # whether the question is in it.
     same_language: bool = True
     text_language: str = ""
-    language: str | None = None  # the question's language (None: taken to be every text's)
     # Passages the search was blind to (the near-miss evaluation withholds the gold paragraph,
     # see passage_key), and their chunks.
     excluded: frozenset[str] = frozenset()
@@ -84,11 +90,14 @@ class Retriever:
         withheld = withheld_by(keys)
         return {c.chunk_id for c in self.index.chunks if withheld(c.doc_id, c.paragraph)}
 
-    def text_language(self, hits: tuple[Hit, ...]) -> str:
-        """The language of the top passage's document (the corpus's when nothing was found)."""
-        if not hits:
+    def text_language(self, best_chunk: int | None) -> str:
+        """The language of the document the question is taken to ask about: the best match's
+        (dense, or BM25 in lexical mode); the corpus's when there is none. In a corpus of one
+        language this is always the corpus's language."""
+        if best_chunk is None:
             return self.index.language
-        return self.index.document_language.get(hits[0].chunk.doc_id, self.index.language)
+        doc_id = self.index.chunks[best_chunk].doc_id
+        return self.index.document_language.get(doc_id, self.index.language)
 
     def search(
         self,
@@ -121,10 +130,12 @@ class Retriever:
 
         t0 = time.perf_counter()
         candidates: dict[int, None] = {}
+        best: int | None = None  # the best dense match
         if self.mode != "lexical" and n_candidates > 0:
             _, ids = self.index.dense.search(vector, n_candidates + len(excluded))
             found = [int(i) for i in ids[0] if i >= 0 and int(i) not in excluded]
             candidates.update((i, None) for i in found[:n_candidates])
+            best = found[0] if found else None
         t1 = time.perf_counter()
         timings["dense"] = (t1 - t0) * 1000
 
@@ -146,16 +157,17 @@ class Retriever:
             ids = np.fromiter(rest, dtype=np.int64)[: min(top_k, n_chunks)]
         dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
         lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
+        if best is None and lexical_all is not None and ids.size:
+            best = int(ids[int(np.argmax(lexical))])
+        text_language = self.text_language(best)
+        same_language = language is None or language == text_language
+        weight = self.tuning.lexical_weight if same_language else self.tuning.cross_lingual_weight
         fused: np.ndarray
         if self.mode == "dense":
             fused = dense.copy()
         elif self.mode == "lexical":
             fused = lexical.copy()
         else:
-            same = self.lexical.in_language(ids, language)
-            weight = np.where(
-                same, np.float32(self.tuning.lexical_weight), np.float32(self.tuning.cross_lingual_weight)
-            )
             fused = _minmax(dense) + weight * self.lexical.normalised(lexical, ids)
         order = np.argsort(-fused, kind="stable")[:top_k]
         hits = tuple(
@@ -169,15 +181,13 @@ class Retriever:
             for rank, i in enumerate(order, start=1)
         )
         timings["fusion"] = (time.perf_counter() - t2) * 1000
-        text_language = self.text_language(hits)
         return Retrieval(
             hits,
             vector,
             {lang: tuple(t) for lang, t in terms.items()},
             timings,
-            language is None or language == text_language,
+            same_language,
             text_language,
-            language,
             frozenset(withhold),
             frozenset(excluded),
         )

@@ -43,7 +43,7 @@ class LexicalParts:
         self.ids = {lang: np.asarray(ids[lang], dtype=np.int64) for lang in self.parts}
         if sum(len(i) for i in self.ids.values()) != size:
             raise ValueError("the language parts do not cover the texts exactly once")
-        self._part_of: np.ndarray | None = None
+        self._part_of: np.ndarray | None = None  # each text's part, by number
         if not self.whole:
             self._part_of = np.full(size, -1, dtype=np.int16)
             for number, lang in enumerate(self.parts):
@@ -138,22 +138,6 @@ class LexicalParts:
             mask = part_of == number
             out[mask] = max_normalised(out[mask])
         return out
-
-    def language_of(self, ids: np.ndarray) -> list[str]:
-        """The language of the texts ``ids``."""
-        if self.whole:
-            return [self.languages[0]] * len(ids)
-        assert self._part_of is not None
-        names = self.languages
-        return [names[int(n)] for n in self._part_of[np.asarray(ids, dtype=np.int64)]]
-
-    def in_language(self, ids: np.ndarray, language: str | None) -> np.ndarray:
-        """Whether each of the texts ``ids`` is in ``language`` (all are when it is None)."""
-        if language is None:
-            return np.ones(len(ids), dtype=bool)
-        if self.whole:
-            return np.full(len(ids), self.languages[0] == language, dtype=bool)
-        return np.array([lang == language for lang in self.language_of(ids)], dtype=bool)
 
     def texts_with(self, language: str, term: str) -> np.ndarray:
         """Positions of the texts of the ``language`` part that contain ``term``."""
