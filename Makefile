@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast browser index eval bench lint clean train eval-heldout
+.PHONY: setup run test test-fast browser index eval bench lint clean train eval-heldout eval-mixed
 
 setup: $(STAMP)
 
@@ -52,6 +52,13 @@ eval: setup
 	  --retriever dense --out reports/xquad-en-dense
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --questions $(XQUAD)/xquad-dev.en.json \
 	  --retriever hybrid --out reports/xquad-en-hybrid
+
+# A German and an English document in one corpus, and each alone (seeds/eval/mixed/: an English
+# article and questions in both languages about it and the bundled article). The corpora are
+# built under build/eval-mixed/, the reports go to reports/mixed/ (summary.md: per document and
+# question language, mixed / alone).
+eval-mixed: setup
+	$(PY) -m rag.eval.mixed seeds/eval/mixed/questions.jsonl --out reports/mixed
 
 # Latency, cold start, memory and the synthetic 10k/100k/1M scale runs (~30-40 min on 2 cores;
 # `rag bench --quick` takes about a minute). Temporary index folders only.
