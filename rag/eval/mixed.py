@@ -4,8 +4,9 @@ The question file is the project's JSONL format with one more key per question, 
 file name of the document it asks about (for an unanswerable question, the document it is
 closest to). The documents are looked up next to the question file, then in the seeds folder.
 Each is indexed alone and all are indexed together (in temporary seeds folders under
-``--work``); ``rag eval`` asks the questions of each corpus, and the figures are printed per
-document and question language, together next to alone.
+``--work``); each corpus is asked its documents' questions as ``rag eval`` asks them (a report
+folder per corpus under ``--out``), and the figures are printed per document and question
+language, together next to alone.
 
 Example (``make eval-mixed``)::
 
@@ -19,13 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.config import Settings
+from rag.eval.evaluate import RunOptions, run_eval
 from rag.eval.questions import EvalFormatError, load_questions
+from rag.eval.report import write_report
 
 MIXED = "mixed"
 FIGURES = ("hit@1", "first_citation", "refused_answerable", "refused_unanswerable")
@@ -73,16 +76,20 @@ def prepare(questions: Path, seeds: Path, work: Path) -> dict[str, tuple[Path, P
     return out
 
 
-def run(corpus: str, seeds_dir: Path, questions: Path, out: Path, extra: Sequence[str]) -> Path:
-    """``rag eval`` over one corpus (same interpreter and path); returns its results.jsonl."""
-    report = out / Path(corpus).stem
-    command = [
-        sys.executable, "-m", "rag", "eval", str(questions), "--seeds", str(seeds_dir),
-        "--index", str(seeds_dir.parent / "index"), "--out", str(report), "--no-charts", *extra,
-    ]
-    print(f"== {corpus}: {' '.join(command[2:])}", file=sys.stderr, flush=True)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return report / "results.jsonl"
+def run(corpus: str, seeds_dir: Path, questions: Path, out: Path, settings: Settings, encoder: Any) -> Path:
+    """The questions of one corpus, asked and judged as ``rag eval`` does; returns the path of
+    its results.jsonl (next to report.json and report.md)."""
+    from rag.pipeline import Pipeline
+
+    settings = settings.with_(seeds_dir=seeds_dir, index_dir=seeds_dir.parent / "index")
+    print(f"== {corpus}: {questions} over {seeds_dir}", file=sys.stderr, flush=True)
+    pipeline = Pipeline.open(settings, encoder=encoder, progress=False)
+    config = {"name": Path(corpus).stem, "questions_file": str(questions), "corpus": str(seeds_dir),
+              "retriever": settings.retriever, "documents": len(pipeline.index.documents)}
+    report, results = run_eval(pipeline, load_questions(questions), config, RunOptions(desc=corpus))
+    folder = out / Path(corpus).stem
+    write_report(folder, report, results, charts=False)
+    return folder / "results.jsonl"
 
 
 def figures(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -156,10 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EvalFormatError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    extra = ["--retriever", args.retriever] if args.retriever else []
+    from rag.index.encoders import build_encoder
+
+    settings = Settings(retriever=args.retriever) if args.retriever else Settings()
+    encoder = build_encoder(settings.model, settings.threads)  # loaded once for every corpus
     results = {}
     for corpus, (seeds_dir, questions) in corpora.items():
-        path = run(corpus, seeds_dir, questions, args.out, extra)
+        path = run(corpus, seeds_dir, questions, args.out, settings, encoder)
         results[corpus] = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     summary = summarize(results, doc_of)
     before = json.loads(args.compare.read_text(encoding="utf-8")) if args.compare else None
