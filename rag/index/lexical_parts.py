@@ -44,6 +44,8 @@ class LexicalParts:
         if sum(len(i) for i in self.ids.values()) != size:
             raise ValueError("the language parts do not cover the texts exactly once")
         self._part_of: np.ndarray | None = None  # each text's part, by number
+        if self.whole and not np.array_equal(next(iter(self.ids.values())), np.arange(size)):
+            raise ValueError("the only language part does not hold the texts in order")
         if not self.whole:
             self._part_of = np.full(size, -1, dtype=np.int16)
             for number, lang in enumerate(self.parts):
