@@ -34,7 +34,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from rag.app.documents import DocumentDesk, DocumentRow, LivePipeline, human_size  # noqa: E402
+from rag.app.documents import DocumentDesk, DocumentRow, LivePipeline  # noqa: E402
 from rag.app.options import add_corpus_options, settings_from, user_message  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
@@ -42,6 +42,7 @@ from rag.app.render import (  # noqa: E402
     article_html,
     change_html,
     chat_placeholder,
+    documents_html,
     error_html,
     escape,
     intro_html,
@@ -198,14 +199,6 @@ PAGE_SCRIPT = """<script>
 STORE_KEY = "rag-chat-conversations"
 MAX_CONVERSATIONS = 30  # kept in the browser; beyond this the oldest is dropped
 EMPTY_STORE: dict[str, Any] = {"current": "", "items": []}
-
-
-DOCUMENT_COLUMNS = ["Title", "Language", "Format", "Size", "Sentences", "Pages", "File"]
-
-
-def _document_table(rows: list[DocumentRow]) -> list[list[Any]]:
-    return [[r.title, r.language, r.format, human_size(r.bytes), r.sentences, r.pages or "",
-             Path(r.path).name] for r in rows]
 
 
 def _document_choices(rows: list[DocumentRow]) -> list[tuple[str, str]]:
@@ -466,7 +459,7 @@ def build_app(
             intro_html([r.title for r in rows]),
             gr.update(placeholder=chat_placeholder(len(rows))),
             gr.update(visible=BUNDLED_DOC_ID in ids),
-            _document_table(rows),
+            documents_html(rows),
             gr.update(choices=choices, value=None),
             gr.update(choices=choices, value=shown),
             first_article(current, shown),
@@ -576,11 +569,8 @@ def build_app(
                             elem_id="upload", height=130,
                         )
                         doc_status = gr.HTML("", elem_id="doc-status")
-                        doc_table = gr.Dataframe(
-                            value=_document_table(first_rows), headers=DOCUMENT_COLUMNS,
-                            interactive=False, wrap=True, elem_id="doc-table", show_label=False,
-                        )
-                        with gr.Row(equal_height=True):
+                        doc_table = gr.HTML(documents_html(first_rows), elem_id="doc-table")
+                        with gr.Row():
                             doc_pick = gr.Dropdown(
                                 choices=_document_choices(first_rows), value=None,
                                 label="Remove a document", elem_id="doc-pick", interactive=True, scale=4,

@@ -17,7 +17,9 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from rag.app.documents import DocumentRow, human_size
 from rag.ingest import blocks_of
 from rag.records import Answer, Citation, Document, Hit
 
@@ -280,6 +282,21 @@ def change_html(lines: Sequence[tuple[str, str]]) -> str:
     items = "".join(f'<li class="rag-doc-{escape(kind)}">{escape(text)}</li>' for kind, text in lines)
     return f'<ul class="rag-doc-status">{items}</ul>' if items else ""
 
+
+def documents_html(rows: Sequence[DocumentRow]) -> str:
+    """The documents questions search, one table row each (title and file, language, format,
+    size, sentences, pages)."""
+    head = "".join(f"<th>{h}</th>" for h in ("Title", "Language", "Format", "Size", "Sentences", "Pages"))
+    body = "".join(
+        f'<tr data-doc="{escape(r.doc_id)}"><td><span class="rag-doc-title">{escape(r.title)}</span>'
+        f'<span class="rag-doc-file">{escape(Path(r.path).name)}</span></td>'
+        f"<td>{escape(r.language)}</td><td>{escape(r.format)}</td><td>{escape(human_size(r.bytes))}</td>"
+        f"<td>{r.sentences}</td><td>{r.pages or ''}</td></tr>"
+        for r in rows
+    )
+    return (f'<table class="rag-docs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f'<p class="rag-src-legend">{len(rows)} document(s); questions search all of them.</p>')
+
 CSS = """
 .rag-user { white-space: pre-wrap; }
 .rag-copy { display: none !important; }
@@ -325,6 +342,13 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
   padding-right: 0.5rem; }
 .rag-article-heading { margin: 1rem 0 0.3rem 0; }
 .rag-status { font-size: 0.85em; opacity: 0.8; }
+.rag-docs { width: 100%; border-collapse: collapse; font-size: 0.85em; }
+.rag-docs th { text-align: left; font-weight: 600; opacity: 0.75;
+  border-bottom: 1px solid var(--border-color-primary, #ddd); }
+.rag-docs td, .rag-docs th { padding: 0.3rem 0.4rem 0.3rem 0; vertical-align: top; }
+.rag-docs tr + tr td { border-top: 1px solid var(--border-color-primary, #eee); }
+.rag-doc-title { display: block; font-weight: 600; }
+.rag-doc-file { display: block; font-size: 0.85em; opacity: 0.65; }
 .rag-doc-status { list-style: none; padding-left: 0; margin: 0.3rem 0; font-size: 0.9em; }
 .rag-doc-status li { border-left: 4px solid #10b981; padding-left: 0.5rem; margin: 0.2rem 0; }
 .rag-doc-status li.rag-doc-duplicate { border-left-color: #f59e0b; }
