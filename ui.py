@@ -386,8 +386,14 @@ def build_app(
                 sources_html([]), first_article(live.current), gr.update(visible=False))
 
     def restore(store: Any):  # noqa: ANN202
+        """The page as it opens: the last conversation, and the documents as they are now (another
+        tab may have changed them since the page was built). One event, so that it cannot land
+        after the first answer any later than before."""
         store = _store(store)
-        return show(store, store["current"])
+        shown = list(show(store, store["current"]))
+        intro_now, _, examples_now, table, pick, article_pick_now, _, info_now = document_views()
+        shown[0] = gr.update(value=shown[0], placeholder=chat_placeholder(len(desk.rows())))
+        return (*shown, intro_now, examples_now, table, pick, article_pick_now, info_now)
 
     def new_conversation(store: Any):  # noqa: ANN202
         store = _store(store)
@@ -604,7 +610,6 @@ def build_app(
         article_tab.select(None, js=SCROLL_TO_MARK, api_visibility="private")
         shown = [chatbot, messages_state, history_state, turns_state, conv_state, store, past, sources,
                  article, feedback_panel]
-        demo.load(restore, inputs=[store], outputs=shown, api_visibility="private")
         reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown],
                            api_visibility="private")
         past.input(open_conversation, inputs=[past, store], outputs=shown, api_visibility="private")
@@ -632,8 +637,8 @@ def build_app(
                       concurrency_id="documents", concurrency_limit=1)
         api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result], api_name="remove_document",
                          concurrency_id="documents", concurrency_limit=1)
-        # Another tab may have changed the documents since this page was built.
-        demo.load(lambda: document_views(), outputs=views, api_visibility="private")
+        demo.load(restore, inputs=[store], api_visibility="private",
+                  outputs=[*shown, intro, examples_box, doc_table, doc_pick, article_pick, info])
     return demo
 
 

@@ -6,8 +6,8 @@ typed into the chat stays text; examples that answer on click, plain-text copy a
 export, conversations that survive a reload, thumbs-down feedback that `rag eval` reads, and
 the page at a 390x844 phone viewport. Also measures submit-to-rendered-answer time and saves
 screenshots (ui-screenshot*.png in $RAG_REPORTS or a temporary folder; with
-RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png and docs/screenshot-phone.png, the ones the
-README shows).
+RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png, docs/screenshot-phone.png and
+docs/screenshot-documents.png, the ones the README shows).
 """
 
 from __future__ import annotations
@@ -476,6 +476,10 @@ def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(doc
     assert "Nordby Lighthouse Report" in table and "Garden notes" in table and "pdf" in table
     assert (seeds / "Nordby-lighthouse.pdf").is_file() and (seeds / "garden.md").is_file()
     assert "Ask about the 3 documents" in page.locator("#rag-intro").inner_text()
+    reports = _screenshot_folder()
+    page.screenshot(path=str(reports / "ui-screenshot-documents.png"))
+    if os.environ.get("RAG_UPDATE_SCREENSHOT"):
+        shutil.copyfile(reports / "ui-screenshot-documents.png", ROOT / "docs" / "screenshot-documents.png")
 
     # A question only the PDF answers: cited with its page, shown in the Article view.
     ask(page, PAGE_TWO_QUESTION)
@@ -485,7 +489,7 @@ def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(doc
     assert "page 2," in answer.locator(".rag-footnotes").inner_text()
     page.get_by_role("tab", name="Article").click()
     assert PAGE_TWO_FACT in page.locator("#article mark.rag-hl").first.inner_text()
-    page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-documents.png"))
+    page.screenshot(path=str(reports / "ui-screenshot-pdf-answer.png"))
 
     # Deleted in the document list: the same question is now refused.
     page.get_by_role("tab", name="Documents").click()
