@@ -60,6 +60,7 @@ CONCURRENCY = 4
 # Conversations kept in memory; beyond this the one idle longest is forgotten.
 SESSION_CAPACITY = 1000
 AUTH_ENV = "RAG_AUTH"  # USER:PASSWORD, the same as --auth
+UPLOAD_CACHE_SECONDS = 3600  # how long Gradio keeps its temporary copy of an uploaded file
 
 
 def is_loopback(host: str) -> bool:
@@ -509,7 +510,9 @@ def build_app(
 
     first_rows = desk.rows()
     first_ids = [r.doc_id for r in first_rows]
-    with gr.Blocks(title="rag — answers you can check", analytics_enabled=False) as demo:
+    # Uploads are copied into the seeds folder; Gradio's own copies go after an hour.
+    with gr.Blocks(title="rag — answers you can check", analytics_enabled=False,
+                   delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
         intro = gr.HTML(intro_html([r.title for r in first_rows]))
         store = gr.BrowserState(EMPTY_STORE, storage_key=STORE_KEY, secret=storage_secret)
         conv_state = gr.State("")
