@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 # Before gradio is imported: no usage statistics leave the machine (forced, not a default:
@@ -33,16 +34,22 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
+from rag.app.documents import DocumentDesk, DocumentRow, LivePipeline  # noqa: E402
 from rag.app.options import add_corpus_options, settings_from, user_message  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
     article_html,
+    change_html,
+    chat_placeholder,
+    documents_html,
     error_html,
     escape,
+    intro_html,
     sources_html,
     user_html,
 )
+from rag.ingest.loader import supported_suffixes  # noqa: E402
 from rag.query.clean import QuestionError, clean_history  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"
@@ -53,6 +60,7 @@ CONCURRENCY = 4
 # Conversations kept in memory; beyond this the one idle longest is forgotten.
 SESSION_CAPACITY = 1000
 AUTH_ENV = "RAG_AUTH"  # USER:PASSWORD, the same as --auth
+UPLOAD_CACHE_SECONDS = 3600  # how long Gradio keeps its temporary copy of an uploaded file
 
 
 def is_loopback(host: str) -> bool:
@@ -92,6 +100,8 @@ def launch_auth(host: str, auth_flag: str | None, environ: dict[str, str]) -> tu
         )
     return auth
 
+# The examples ask about the bundled article; they are shown while it is one of the documents.
+BUNDLED_DOC_ID = "japan-ki-aufholjagd"
 EXAMPLES = [
     "Worum geht es?",
     "Wer leitet den Technologieinvestor Softbank?",
@@ -192,6 +202,10 @@ MAX_CONVERSATIONS = 30  # kept in the browser; beyond this the oldest is dropped
 EMPTY_STORE: dict[str, Any] = {"current": "", "items": []}
 
 
+def _document_choices(rows: list[DocumentRow]) -> list[tuple[str, str]]:
+    return [(f"{r.title} ({Path(r.path).name})", r.doc_id) for r in rows]
+
+
 def _info_html(pipeline: Any, status: str, feedback_path: Any = None) -> str:
     info = pipeline.info
     counts = info.get("counts") or {}
@@ -202,7 +216,7 @@ def _info_html(pipeline: Any, status: str, feedback_path: Any = None) -> str:
         f"<b>Index:</b> <code>{escape(info.get('index'))}</code> ({escape(info.get('index_type'))}, built "
         f"{escape(info.get('built_at'))}) · {counts.get('documents', '?')} document(s), "
         f"{counts.get('sentences', '?')} sentences, {counts.get('chunks', '?')} passages",
-        f"<b>Document:</b> {escape(docs)}",
+        f"<b>Documents:</b> {escape(docs)}",
     ]
     if feedback_path is not None:
         lines.append(
@@ -255,6 +269,7 @@ def build_app(
     lock: threading.Lock | None = None,
     feedback_path: Any = None,
     storage_secret: str | None = None,
+    desk: DocumentDesk | None = None,
 ) -> gr.Blocks:
     """The page and the ``/ask`` endpoint around an opened :class:`rag.pipeline.Pipeline`.
 
@@ -262,28 +277,40 @@ def build_app(
     ``lock`` is held around each question (pass the REST API's, so both share one).
     ``feedback_path``: where thumbs up/down go (``rag/app/feedback.py``); None = beside the index.
     Conversations are kept in the browser (``gr.BrowserState``), never on the server.
+    ``pipeline`` may be a :class:`~rag.app.documents.LivePipeline` (its lock is then the one held);
+    documents added or removed in the page (``desk``, default: one over it) swap it for a new one.
     """
-    from pathlib import Path
-
     from rag.answer.overview import reason_answer
     from rag.app.feedback import NOT_IN_TEXT, FeedbackLog, default_feedback_path
     from rag.app.render import answer_plain
     from rag.query.followup import causal_neighbour, is_why_question
 
-    documents = {d.doc_id: d for d in pipeline.index.documents}
-    sentences = pipeline.index.sentences
     # One question at a time through the pipeline: PyStemmer's stemmer object and threadpoolctl's
     # BLAS limit (USE) are shared state that concurrent threads would corrupt. A question takes
     # milliseconds, so the lock costs little; Gradio may still run several events' I/O at once.
-    pipeline_lock = lock or threading.Lock()
-    first_doc = pipeline.index.documents[0] if pipeline.index.documents else None
-    empty_article = article_html(first_doc) if first_doc else ""
-    index_dir = pipeline.settings.index_dir
+    if isinstance(pipeline, LivePipeline):
+        live = pipeline
+    else:
+        live = LivePipeline(pipeline, lock or threading.Lock())
+    pipeline_lock = live.lock
+    desk = desk or DocumentDesk(live)
+    index_dir = live.current.settings.index_dir
     feedback = FeedbackLog(Path(feedback_path) if feedback_path else default_feedback_path(index_dir))
 
-    def answer_question(question: str, history: list[str], last_cited: list[int]) -> Any:
+    def first_article(current: Any, doc_id: str | None = None) -> str:
+        docs = current.index.documents
+        doc = next((d for d in docs if d.doc_id == doc_id), docs[0] if docs else None)
+        return article_html(doc) if doc else ""
+
+    def answer_question(pipeline: Any, question: str, history: list[str], last_turn: dict | None) -> Any:
         """The pipeline's answer; a bare "Why?" gets the reason next to the last answer's sentence."""
+        sentences = pipeline.index.sentences
+        documents = {d.doc_id: d for d in pipeline.index.documents}
         if history and is_why_question(question):
+            last_cited = list((last_turn or {}).get("cited_ids") or [])
+            texts = set((last_turn or {}).get("cited") or [])
+            # The ids of an answer given before the documents changed may name other sentences now.
+            last_cited = [i for i in last_cited if 0 <= i < len(sentences) and sentences[i].text in texts]
             if not last_cited:  # e.g. asked through /ask: the previous answer is asked again
                 previous = pipeline.ask(history[-1], history[:-1])
                 last_cited = [c.sentence.sentence_id for c in previous.citations]
@@ -295,7 +322,7 @@ def build_app(
                 return reason_answer(question.strip(), reason, title, language)
         return pipeline.ask(question, history)
 
-    def turn_record(answer: Any, index: int) -> dict[str, Any]:
+    def turn_record(answer: Any, index: int, sentences: Sequence[Any]) -> dict[str, Any]:
         candidates: list[str] = []
         for hit in answer.hits[:5]:
             for sid in hit.chunk.sentence_ids:
@@ -320,29 +347,34 @@ def build_app(
         history = list(history or [])
         turns = list(turns or [])
         if not (question or "").strip():
-            return (gr.update(),) * 10
+            return (gr.update(),) * 11
         conv_id = conv_id or _new_id()
         started = time.perf_counter()
         messages.append({"role": "user", "content": user_html(question)})
-        last_cited = turns[-1].get("cited_ids", []) if turns else []
+        last_turn = turns[-1] if turns else None
         try:
-            with pipeline_lock:
-                answer = answer_question(question, history, last_cited)
+            with pipeline_lock:  # one pipeline for the whole question, even if a rebuild ends now
+                current = live.current
+                answer = answer_question(current, question, history, last_turn)
         except QuestionError as exc:
             messages.append({"role": "assistant", "content": error_html(str(exc))})
             store = _saved(store, conv_id, messages, history, turns)
             return ("", messages, messages, history, turns, conv_id, store,
-                    gr.update(choices=_choices(store), value=conv_id), gr.update(), gr.update())
+                    gr.update(choices=_choices(store), value=conv_id), gr.update(), gr.update(),
+                    gr.update())
         elapsed = (time.perf_counter() - started) * 1000
+        documents = {d.doc_id: d for d in current.index.documents}
         messages.append({"role": "assistant", "content": answer_html(answer, documents, elapsed)})
         history.append(answer.question)
-        turns.append(turn_record(answer, len(messages) - 1))
+        turns.append(turn_record(answer, len(messages) - 1, current.index.sentences))
         store = _saved(store, conv_id, messages, history, turns)
+        first_doc = current.index.documents[0] if current.index.documents else None
         cited_doc = documents.get(answer.citations[0].sentence.doc_id) if answer.citations else first_doc
         article = article_html(cited_doc, answer.citations) if cited_doc else ""
         return ("", messages, messages, history, turns, conv_id, store,
                 gr.update(choices=_choices(store), value=conv_id),
-                sources_html(answer.hits, answer.citations), article)
+                sources_html(answer.hits, answer.citations), article,
+                gr.update(value=cited_doc.doc_id) if cited_doc else gr.update())
 
     def show(store: Any, conv_id: str):  # noqa: ANN202
         """Put conversation ``conv_id`` of ``store`` on the page (an empty one if unknown)."""
@@ -352,11 +384,17 @@ def build_app(
         store["current"] = conv.get("id", "")
         return (messages, messages, list(conv.get("history") or []), list(conv.get("turns") or []),
                 store["current"], store, gr.update(choices=_choices(store), value=store["current"] or None),
-                sources_html([]), empty_article, gr.update(visible=False))
+                sources_html([]), first_article(live.current), gr.update(visible=False))
 
     def restore(store: Any):  # noqa: ANN202
+        """The page as it opens: the last conversation, and the documents as they are now (another
+        tab may have changed them since the page was built). One event, so that it cannot land
+        after the first answer any later than before."""
         store = _store(store)
-        return show(store, store["current"])
+        shown = list(show(store, store["current"]))
+        intro_now, _, examples_now, table, pick, article_pick_now, _, info_now = document_views()
+        shown[0] = gr.update(value=shown[0], placeholder=chat_placeholder(len(desk.rows())))
+        return (*shown, intro_now, examples_now, table, pick, article_pick_now, info_now)
 
     def new_conversation(store: Any):  # noqa: ANN202
         store = _store(store)
@@ -408,20 +446,74 @@ def build_app(
             raise gr.Error("the question must be text", print_exception=False)
         try:
             # Same rules as the pipeline's: not a list (a number, an object) is a user error.
-            earlier = clean_history(history, pipeline.settings.max_question_chars)
+            earlier = clean_history(history, live.current.settings.max_question_chars)
             with pipeline_lock:  # "Why?" looks for a reason
-                answer = answer_question(question, earlier, [])
+                answer = answer_question(live.current, question, earlier, None)
             return answer.to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None  # a user error, not a bug
 
-    with gr.Blocks(title="rag — answers you can check", analytics_enabled=False) as demo:
-        gr.HTML(
-            "<div id='rag-intro'><h1 style='margin:0'>rag — answers you can check</h1>"
-            "<p style='margin:0.2rem 0 0 0'>Ask about the article in German or English. Every answer is "
-            "made of the article's own sentences; hover over or click a citation [n] to see it in "
-            "its paragraph.</p></div>"
+    # --- documents: the list, uploads, deletes (the work is DocumentDesk's) -----------------
+
+    def document_views(doc_id: str | None = None) -> tuple[Any, ...]:
+        """Everything on the page that depends on which documents there are."""
+        current = live.current
+        rows = desk.rows()
+        choices = _document_choices(rows)
+        ids = [r.doc_id for r in rows]
+        shown = doc_id if doc_id in ids else (ids[0] if ids else None)
+        return (
+            intro_html([r.title for r in rows]),
+            gr.update(placeholder=chat_placeholder(len(rows))),
+            gr.update(visible=BUNDLED_DOC_ID in ids),
+            documents_html(rows),
+            gr.update(choices=choices, value=None),
+            gr.update(choices=choices, value=shown),
+            first_article(current, shown),
+            _info_html(current, status, feedback.path),
         )
+
+    def upload_pairs(files: Any) -> list[tuple[Path, str]]:
+        paths = [files] if isinstance(files, (str, Path)) else list(files or [])
+        return [(Path(str(f)), Path(str(f)).name) for f in paths]
+
+    def on_upload(files: Any):  # noqa: ANN202
+        """Files dropped on the page: added (or refused, each with its reason), index rebuilt."""
+        pairs = upload_pairs(files)
+        if not pairs:
+            return (gr.update(), gr.update(), *document_views())
+        change = desk.add(pairs)
+        return (None, change_html(change.lines()), *document_views())
+
+    def on_delete(doc_id: str | None):  # noqa: ANN202
+        if not doc_id:
+            return (change_html([("error", "Pick a document in the list first.")]), *document_views())
+        change = desk.remove(doc_id)
+        return (change_html(change.lines()), *document_views())
+
+    def pick_article(doc_id: str | None) -> str:
+        return first_article(live.current, doc_id)
+
+    def add_documents(files: Any) -> dict:
+        """Add files to the documents (as dropping them on the page does) and rebuild the index.
+
+        Args:
+            files: the files to add (.txt, .md, .html, .pdf, .docx).
+        """
+        change = desk.add(upload_pairs(files))
+        return {**change.to_dict(), "documents": [r.public_dict() for r in desk.rows()]}
+
+    def remove_document(doc_id: str) -> dict:
+        """Remove one document (its id, as `/add_documents` and the page's list give it)."""
+        change = desk.remove(str(doc_id or ""))
+        return {**change.to_dict(), "documents": [r.public_dict() for r in desk.rows()]}
+
+    first_rows = desk.rows()
+    first_ids = [r.doc_id for r in first_rows]
+    # Uploads are copied into the seeds folder; Gradio's own copies go after an hour.
+    with gr.Blocks(title="rag — answers you can check", analytics_enabled=False,
+                   delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
+        intro = gr.HTML(intro_html([r.title for r in first_rows]))
         store = gr.BrowserState(EMPTY_STORE, storage_key=STORE_KEY, secret=storage_secret)
         conv_state = gr.State("")
         history_state = gr.State([])
@@ -441,7 +533,7 @@ def build_app(
                     buttons=["copy"],
                     feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False,
-                    placeholder="Ask a question about the article, e.g. one of the examples below.",
+                    placeholder=chat_placeholder(len(first_rows)),
                 )
                 with gr.Group(visible=False, elem_id="feedback-panel") as feedback_panel:
                     feedback_choice = gr.Radio([], label="The right sentence", elem_id="feedback-choice")
@@ -462,7 +554,9 @@ def build_app(
                 with gr.Row():
                     reset_button = gr.Button("New conversation", elem_id="reset", size="sm")
                     export_button = gr.Button("Export as Markdown", elem_id="export", size="sm")
-                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+                with gr.Column(visible=BUNDLED_DOC_ID in first_ids) as examples_box:
+                    examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question],
+                                           label="Examples (about the bundled article)")
                 with gr.Accordion("Past conversations (kept in this browser)", open=False, elem_id="past"):
                     past = gr.Dropdown(choices=[], value=None, label="Open a conversation",
                                        elem_id="past-list", interactive=True)
@@ -472,12 +566,37 @@ def build_app(
                     with gr.Tab("Sources", elem_id="sources-tab"):
                         sources = gr.HTML(sources_html([]), elem_id="sources")
                     with gr.Tab("Article", elem_id="article-tab") as article_tab:
-                        article = gr.HTML(empty_article, elem_id="article")
+                        article_pick = gr.Dropdown(
+                            choices=_document_choices(first_rows), value=first_ids[0] if first_ids else None,
+                            label="Document", elem_id="article-pick", interactive=True,
+                        )
+                        article = gr.HTML(first_article(live.current), elem_id="article")
+                    with gr.Tab("Documents", elem_id="documents-tab"):
+                        uploads = gr.File(
+                            label="Add documents: drop files here or click (.txt, .md, .html, .pdf, .docx)",
+                            file_count="multiple", file_types=list(supported_suffixes()),
+                            elem_id="upload", height=130,
+                        )
+                        doc_status = gr.HTML("", elem_id="doc-status")
+                        doc_table = gr.HTML(documents_html(first_rows), elem_id="doc-table")
+                        with gr.Row():
+                            doc_pick = gr.Dropdown(
+                                choices=_document_choices(first_rows), value=None,
+                                label="Remove a document", elem_id="doc-pick", interactive=True, scale=4,
+                            )
+                            doc_delete = gr.Button("Delete", variant="stop", elem_id="doc-delete",
+                                                   size="sm", scale=1, min_width=70)
                     with gr.Tab("About", elem_id="about-tab"):
-                        gr.HTML(_info_html(pipeline, status, feedback.path), elem_id="info")
+                        info = gr.HTML(_info_html(live.current, status, feedback.path), elem_id="info")
+                # Scripts' way in: the same as dropping files on the page / deleting in the list.
+                api_files = gr.File(file_count="multiple", visible=False)
+                api_doc = gr.Textbox(visible=False)
+                api_result = gr.JSON(visible=False)
+                api_add = gr.Button(visible=False)
+                api_remove = gr.Button(visible=False)
 
         outputs = [question, chatbot, messages_state, history_state, turns_state, conv_state, store, past,
-                   sources, article]
+                   sources, article, article_pick]
         inputs = [question, messages_state, history_state, turns_state, conv_state, store]
         triggers = [question.submit, send.click]
         for trigger in triggers:
@@ -494,7 +613,6 @@ def build_app(
         article_tab.select(None, js=SCROLL_TO_MARK, api_visibility="private")
         shown = [chatbot, messages_state, history_state, turns_state, conv_state, store, past, sources,
                  article, feedback_panel]
-        demo.load(restore, inputs=[store], outputs=shown, api_visibility="private")
         reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown],
                            api_visibility="private")
         past.input(open_conversation, inputs=[past, store], outputs=shown, api_visibility="private")
@@ -509,6 +627,21 @@ def build_app(
         feedback_save.click(save_feedback, inputs=[feedback_choice, target_state, turns_state],
                             outputs=[feedback_panel, feedback_note], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="pipeline")
+
+        views = [intro, chatbot, examples_box, doc_table, doc_pick, article_pick, article, info]
+        # Changes run one at a time, beside the questions (which the old index answers meanwhile).
+        uploads.upload(on_upload, inputs=[uploads], outputs=[uploads, doc_status, *views],
+                       api_visibility="private", concurrency_id="documents", concurrency_limit=1,
+                       show_progress="full")
+        doc_delete.click(on_delete, inputs=[doc_pick], outputs=[doc_status, *views],
+                         api_visibility="private", concurrency_id="documents", concurrency_limit=1)
+        article_pick.input(pick_article, inputs=[article_pick], outputs=[article], api_visibility="private")
+        api_add.click(add_documents, inputs=[api_files], outputs=[api_result], api_name="add_documents",
+                      concurrency_id="documents", concurrency_limit=1)
+        api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result], api_name="remove_document",
+                         concurrency_id="documents", concurrency_limit=1)
+        demo.load(restore, inputs=[store], api_visibility="private",
+                  outputs=[*shown, intro, examples_box, doc_table, doc_pick, article_pick, info])
     return demo
 
 
@@ -527,6 +660,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--feedback", default=None, metavar="FILE",
         help="where thumbs up/down from the page are saved as `rag eval` questions "
         "(default: feedback.jsonl beside the index folder)",
+    )
+    parser.add_argument(
+        "--max-upload-mb", type=float, default=None, metavar="MB",
+        help="largest file that can be added in the page (default 50)",
     )
     parser.add_argument(
         "--auth",
@@ -558,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Loading the model and the index ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
-        settings = settings_from(args)
+        settings = settings_from(args, max_upload_mb=args.max_upload_mb)
         preload(settings.model, settings.threads)
         # The API encodes the questions of requests that wait for the pipeline in one batch.
         encoder = QuestionBatcher(build_encoder(settings.model, settings.threads))
@@ -575,12 +712,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rag.app.api import build_api
 
     pipeline_lock = threading.Lock()  # the page, Gradio's /ask and /api/ask: one question at a time
+    # What every part of the server answers with; replaced when documents are added or removed.
+    live = LivePipeline(pipeline, pipeline_lock)
+    desk = DocumentDesk(live, on_status=lambda m: print(m, file=sys.stderr, flush=True))
     # The browser keeps conversations encrypted with this; a fixed per-index secret lets them
     # survive a restart of the server (they are the user's own, in the user's own browser).
-    secret = f"rag-chat:{pipeline.index.path}"
-    demo = build_app(pipeline, status, pipeline_lock, args.feedback, storage_secret=secret)
+    secret = f"rag-chat:{settings.model_index_dir.absolute()}"
+    demo = build_app(live, status, pipeline_lock, args.feedback, storage_secret=secret, desk=desk)
     demo.queue(default_concurrency_limit=max(1, args.concurrency))
-    api = build_api(pipeline, pipeline_lock, auth)
+    api = build_api(live, pipeline_lock, auth)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -595,6 +735,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         head=PAGE_SCRIPT,
         footer_links=["api"],
         show_error=True,
+        # Uploads above the limit are refused while they stream in, before they fill the disk.
+        max_file_size=settings.max_upload_bytes,
         # The REST API on the same server and port, matched before Gradio's own routes.
         app_kwargs={"routes": [Mount("/api", app=api, name="rest-api")]},
     )

@@ -130,6 +130,9 @@ class Settings:
     top_k: int = 5
     retriever: str = "hybrid"
     max_question_chars: int = 2000
+    # The largest file the chat accepts as an upload (Gradio refuses bigger ones while they
+    # stream in, before they reach the disk); the loaders' own 50 MB cap applies as well.
+    max_upload_mb: float = 50.0
     tuning: Tuning = field(default_factory=Tuning)
     # The learned ranker and refusal model (None: the one shipped in rag/answer/answer_model.json).
     answer_model: Path | None = None
@@ -146,6 +149,8 @@ class Settings:
             raise ValueError(f"retriever must be one of {', '.join(RETRIEVERS)}")
         if self.max_question_chars < 10:
             raise ValueError("max_question_chars must be >= 10")
+        if not self.max_upload_mb > 0:
+            raise ValueError("max_upload_mb must be > 0")
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model", canonical_model_name(self.model))
@@ -155,6 +160,10 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
 
     @property
     def model_index_dir(self) -> Path:

@@ -263,7 +263,7 @@ def build_api(
         openapi_url="/openapi.json",
         dependencies=[Depends(_check_login(auth))],
     )
-    documents = document_summaries(pipeline)
+    summaries: list[Any] = [None, []]  # (index, its summaries): documents added in the chat show
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -321,7 +321,10 @@ def build_api(
 
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:
-        return _Json({"documents": documents})
+        index = pipeline.index
+        if summaries[0] is not index:
+            summaries[:] = [index, document_summaries(pipeline)]
+        return _Json({"documents": summaries[1]})
 
     @api.get("/health", summary="Whether the server is up, and what it serves")
     def health() -> Response:

@@ -104,63 +104,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _document_rows(settings: Settings) -> tuple[list[dict], list[dict]]:
-    """One row per readable document of the seeds folder, and the skipped files with reasons."""
-    from pathlib import Path
-
-    from rag.ingest import sentences_of
-    from rag.ingest.files import scan_documents
-
-    documents, skipped = scan_documents(settings.seeds_dir)
-    rows = []
-    for doc in documents:
-        sentences = sentences_of(doc)
-        rows.append(
-            {
-                "doc_id": doc.doc_id,
-                "title": doc.title,
-                "language": doc.language,
-                "format": Path(doc.path).suffix.lower().lstrip("."),
-                "sentences": len(sentences),
-                "paragraphs": len({s.paragraph for s in sentences}),
-                "pages": len(doc.pages) or None,
-                "characters": len(doc.text),
-                "path": doc.path,
-            }
-        )
-    return rows, [{"path": str(s.path), "reason": s.reason} for s in skipped]
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     """`rag list`: the documents of the seeds folder (a table, or JSON), and skipped files."""
+    from rag.app.documents import list_documents
+
     settings = _settings(args)
-    rows, skipped = _document_rows(settings)
+    rows, skipped = list_documents(settings.seeds_dir)
     if args.json:
-        print(json.dumps({"documents": rows, "skipped": skipped}, ensure_ascii=False, indent=2))
+        print(json.dumps({"documents": [r.to_dict() for r in rows],
+                          "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]},
+                         ensure_ascii=False, indent=2))
         return 0
     header = ("document", "format", "lang", "sentences", "pages", "title")
     table = [header] + [
-        (r["doc_id"], r["format"], r["language"], str(r["sentences"]), str(r["pages"] or ""), r["title"])
-        for r in rows
+        (r.doc_id, r.format, r.language, str(r.sentences), str(r.pages or ""), r.title) for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
     for line in table:
         cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)]
         print("  ".join(cells + [line[-1]]).rstrip())
     for item in skipped:
-        print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
+        print(f"skipped {item.path}: {item.reason}", file=sys.stderr)
     return 0
 
 
 def _rebuild(settings: Settings) -> None:
+    from rag.app.documents import rebuild
     from rag.index.encoders import build_encoder
-    from rag.index.store import ensure_index
 
-    ensure_index(
-        settings,
-        lambda: build_encoder(settings.model, settings.threads),
-        on_status=lambda m: print(m, file=sys.stderr, flush=True),
-    )
+    rebuild(settings, lambda: build_encoder(settings.model, settings.threads),
+            on_status=lambda m: print(m, file=sys.stderr, flush=True))
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -183,11 +156,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """`rag remove DOC`: delete a document from the seeds folder, then rebuild the index."""
-    from rag.ingest.files import find_document, seed_files
+    from rag.app.documents import remove_document
+    from rag.ingest.files import seed_files
 
     settings = _settings(args)
-    path = find_document(settings.seeds_dir, args.document)
-    path.unlink()
+    path = remove_document(settings.seeds_dir, args.document)
     print(f"removed {path}", file=sys.stderr)
     if not seed_files(settings.seeds_dir):
         print(f"{settings.seeds_dir} holds no documents now; the index was not rebuilt", file=sys.stderr)

@@ -17,7 +17,9 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from rag.app.documents import DocumentRow, human_size
 from rag.ingest import blocks_of
 from rag.records import Answer, Citation, Document, Hit
 
@@ -108,7 +110,7 @@ def _citation_html(citation: Citation, doc: Document | None) -> str:
     s = citation.sentence
     n = citation.marker
     where = f"§ {s.heading} · " if s.heading else ""
-    where += f"paragraph {s.paragraph}, sentence {s.sentence}"
+    where += _page(citation) + f"paragraph {s.paragraph}, sentence {s.sentence}"
     if doc is not None:
         context = sentence_in_context(doc, s.start, s.end, s.heading)
     else:
@@ -121,6 +123,12 @@ def _citation_html(citation: Citation, doc: Document | None) -> str:
     )
 
 
+def _page(citation: Citation) -> str:
+    """ "page 2, " for a sentence of a PDF (its 1-based page), "" for formats without pages."""
+    page = citation.sentence.page
+    return f"page {page}, " if page is not None else ""
+
+
 def _where(citation: Citation) -> str:
     s = citation.sentence
     parts = [citation.doc_title or s.doc_id]
@@ -129,7 +137,7 @@ def _where(citation: Citation) -> str:
     if s.kind == "heading":
         parts.append("title" if not s.heading else "heading")
     else:
-        parts.append(f"paragraph {s.paragraph}, sentence {s.sentence}")
+        parts.append(_page(citation) + f"paragraph {s.paragraph}, sentence {s.sentence}")
     return ", ".join(parts)
 
 
@@ -181,7 +189,7 @@ def answer_html(answer: Answer, documents: Mapping[str, Document], elapsed_ms: f
         f'<li><span class="rag-cite-marker">[{c.marker}]</span> '
         f"{escape(c.doc_title or c.sentence.doc_id)}"
         f"{' › ' + escape(c.sentence.heading) if c.sentence.heading else ''}, "
-        f"paragraph {c.sentence.paragraph}, sentence {c.sentence.sentence}</li>"
+        f"{_page(c)}paragraph {c.sentence.paragraph}, sentence {c.sentence.sentence}</li>"
         for c in answer.citations
     )
     return (
@@ -248,6 +256,47 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
     return f'<article class="rag-article">{"".join(parts)}</article>'
 
 
+
+def intro_html(titles: Sequence[str]) -> str:
+    """The page's opening lines: "the article" for one document, "the N documents" for more."""
+    if len(titles) == 1:
+        what, whose = "the article", "the article's"
+    else:
+        what, whose = f"the {len(titles)} documents", "the documents'"
+    return (
+        "<div id='rag-intro'><h1 style='margin:0'>rag — answers you can check</h1>"
+        f"<p style='margin:0.2rem 0 0 0'>Ask about {what} in German or English. Every answer is "
+        f"made of {whose} own sentences; hover over or click a citation [n] to see it in its "
+        "paragraph. Add or remove documents under Documents.</p></div>"
+    )
+
+
+def chat_placeholder(count: int) -> str:
+    what = "the article" if count == 1 else "the documents"
+    return f"Ask a question about {what}, e.g. one of the examples below."
+
+
+def change_html(lines: Sequence[tuple[str, str]]) -> str:
+    """What an upload or a delete did, one line each: ``(kind, text)`` with kind "ok",
+    "duplicate" or "error" (file names come from users: escaped like everything else)."""
+    items = "".join(f'<li class="rag-doc-{escape(kind)}">{escape(text)}</li>' for kind, text in lines)
+    return f'<ul class="rag-doc-status">{items}</ul>' if items else ""
+
+
+def documents_html(rows: Sequence[DocumentRow]) -> str:
+    """The documents questions search, one table row each (title and file, language, format,
+    size, sentences, pages)."""
+    head = "".join(f"<th>{h}</th>" for h in ("Title", "Language", "Format", "Size", "Sentences", "Pages"))
+    body = "".join(
+        f'<tr data-doc="{escape(r.doc_id)}"><td><span class="rag-doc-title">{escape(r.title)}</span>'
+        f'<span class="rag-doc-file">{escape(Path(r.path).name)}</span></td>'
+        f"<td>{escape(r.language)}</td><td>{escape(r.format)}</td><td>{escape(human_size(r.bytes))}</td>"
+        f"<td>{r.sentences}</td><td>{r.pages or ''}</td></tr>"
+        for r in rows
+    )
+    return (f'<table class="rag-docs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f'<p class="rag-src-legend">{len(rows)} document(s); questions search all of them.</p>')
+
 CSS = """
 .rag-user { white-space: pre-wrap; }
 .rag-copy { display: none !important; }
@@ -293,6 +342,17 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
   padding-right: 0.5rem; }
 .rag-article-heading { margin: 1rem 0 0.3rem 0; }
 .rag-status { font-size: 0.85em; opacity: 0.8; }
+.rag-docs { width: 100%; border-collapse: collapse; font-size: 0.85em; }
+.rag-docs th { text-align: left; font-weight: 600; opacity: 0.75;
+  border-bottom: 1px solid var(--border-color-primary, #ddd); }
+.rag-docs td, .rag-docs th { padding: 0.3rem 0.4rem 0.3rem 0; vertical-align: top; }
+.rag-docs tr + tr td { border-top: 1px solid var(--border-color-primary, #eee); }
+.rag-doc-title { display: block; font-weight: 600; }
+.rag-doc-file { display: block; font-size: 0.85em; opacity: 0.65; }
+.rag-doc-status { list-style: none; padding-left: 0; margin: 0.3rem 0; font-size: 0.9em; }
+.rag-doc-status li { border-left: 4px solid #10b981; padding-left: 0.5rem; margin: 0.2rem 0; }
+.rag-doc-status li.rag-doc-duplicate { border-left-color: #f59e0b; }
+.rag-doc-status li.rag-doc-error { border-left-color: #dc2626; }
 /* Phones: the question box in view after an answer; the pop-up inside the viewport, in its top
    part, never over the input below the chat. */
 @media (max-width: 640px) {

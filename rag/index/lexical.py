@@ -10,6 +10,7 @@ also match what stemming misses: German compounds and inflections ("Versprechen"
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -37,15 +38,29 @@ def _stopwords() -> frozenset[str]:
     return frozenset(w.casefold() for w in words)
 
 
+_stemmers = threading.local()
+
+
 @lru_cache(maxsize=8)
 def _stem_words(language: str) -> Callable[[list[str]], list[str]]:
-    """The language's Snowball stemmer; words pass unchanged for a language without one."""
+    """The language's Snowball stemmer; words pass unchanged for a language without one.
+
+    One stemmer object per thread: PyStemmer's are not thread-safe, and the chat rebuilds its
+    index in one thread while questions are answered in another.
+    """
     name = get_language(language).stemmer
     if name is None:
         return list
     import Stemmer
 
-    return Stemmer.Stemmer(name).stemWords
+    def stem_words(words: list[str]) -> list[str]:
+        own = _stemmers.__dict__.setdefault("by_name", {})
+        stemmer = own.get(name)
+        if stemmer is None:
+            stemmer = own[name] = Stemmer.Stemmer(name)
+        return stemmer.stemWords(words)
+
+    return stem_words
 
 
 WORDS = "words"

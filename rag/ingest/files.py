@@ -172,41 +172,73 @@ def duplicate_of(seeds_dir: Path, data: bytes) -> Path | None:
     return None
 
 
-def add_document(seeds_dir: Path, source: Path) -> Path:
-    """Copy ``source`` into ``seeds_dir`` under a safe name after checking that it can be read
-    (:class:`DocumentError` otherwise, or when the same content is already there); returns the
-    new path. A name already taken gets ``-2``, ``-3``... appended."""
+class DuplicateDocument(DocumentError):
+    """The same bytes are already a document of the seeds folder (``existing``)."""
+
+    def __init__(self, message: str, existing: Path) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+def add_document(
+    seeds_dir: Path, source: Path, name: str | None = None, max_bytes: int | None = None
+) -> Path:
+    """Copy ``source`` into ``seeds_dir`` under a safe form of ``name`` (default: the source's
+    file name) after checking that it can be read; returns the new path.
+
+    :class:`DocumentError` when it cannot (too large for ``max_bytes`` or the loader's limits,
+    content not what the ending says, no text), :class:`DuplicateDocument` when the same content
+    is already there. Messages name the file as ``name``. Never overwrites: a name already taken
+    by other content gets ``-2``, ``-3``... appended.
+    """
     import os
-    import shutil
 
     seeds_dir, source = Path(seeds_dir), Path(source)
+    shown = name or str(source)
     if not source.is_file():
-        raise DocumentError(f"{source} is not a file")
-    if source.suffix.lower() not in supported_suffixes():
-        raise DocumentError(f"{source}: {source.suffix or 'files without an ending'} files are not "
-                            f"supported (supported: {_supported()})")
+        raise DocumentError(f"{shown} is not a file")
+    safe = safe_file_name(name or source.name)
+    if Path(safe).suffix not in supported_suffixes():
+        suffix = Path(safe).suffix
+        raise DocumentError(f"{shown}: {suffix or 'files without an ending'}{' files' if suffix else ''} "
+                            f"are not supported (supported: {_supported()})")
+    size = source.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise DocumentError(
+            f"{shown} is too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB)"
+        )
     seeds_dir.mkdir(parents=True, exist_ok=True)
-    load_document(source)  # refuse what cannot be read before it lands in the seeds folder
     try:
         data = source.read_bytes()
     except OSError as exc:
-        raise DocumentError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        raise DocumentError(f"cannot read {shown}: {exc.strerror or exc}") from exc
     existing = duplicate_of(seeds_dir, data)
     if existing is not None:
-        raise DocumentError(f"{source} is already in the seeds folder as {existing.name}")
-    name = safe_file_name(source.name)
-    target = seeds_dir / name
-    n = 2
-    while target.exists():
-        target = seeds_dir / f"{Path(name).stem}-{n}{Path(name).suffix}"
-        n += 1
-    tmp = seeds_dir / f".{target.name}.{os.getpid()}.tmp"
+        raise DuplicateDocument(f"{shown} is already in the seeds folder as {existing.name}", existing)
+    # Refuse what cannot be read before it lands in the seeds folder; the loader sees the file
+    # under its safe name (its ending picks the loader), in a private temporary folder.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="rag-add-") as tmp_dir:
+        probe = Path(tmp_dir) / safe
+        probe.write_bytes(data)
+        try:
+            load_document(probe)
+        except DocumentError as exc:
+            raise DocumentError(str(exc).replace(str(probe), shown)) from None
+    tmp = seeds_dir / f".{safe}.{os.getpid()}.tmp"
     try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        tmp.write_bytes(data)
+        n = 1
+        while True:  # os.link fails on an existing name: another document is never overwritten
+            target = seeds_dir / (safe if n == 1 else f"{Path(safe).stem}-{n}{Path(safe).suffix}")
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                n += 1
     finally:
         tmp.unlink(missing_ok=True)
-    return target
 
 
 def find_document(seeds_dir: Path, name: str) -> Path:

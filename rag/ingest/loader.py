@@ -97,8 +97,15 @@ def blocks_of(document: Document) -> list[Block]:
     return loader_for(document.path).blocks(document)
 
 
+# The first bytes of executable programs: Windows (MZ), Linux (ELF), macOS (Mach-O, universal).
+_PROGRAM_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",
+                  b"\xca\xfe\xba\xbe")
+
+
 def _content_kind(head: bytes, path: Path) -> str:
-    """What the bytes are: "pdf", "docx", "zip" (another zip file), "binary" or "text"."""
+    """What the bytes are: "pdf", "docx", "zip" (another zip file), "program", "binary" or "text"."""
+    if head.startswith(_PROGRAM_MAGIC) or (head.startswith(b"MZ") and b"\x00" in head[:64]):
+        return "program"  # (a text may well start with the letters "MZ"; a program has NULs there)
     if head.lstrip(b"\r\n\t \x00\xef\xbb\xbf")[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
         return "pdf"
     if head[:4] == b"PK\x03\x04":
@@ -111,7 +118,7 @@ def _content_kind(head: bytes, path: Path) -> str:
 
 
 _KIND_NAMES = {"pdf": "a PDF", "docx": "a Word (.docx) file", "zip": "a zip archive",
-               "binary": "a binary file", "text": "text"}
+               "program": "a program (an executable file)", "binary": "a binary file", "text": "text"}
 
 
 def check_file(path: Path, expected_kind: str) -> None:

@@ -81,6 +81,8 @@ def _reader(path: Path, raw: bytes) -> Any:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
         raise DocumentError(f"{path} is a damaged PDF that cannot be read ({type(exc).__name__})") from exc
+    if count == 0:
+        raise DocumentError(f"{path} is a PDF without pages: there is nothing to read in it")
     if count > MAX_PDF_PAGES:
         raise DocumentError(f"{path} has {count} pages; the limit is {MAX_PDF_PAGES}")
     return reader

@@ -6,8 +6,8 @@ typed into the chat stays text; examples that answer on click, plain-text copy a
 export, conversations that survive a reload, thumbs-down feedback that `rag eval` reads, and
 the page at a 390x844 phone viewport. Also measures submit-to-rendered-answer time and saves
 screenshots (ui-screenshot*.png in $RAG_REPORTS or a temporary folder; with
-RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png and docs/screenshot-phone.png, the ones the
-README shows).
+RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png, docs/screenshot-phone.png and
+docs/screenshot-documents.png, the ones the README shows).
 """
 
 from __future__ import annotations
@@ -417,3 +417,109 @@ def test_phone_viewport(phone) -> None:
     page.screenshot(path=str(reports / "ui-screenshot-phone.png"))
     if os.environ.get("RAG_UPDATE_SCREENSHOT"):
         shutil.copyfile(reports / "ui-screenshot-phone.png", ROOT / "docs" / "screenshot-phone.png")
+
+
+# --- documents added and removed in the page (a server of its own: it changes its seeds) ---------
+
+# Drops files on the upload area as a browser does for files dragged from the desktop.
+DROP_FILES = """([selector, files]) => {
+  const transfer = new DataTransfer();
+  for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.data), c => c.charCodeAt(0))],
+                                                     f.name, {type: f.type}));
+  const target = document.querySelector(selector);
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    target.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: transfer}));
+  }
+}"""
+
+
+@pytest.fixture
+def documents_page(browser, tmp_path):
+    from conftest import serving_ui
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    with serving_ui(tmp_path, seeds) as server, _chat_page(
+        browser, server.url, viewport={"width": 1400, "height": 1000}
+    ) as chat:
+        yield chat, server
+
+
+def _wait_for_status(page, text: str) -> str:
+    page.wait_for_function(
+        f"(document.querySelector('#doc-status') || {{}}).innerText?.includes({json.dumps(text)})",
+        timeout=120000,
+    )
+    return page.locator("#doc-status").inner_text()
+
+
+def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(documents_page, tmp_path):
+    import base64
+
+    from uploads import GARDEN_MD, PAGE_TWO_FACT, PAGE_TWO_QUESTION, make_pdf
+
+    page, server = documents_page
+    seeds = Path(server.option("--seeds"))
+    assert "Ask about the article" in page.locator("#rag-intro").inner_text()
+    page.get_by_role("tab", name="Documents").click()
+    # The PDF through the file chooser, the Markdown file dropped on the upload area.
+    pdf = make_pdf(tmp_path / "Nordby lighthouse.pdf")
+    page.set_input_files("#upload input[type=file]", str(pdf))
+    status = _wait_for_status(page, "The index was updated")
+    assert "Added Nordby lighthouse.pdf as Nordby-lighthouse.pdf." in status
+    garden = {"name": "garden.md", "type": "text/markdown",
+              "data": base64.b64encode(GARDEN_MD.encode()).decode()}
+    page.evaluate(DROP_FILES, ["#upload .upload-container", [garden]])
+    status = _wait_for_status(page, "Added garden.md")
+    assert "The index was updated" in status
+    table = page.locator("#doc-table").inner_text()
+    assert "Nordby Lighthouse Report" in table and "Garden notes" in table and "pdf" in table
+    assert (seeds / "Nordby-lighthouse.pdf").is_file() and (seeds / "garden.md").is_file()
+    assert "Ask about the 3 documents" in page.locator("#rag-intro").inner_text()
+    reports = _screenshot_folder()
+    page.screenshot(path=str(reports / "ui-screenshot-documents.png"))
+    if os.environ.get("RAG_UPDATE_SCREENSHOT"):
+        shutil.copyfile(reports / "ui-screenshot-documents.png", ROOT / "docs" / "screenshot-documents.png")
+
+    # A question only the PDF answers: cited with its page, shown in the Article view.
+    ask(page, PAGE_TWO_QUESTION)
+    answer = last_answer(page)
+    assert PAGE_TWO_FACT in answer.inner_text()
+    assert "Nordby Lighthouse Report" in answer.locator(".rag-footnotes").inner_text()
+    assert "page 2," in answer.locator(".rag-footnotes").inner_text()
+    page.get_by_role("tab", name="Article").click()
+    assert PAGE_TWO_FACT in page.locator("#article mark.rag-hl").first.inner_text()
+    page.screenshot(path=str(reports / "ui-screenshot-pdf-answer.png"))
+
+    # Deleted in the document list: the same question is now refused.
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option", name="Nordby Lighthouse Report (Nordby-lighthouse.pdf)").click()
+    page.click("#doc-delete")
+    _wait_for_status(page, "Removed \u201cNordby Lighthouse Report\u201d")
+    assert "Nordby Lighthouse Report" not in page.locator("#doc-table").inner_text()
+    assert not (seeds / "Nordby-lighthouse.pdf").exists()
+    page.click("#reset")  # a new conversation: the question alone, as `rag ask` gets it
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 0")
+    ask(page, PAGE_TWO_QUESTION)
+    answer = last_answer(page)
+    assert PAGE_TWO_FACT not in answer.inner_text() and "Nordby" not in answer.inner_text()
+    if server.cli_answer(PAGE_TWO_QUESTION)["abstained"]:  # what the pipeline does over these files
+        assert "rag-refusal" in (answer.get_attribute("class") or ""), answer.inner_text()
+
+
+def test_bad_upload_in_the_page_is_one_clear_message(documents_page, tmp_path) -> None:
+    from uploads import make_pdf
+
+    page, server = documents_page
+    seeds = Path(server.option("--seeds"))
+    before = sorted(p.name for p in seeds.iterdir())
+    page.get_by_role("tab", name="Documents").click()
+    secret = make_pdf(tmp_path / "secret.pdf", password="geheim")
+    page.set_input_files("#upload input[type=file]", str(secret))
+    status = _wait_for_status(page, "Not added")
+    assert status.strip() == ("Not added: secret.pdf is an encrypted (password-protected) PDF; save it "
+                              "without a password")
+    assert sorted(p.name for p in seeds.iterdir()) == before
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")  # still serving
+    assert "Masayoshi Son" in last_answer(page).inner_text()

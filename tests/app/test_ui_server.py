@@ -35,9 +35,11 @@ def test_start_up_built_the_index_and_said_so(ui_server) -> None:
     assert "Building the index" in log and "Index built" in log
 
 
-def test_only_the_ask_endpoint_is_public(client) -> None:
+def test_only_ask_and_the_document_endpoints_are_public(client) -> None:
+    """The page's own events (chat turns, conversations, feedback) are private; scripts get
+    /ask and the same document changes the page offers (tests/app/test_documents_server.py)."""
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/ask"}
+    assert set(endpoints) == {"/ask", "/add_documents", "/remove_document"}
 
 
 @pytest.mark.parametrize(
