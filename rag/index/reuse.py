@@ -21,14 +21,21 @@ every document whose key is found and encodes only the rest. Why it is done this
   Anything else is encoded again, never trusted.
 * The table lives in the build folder, so pruning the old build prunes it: the disk holds one set
   of vectors, never a growing cache.
+
+Splitting into sentences (SoMaJo, ~10 ms a sentence) is the next largest cost, so a document whose
+record is unchanged (text, language, offsets, loader; :func:`document_key`) also keeps its
+sentences from the live build, renumbered (:func:`sentences_by_document`). Neither reuse sees code
+changes made without a new rag version; ``rag index --force`` (``reuse=False``) redoes everything.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +43,8 @@ import numpy as np
 
 from rag import __version__
 from rag.index.encoders import Encoder
+from rag.ingest.loader import loader_for
+from rag.records import Document, Sentence
 
 VECTOR_KEYS = "vector_keys.json"
 KEYS_FORMAT = 1
@@ -223,3 +232,60 @@ def reuse_counts(embedded: Sequence[Embedded]) -> dict[str, int]:
         "texts_embedded": encoded,
         "texts_reused": total - encoded,
     }
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+
+def document_key(doc: Document) -> str:
+    """What a document's sentences follow from: its record (the path only as far as it picks the
+    loader), the splitter and the rag version."""
+    try:
+        splitter = metadata.version("SoMaJo")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+        splitter = "?"
+    loader = type(loader_for(doc.path))
+    record = {**asdict(doc), "path": f"{loader.__module__}.{loader.__qualname__}"}
+    payload = {"rag": __version__, "somajo": splitter, "document": record}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def sentences_by_document(
+    build: Path | None,
+    documents: Sequence[Document],
+    split: Callable[[Document, int], list[Sentence]],
+) -> tuple[list[Sentence], int]:
+    """All documents' sentences (ids unique across them) and how many documents were split.
+
+    A document whose :func:`document_key` matches one of the live build's takes that document's
+    sentences, renumbered; the others go through ``split(document, first_id)``.
+    """
+    previous = _previous_sentences(build)
+    out: list[Sentence] = []
+    split_count = 0
+    for doc in documents:
+        kept = previous.get(document_key(doc))
+        if kept is not None and all(s.doc_id == doc.doc_id for s in kept):
+            first = len(out)
+            out.extend([dataclasses.replace(s, sentence_id=first + i) for i, s in enumerate(kept)])
+        else:
+            out.extend(split(doc, len(out)))
+            split_count += 1
+    return out, split_count
+
+
+def _previous_sentences(build: Path | None) -> dict[str, list[Sentence]]:
+    """The live build's sentences by :func:`document_key` (empty when unreadable)."""
+    if build is None:
+        return {}
+    try:
+        documents = [Document(**d) for d in json.loads((build / "documents.json").read_text("utf-8"))]
+        sentences = [Sentence(**s) for s in json.loads((build / "sentences.json").read_text("utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return {}
+    by_id: dict[str, list[Sentence]] = {}
+    for sentence in sentences:
+        by_id.setdefault(sentence.doc_id, []).append(sentence)
+    if len({d.doc_id for d in documents}) != len(documents):
+        return {}  # a document id twice: which sentences are whose is not clear
+    return {document_key(d): by_id.get(d.doc_id, []) for d in documents}

@@ -44,9 +44,10 @@ from rag.index.reuse import (
     embed_documents,
     encoder_identity,
     reuse_counts,
+    sentences_by_document,
     write_keys,
 )
-from rag.ingest import load_documents, seeds_fingerprint, sentences_of_all
+from rag.ingest import load_documents, seeds_fingerprint, sentences_of
 from rag.ingest.chunking import chunk_sentences
 from rag.jsonfile import read_json
 from rag.records import Chunk, Document, Sentence
@@ -160,13 +161,7 @@ def embed_by_document(
     """
     from tqdm import tqdm
 
-    live: Path | None = None
-    if index_dir is not None:
-        try:
-            live = current_build(index_dir)
-        except StoreError:
-            live = None
-    previous = PreviousVectors(live, encoder.dimension)
+    previous = PreviousVectors(_live_build(index_dir) if index_dir is not None else None, encoder.dimension)
     identity = encoder_identity(encoder, ENCODE_BATCH)
     contexts = sentences_in_context(sentences)
     by_doc = _runs([s.doc_id for s in sentences])
@@ -195,6 +190,13 @@ def embed_by_document(
     finally:
         previous.close()
     return out
+
+
+def _live_build(index_dir: Path) -> Path | None:
+    try:
+        return current_build(index_dir)
+    except StoreError:
+        return None
 
 
 def _runs(doc_ids: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -250,7 +252,9 @@ def build_index(
     started = time.perf_counter()
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    sentences = sentences_of_all(documents)
+    sentences, split = sentences_by_document(
+        _live_build(index_dir) if reuse else None, documents, lambda doc, first: sentences_of(doc, first)
+    )
     if not sentences:
         raise StoreError("the documents contain no sentences to index")
     chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
@@ -304,7 +308,7 @@ def build_index(
                 "chunks": len(chunks),
             },
             "files": files,
-            "embedding": reuse_counts(list(embedded.values())),
+            "embedding": {**reuse_counts(list(embedded.values())), "documents_split": split},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }

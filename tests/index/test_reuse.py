@@ -67,6 +67,8 @@ def assert_same_as_full_rebuild(folder: Path, index_dir: Path, tmp_path: Path, c
     for file in VECTOR_FILES:
         a, b = np.load(live / file), np.load(fresh / file)
         assert a.dtype == b.dtype == np.float32 and a.shape == b.shape and np.array_equal(a, b), file
+    for file in ("sentences.json", "chunks.json", "names.json"):
+        assert json.loads((live / file).read_text("utf-8")) == json.loads((fresh / file).read_text("utf-8"))
     load_index(index_dir)  # and the incremental build loads
 
 
@@ -261,3 +263,30 @@ def test_incremental_build_with_the_real_model_is_bit_for_bit_a_full_rebuild(tmp
     first = [s.text for s in index.sentences if s.doc_id == "bericht-000"]
     rows = [i for i, s in enumerate(index.sentences) if s.doc_id == "bericht-000"]
     assert np.array_equal(index.sentence_vectors[rows], real_encoder.encode(first))
+
+
+def test_unchanged_documents_keep_their_sentences(corpus, tmp_path, monkeypatch):
+    import rag.index.store as store
+
+    split: list[str] = []
+    real_split = store.sentences_of
+
+    def counting_split(doc, first_id=0):  # noqa: ANN001, ANN202
+        split.append(doc.doc_id)
+        return real_split(doc, first_id)
+
+    monkeypatch.setattr(store, "sentences_of", counting_split)
+    index_dir = tmp_path / "index"
+    build(corpus, index_dir, RecordingFakeEncoder())
+    assert sorted(split) == ["bericht-000", "bericht-001", "bericht-002", "bericht-003"]
+    split.clear()
+    (corpus / "bericht-001.txt").write_text(document_text(1, 9, variant=4), encoding="utf-8")
+    (corpus / "bericht-000.txt").unlink()  # the others' sentence ids all move down
+    (corpus / "neu.txt").write_text(document_text(77, 5), encoding="utf-8")
+    live = build(corpus, index_dir, RecordingFakeEncoder())
+    assert sorted(split) == ["bericht-001", "neu"]
+    assert json.loads((live / "manifest.json").read_text("utf-8"))["embedding"]["documents_split"] == 2
+    split.clear()
+    build(corpus, index_dir, RecordingFakeEncoder(), reuse=False)
+    assert len(split) == 4
+    assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
