@@ -31,6 +31,7 @@ changes made without a new rag version; ``rag index --force`` (``reuse=False``) 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -237,16 +238,21 @@ def reuse_counts(embedded: Sequence[Embedded]) -> dict[str, int]:
 # --- sentences ---------------------------------------------------------------------------------
 
 
+@functools.cache
+def _splitter_version() -> str:
+    """SoMaJo's version (read once: importlib.metadata parses the package's files every time)."""
+    try:
+        return metadata.version("SoMaJo")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+        return "?"
+
+
 def document_key(doc: Document) -> str:
     """What a document's sentences follow from: its record (the path only as far as it picks the
     loader), the splitter and the rag version."""
-    try:
-        splitter = metadata.version("SoMaJo")
-    except metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
-        splitter = "?"
     loader = type(loader_for(doc.path))
     record = {**asdict(doc), "path": f"{loader.__module__}.{loader.__qualname__}"}
-    payload = {"rag": __version__, "somajo": splitter, "document": record}
+    payload = {"rag": __version__, "somajo": _splitter_version(), "document": record}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -241,9 +241,10 @@ def build_index(
 ) -> Path:
     """Build into a temporary folder, then make it live; returns the live build folder.
 
-    Only documents whose texts changed are embedded: the others' vectors are taken from the live
-    build (:mod:`rag.index.reuse`); ``reuse=False`` embeds everything again. The manifest's
-    ``embedding`` says how many documents were embedded and how many reused.
+    Only documents whose texts changed are embedded and split into sentences: the others'
+    vectors and sentences are taken from the live build (:mod:`rag.index.reuse`);
+    ``reuse=False`` does everything again. The manifest's ``embedding`` says how many documents
+    were embedded, reused and split.
 
     The caller holds the build lock (see :func:`build_lock`). ``index_type`` forces the FAISS
     structure; otherwise it follows the corpus size (``approximate_from`` overrides the threshold
@@ -253,7 +254,7 @@ def build_index(
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     sentences, split = sentences_by_document(
-        _live_build(index_dir) if reuse else None, documents, lambda doc, first: sentences_of(doc, first)
+        _live_build(index_dir) if reuse else None, documents, sentences_of
     )
     if not sentences:
         raise StoreError("the documents contain no sentences to index")
@@ -510,16 +511,18 @@ def ensure_index(
         )
         encoder = encoder_factory()
         started = time.perf_counter()
-        # --force embeds everything again; otherwise unchanged documents keep their vectors.
+        # --force does everything again; otherwise unchanged documents keep vectors and sentences.
         build_index(
             settings.model_index_dir, docs, encoder, params, corpus_fingerprint, progress=progress,
             reuse=not force,
         )
         index = load_index(settings.model_index_dir)
-        counts = index.manifest["counts"]
+        counts, embedding = index.manifest["counts"], index.manifest.get("embedding", {})
         on_status(
             f"Index built in {time.perf_counter() - started:.1f} s: {counts['documents']} document(s), "
-            f"{counts['sentences']} sentences, {counts['chunks']} chunks -> {index.path}"
+            f"{counts['sentences']} sentences, {counts['chunks']} chunks "
+            f"({embedding.get('documents_embedded')} document(s) embedded, "
+            f"{embedding.get('documents_reused')} reused) -> {index.path}"
         )
         return index, encoder
 
