@@ -1,4 +1,5 @@
-"""`rag bench [--out FILE.json] [--quick]`: the performance report (see rag/bench/runner.py)."""
+"""`rag bench [--out FILE.json] [--quick]`: the performance report (see rag/bench/runner.py);
+`rag bench --incremental [--documents N]`: incremental builds (rag/bench/incremental.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rag.app.cli import UserError
     from rag.bench.runner import BenchOptions, format_report, run_bench
 
+    if args.incremental:
+        return _incremental(args)
     seeds = Path(args.seeds)
     questions = Path(args.questions) if args.questions else seeds / "eval" / "article.jsonl"
     if not seeds.is_dir():
@@ -41,6 +44,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _incremental(args: argparse.Namespace) -> int:
+    """`rag bench --incremental`: full build vs adding, changing, removing one document."""
+    from rag.app.cli import UserError
+    from rag.bench.incremental import bench_incremental, format_incremental
+
+    if args.documents < 2:
+        raise UserError("--documents: the incremental benchmark needs at least 2 documents")
+    result = bench_incremental(args.documents, model=args.model, threads=args.threads)
+    print(format_incremental(result))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"\nwrote {out}", file=sys.stderr)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
     p = subparsers.add_parser(
         "bench", help="measure latency, cold start, memory and scale (temporary indexes only)"
@@ -50,4 +70,8 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     p.add_argument("--quick", action="store_true", help="a small run for CI (fewer repeats, 2k/20k chunks)")
     p.add_argument("--questions", default=None, help="question set (default: SEEDS/eval/article.jsonl)")
     p.add_argument("--sizes", default=None, help="scale corpus sizes, e.g. 10000,100000,1000000")
+    p.add_argument("--incremental", action="store_true",
+                   help="only time a full build against adding, changing, removing one document")
+    p.add_argument("--documents", type=int, default=100,
+                   help="generated documents for --incremental (default 100)")
     p.set_defaults(func=cmd_bench)

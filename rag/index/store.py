@@ -7,12 +7,13 @@ Layout (JSON, NumPy and FAISS files only, never pickle)::
       CURRENT               name of the live build folder, replaced atomically
       build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json,
                             dense.* (the vector index), chunk_vectors.npy, sentence_vectors.npy,
-                            context_vectors.npy,
+                            context_vectors.npy, vector_keys.json (which rows are whose: reuse.py),
                             bm25_chunks/, bm25_sentences/, trigrams_sentences/ (each with
                             one folder per document language, lexical_parts.py)
 
 A build is written into a fresh folder and only then made live by replacing ``CURRENT``, so a
-build killed midway leaves the previous index untouched and loadable.
+build killed midway leaves the previous index untouched and loadable. A build embeds only the
+documents whose texts changed since the live build (:mod:`rag.index.reuse`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +40,16 @@ from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS
 from rag.index.lexical_parts import LexicalParts
 from rag.index.names import place_names, sentence_names
-from rag.ingest import load_documents, seeds_fingerprint, sentences_of_all
+from rag.index.reuse import (
+    Embedded,
+    PreviousVectors,
+    embed_documents,
+    encoder_identity,
+    reuse_counts,
+    sentences_by_document,
+    write_keys,
+)
+from rag.ingest import load_documents, seeds_fingerprint, sentences_of
 from rag.ingest.chunking import chunk_sentences
 from rag.jsonfile import read_json
 from rag.records import Chunk, Document, Sentence
@@ -130,14 +141,82 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], progress: bool, desc: s
     """Normalised float32 vectors in batches, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    out = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
     bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, file=sys.stderr)
+    out = _encode_batches(encoder, texts, bar.update)
+    bar.close()
+    return out
+
+
+def _encode_batches(encoder: Encoder, texts: Sequence[str], advance: Callable[[int], object]) -> np.ndarray:
+    out = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
     for begin in range(0, len(texts), ENCODE_BATCH):
         batch = list(texts[begin : begin + ENCODE_BATCH])
         out[begin : begin + len(batch)] = encode(encoder, batch)
-        bar.update(len(batch))
-    bar.close()
+        advance(len(batch))
     return out
+
+
+def embed_by_document(
+    index_dir: Path | None,
+    encoder: Encoder,
+    sentences: Sequence[Sentence],
+    chunks: Sequence[Chunk],
+    progress: bool,
+) -> dict[str, Embedded]:
+    """The chunk, sentence and context vectors (by file name), each document encoded in its own
+    calls, reusing the live build's rows of unchanged documents (``index_dir`` None: no reuse).
+
+    See :mod:`rag.index.reuse` for why per document and how an entry is checked.
+    """
+    from tqdm import tqdm
+
+    previous = PreviousVectors(_live_build(index_dir) if index_dir is not None else None, encoder.dimension)
+    identity = encoder_identity(encoder, ENCODE_BATCH)
+    contexts = sentences_in_context(sentences)
+    by_doc = _runs([s.doc_id for s in sentences])
+    chunk_groups = _runs([c.doc_id for c in chunks])
+    if [doc for doc, _, _ in by_doc] != [doc for doc, _, _ in chunk_groups]:
+        raise StoreError("chunks and sentences disagree on the order of the documents")
+    kinds = {
+        "chunk_vectors.npy": ("chunks", [[c.text for c in chunks[a:b]] for _, a, b in chunk_groups]),
+        "sentence_vectors.npy": ("sentences", [[s.text for s in sentences[a:b]] for _, a, b in by_doc]),
+        "context_vectors.npy": ("sentences in context", [contexts[a:b] for _, a, b in by_doc]),
+    }
+    out: dict[str, Embedded] = {}
+    try:
+        for file, (what, groups) in kinds.items():
+            bar = tqdm(desc=f"embedding {what}", unit="text", disable=not progress, file=sys.stderr)
+
+            def plan(total: int, bar: Any = bar) -> None:
+                bar.total = total
+                bar.refresh()
+
+            def encode_group(texts: Sequence[str], bar: Any = bar) -> np.ndarray:
+                return _encode_batches(encoder, texts, bar.update)
+
+            out[file] = embed_documents(groups, identity, encoder.dimension, previous, encode_group, plan)
+            bar.close()
+    finally:
+        previous.close()
+    return out
+
+
+def _live_build(index_dir: Path) -> Path | None:
+    try:
+        return current_build(index_dir)
+    except StoreError:
+        return None
+
+
+def _runs(doc_ids: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(doc_id, start, stop) of each run of one document's rows, in order."""
+    runs: list[tuple[str, int, int]] = []
+    start = 0
+    for doc_id, group in groupby(doc_ids):
+        stop = start + sum(1 for _ in group)
+        runs.append((doc_id, start, stop))
+        start = stop
+    return runs
 
 
 def previous_in_paragraph(sentences: Sequence[Sentence], i: int) -> Sentence | None:
@@ -167,8 +246,14 @@ def build_index(
     progress: bool = True,
     index_type: str | None = None,
     approximate_from: int | None = None,
+    reuse: bool = True,
 ) -> Path:
     """Build into a temporary folder, then make it live; returns the live build folder.
+
+    Only documents whose texts changed are embedded and split into sentences: the others'
+    vectors and sentences are taken from the live build (:mod:`rag.index.reuse`);
+    ``reuse=False`` does everything again. The manifest's ``embedding`` says how many documents
+    were embedded, reused and split.
 
     The caller holds the build lock (see :func:`build_lock`). ``index_type`` forces the FAISS
     structure; otherwise it follows the corpus size (``approximate_from`` overrides the threshold
@@ -177,7 +262,9 @@ def build_index(
     started = time.perf_counter()
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    sentences = sentences_of_all(documents)
+    sentences, split = sentences_by_document(
+        _live_build(index_dir) if reuse else None, documents, sentences_of
+    )
     if not sentences:
         raise StoreError("the documents contain no sentences to index")
     chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
@@ -187,18 +274,13 @@ def build_index(
     tmp = index_dir / f"tmp-{name}"
     tmp.mkdir()
     try:
-        chunk_vectors = encode_texts(encoder, [c.text for c in chunks], progress, "embedding chunks")
-        sentence_vectors = encode_texts(
-            encoder, [s.text for s in sentences], progress, "embedding sentences"
-        )
-        context_vectors = encode_texts(
-            encoder, sentences_in_context(sentences), progress, "embedding sentences in context"
-        )
+        embedded = embed_by_document(index_dir if reuse else None, encoder, sentences, chunks, progress)
+        chunk_vectors = embedded["chunk_vectors.npy"].vectors
         dense = build_vector_index(chunk_vectors, index_type, approximate_from)
         dense.save(tmp)
-        np.save(tmp / "chunk_vectors.npy", chunk_vectors, allow_pickle=False)
-        np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
-        np.save(tmp / "context_vectors.npy", context_vectors, allow_pickle=False)
+        for file, part in embedded.items():
+            np.save(tmp / file, part.vectors, allow_pickle=False)
+        write_keys(tmp, embedded)
         doc_language = {d.doc_id: d.language for d in documents}
         chunk_languages = [doc_language[c.doc_id] for c in chunks]
         sentence_languages = [doc_language[s.doc_id] for s in sentences]
@@ -239,6 +321,7 @@ def build_index(
                 "chunks": len(chunks),
             },
             "files": files,
+            "embedding": {**reuse_counts(list(embedded.values())), "documents_split": split},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
@@ -442,14 +525,18 @@ def ensure_index(
         )
         encoder = encoder_factory()
         started = time.perf_counter()
+        # --force does everything again; otherwise unchanged documents keep vectors and sentences.
         build_index(
-            settings.model_index_dir, docs, encoder, params, corpus_fingerprint, progress=progress
+            settings.model_index_dir, docs, encoder, params, corpus_fingerprint, progress=progress,
+            reuse=not force,
         )
         index = load_index(settings.model_index_dir)
-        counts = index.manifest["counts"]
+        counts, embedding = index.manifest["counts"], index.manifest.get("embedding", {})
         on_status(
             f"Index built in {time.perf_counter() - started:.1f} s: {counts['documents']} document(s), "
-            f"{counts['sentences']} sentences, {counts['chunks']} chunks -> {index.path}"
+            f"{counts['sentences']} sentences, {counts['chunks']} chunks "
+            f"({embedding.get('documents_embedded')} document(s) embedded, "
+            f"{embedding.get('documents_reused')} reused) -> {index.path}"
         )
         return index, encoder
 

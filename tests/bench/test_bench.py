@@ -72,3 +72,23 @@ def test_lexical_top_ids_match_a_full_argpartition():
             fast = lexical.top_ids(terms, scores, k)
             assert sorted(scores[full]) == sorted(scores[fast])  # same scores (ties may swap ids)
             assert len(set(fast.tolist())) == len(fast)
+
+
+def test_rag_bench_incremental_times_each_step_and_embeds_only_the_change(
+    tmp_path, monkeypatch, fake_encoder, capsys
+):
+    """The incremental benchmark's plumbing, with the fake encoder standing in for the model."""
+    from rag.app.cli import main
+
+    monkeypatch.setattr("rag.index.encoders.build_encoder", lambda *a, **k: fake_encoder)
+    out = tmp_path / "incremental.json"
+    assert main(["bench", "--incremental", "--documents", "3", "--out", str(out)]) == 0
+    result = json.loads(out.read_text("utf-8"))
+    embedded = {step: (result[step]["documents_embedded"], result[step]["documents_reused"])
+                for step in ("full", "add", "change", "remove")}
+    assert embedded == {"full": (3, 0), "add": (1, 3), "change": (1, 3), "remove": (0, 3)}
+    assert result["full"]["sentences"] == 3 * 60 and result["remove"]["documents"] == 3
+    assert all(result[step]["seconds"] > 0 for step in embedded)
+    printed = capsys.readouterr().out
+    assert "add one document" in printed and "full build / add one document" in printed
+    assert main(["bench", "--incremental", "--documents", "1"]) == 2
