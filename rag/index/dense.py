@@ -182,6 +182,11 @@ class FaissIndex:
             )
         return params
 
+    def set_ef_search(self, ef_search: int) -> None:
+        """How many graph nodes an HNSW search keeps in its queue (more: better recall, slower)."""
+        if self.kind in (HNSW, HNSW_SQ8):
+            self._index.hnsw.efSearch = int(ef_search)
+
     def search(self, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(top_k, self.size))
