@@ -28,11 +28,16 @@ HNSW = "hnsw"
 # vectors (memory-mapped from chunk_vectors.npy, so only the rows it reads are paged in).
 # Measured on the bench's synthetic vectors at 100,000 (M=32, efSearch 128, one thread): index
 # 75 MB vs 221 MB, query p50 0.94 vs 0.89 ms, recall@10 0.976 vs 0.998, build 88 vs 64 s (busy
-# cores). Not the default until the 1,000,000 run confirms recall >= 0.95 there.
+# cores). At 1,000,000 float32 HNSW holds 2 GB of vectors + 0.26 GB of graph resident, over the
+# 1.5 GB budget for index and BM25 together; with 8-bit codes 0.5 GB + the graph (docs/performance.md).
 HNSW_SQ8 = "hnsw_sq8"
 INDEX_TYPES = (FLAT, HNSW, HNSW_SQ8)
 # A flat scan reaches ~4-8 ms here at 30,000 x 512-d vectors; HNSW answers in ~1 ms from there on.
 APPROXIMATE_FROM = 30_000
+# From here the graph searches 8-bit codes: float32 HNSW would hold ~0.7 GB of vectors and graph
+# at 300,000 chunks and grow past the memory budget before 1,000,000; below it the exact vectors
+# cost little and give the last percent of recall.
+QUANTISE_FROM = 300_000
 HNSW_M = 32  # graph degree: 16 lost recall on the clustered benchmark set (0.97 vs 0.99 at 100k)
 HNSW_EF_CONSTRUCTION = 80
 # FAISS searches with max(efSearch, k) and the retriever asks for 50 candidates. Measured at
@@ -66,10 +71,16 @@ class VectorIndex(Protocol):
         ...
 
 
-def choose_index_type(n_vectors: int, approximate_from: int | None = None) -> str:
-    """Exact while small, HNSW once a flat scan would cost more than a few milliseconds."""
+def choose_index_type(
+    n_vectors: int, approximate_from: int | None = None, quantise_from: int | None = None
+) -> str:
+    """Exact while small, HNSW once a flat scan would cost more than a few milliseconds, HNSW
+    over 8-bit codes once float32 vectors would take too much memory."""
     threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
-    return FLAT if n_vectors < threshold else HNSW
+    large = QUANTISE_FROM if quantise_from is None else quantise_from
+    if n_vectors < threshold:
+        return FLAT
+    return HNSW if n_vectors < large else HNSW_SQ8
 
 
 class FaissIndex:

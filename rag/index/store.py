@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +46,7 @@ CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
 ENCODE_BATCH = 64
+MMAP_FROM_CHUNKS = 100_000  # from here the chunk-level arrays are memory-mapped (see load_index)
 
 
 class StoreError(RuntimeError):
@@ -300,13 +301,16 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         file = path / rel
         if not file.is_file() or file.stat().st_size != size:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
+    # A large index stays in its files, paged in as searches touch it: the vector codes, the
+    # chunks' BM25 columns and, for a quantised index, the float32 vectors its candidates are
+    # scored with (50 rows a question out of e.g. 2 GB at 1,000,000 chunks).
+    mmap = mmap or int((manifest.get("counts") or {}).get("chunks") or 0) >= MMAP_FROM_CHUNKS
     try:
         dense = load_vector_index(path, mmap=mmap)
-        mode: Literal["r"] | None = "r" if mmap else None
         # The chunk vectors once: the vector index's own copy when it keeps them as float32.
         held = dense.stored_vectors()
         chunk_vectors = held if held is not None else np.load(
-            path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode
+            path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"
         )
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
