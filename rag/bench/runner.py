@@ -790,7 +790,7 @@ def scale_serve(folder: Path, ef_search: Sequence[int] = ()) -> dict[str, Any]:
 
     from rag.answer.retrieve import Retriever
     from rag.config import Tuning
-    from rag.index.dense import load_vector_index
+    from rag.index.dense import load_vector_index, random_rows
     from rag.index.lexical import LexicalIndex
     from rag.index.store import LoadedIndex
 
@@ -804,7 +804,7 @@ def scale_serve(folder: Path, ef_search: Sequence[int] = ()) -> dict[str, Any]:
     started = time.perf_counter()
     dense = load_vector_index(folder, mmap=True)
     held = dense.stored_vectors()
-    vectors = held if held is not None else np.load(folder / "chunk_vectors.npy", mmap_mode="r")
+    vectors = held if held is not None else random_rows(np.load(folder / "chunk_vectors.npy", mmap_mode="r"))
     lexical = LexicalIndex.load(folder / "bm25_chunks", "de", mmap=True)
     load_s = time.perf_counter() - started
     rss_loaded = rss_mb()

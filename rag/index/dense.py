@@ -248,6 +248,21 @@ def build_vector_index(
     return index
 
 
+def random_rows(array: np.ndarray) -> np.ndarray:
+    """A memory-mapped array read a few scattered rows at a time: no read-ahead.
+
+    The retriever reads its ~100 candidates' rows (2 KB each) of chunk_vectors.npy; with the
+    kernel's read-ahead each of those reads paged in up to 128 KB around it, and at 1,000,000
+    chunks 200 questions made the whole 2 GB file resident (measured: 2,063 MB for index and BM25).
+    """
+    import mmap
+
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        handle.madvise(mmap.MADV_RANDOM)
+    return array
+
+
 def load_vector_index(folder: Path, mmap: bool = False) -> FaissIndex:
     """The vector index saved in ``folder`` (its vectors memory-mapped with ``mmap``)."""
     return FaissIndex.load(folder, mmap=mmap)

@@ -138,12 +138,16 @@ class Postings:
     def scores(self, tids: list[int]) -> np.ndarray:
         """Summed columns, in the order bm25s sums them (same float32 results).
 
-        A text occurs at most once in a term's column, so the fancy-indexed add is exact.
+        A text occurs at most once in a term's column, so the fancy-indexed add is exact; the
+        first column is assigned (0 + x is x), which skips reading the zeros.
         """
         out = np.zeros(self.num_docs, dtype=np.float32)
-        for tid in tids:
+        for n, tid in enumerate(tids):
             texts, values = self.column(tid)
-            out[texts] += values
+            if n == 0:
+                out[texts] = values
+            else:
+                out[texts] += values
         return out
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from rag import __version__
 from rag.config import Settings
-from rag.index.dense import VectorIndex, build_vector_index, load_vector_index
+from rag.index.dense import VectorIndex, build_vector_index, load_vector_index, random_rows
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS, LexicalIndex
 from rag.index.names import place_names, sentence_names
@@ -309,9 +309,9 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         dense = load_vector_index(path, mmap=mmap)
         # The chunk vectors once: the vector index's own copy when it keeps them as float32.
         held = dense.stored_vectors()
-        chunk_vectors = held if held is not None else np.load(
+        chunk_vectors = held if held is not None else random_rows(np.load(
             path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"
-        )
+        ))
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
         language = str(manifest["language"])
