@@ -653,15 +653,16 @@ def _save_terms(folder: Path, terms: Any) -> None:
         json.dump({"vocabulary": terms.vocabulary, "questions": terms.questions}, handle, ensure_ascii=False)
 
 
-def _load_terms(folder: Path) -> Any:
-    """The terms :func:`_save_terms` wrote; the arrays memory-mapped (chunk texts made on demand)."""
+def _load_terms(folder: Path, mmap: bool = True) -> Any:
+    """The terms :func:`_save_terms` wrote (chunk texts are made from them on demand)."""
     from rag.bench.synthetic import SyntheticTerms
 
     with open(folder / "terms.json", encoding="utf-8") as handle:
         saved = json.load(handle)
+    mode: Any = "r" if mmap else None
     return SyntheticTerms(
-        saved["vocabulary"], np.load(folder / "term_offsets.npy", mmap_mode="r"),
-        np.load(folder / "term_ids.npy", mmap_mode="r"), saved["questions"],
+        saved["vocabulary"], np.load(folder / "term_offsets.npy", mmap_mode=mode),
+        np.load(folder / "term_ids.npy", mmap_mode=mode), saved["questions"],
     )
 
 
@@ -674,8 +675,8 @@ def scale_entry(
     This process generates the corpus, computes the exact top 10 of every query (the reference
     for recall), builds and saves the vector index and BM25 as the store would, and times an
     exact flat scan. A fresh process (:func:`scale_serve`) then loads the saved index the way
-    the server does (vector codes and BM25 arrays memory-mapped, the exact float32 vectors
-    memory-mapped when the index holds codes) and measures query time, recall and memory, so
+    the server does (vector codes and BM25 arrays memory-mapped, the exact float32 vectors read
+    by row when the index holds codes) and measures query time, recall and memory, so
     ``rss_data_only_mb`` is what the index and the lexical side hold resident after the queries,
     not what building them took. ``index_type`` forces a structure (default: chosen by size);
     ``ef_search`` adds HNSW search depths measured on the same built index; ``keep`` keeps the
@@ -759,7 +760,7 @@ def scale_entry(
     }
 
 
-def _recalls(dense: Any, vectors: np.ndarray, queries: np.ndarray, exact: np.ndarray,
+def _recalls(dense: Any, vectors: Any, queries: np.ndarray, exact: np.ndarray,
              candidates: int) -> tuple[float, float]:
     """Recall@10 of the index's own order, and after re-scoring its candidates exactly.
 
@@ -771,7 +772,7 @@ def _recalls(dense: Any, vectors: np.ndarray, queries: np.ndarray, exact: np.nda
     for found, truth, q in zip(approx, exact, queries, strict=True):
         ids = found[found >= 0]
         own.append(len(set(ids[:10].tolist()) & set(truth.tolist())) / 10)
-        order = np.argsort(-(np.asarray(vectors[np.sort(ids)]) @ q), kind="stable")
+        order = np.argsort(-(vectors[np.sort(ids)] @ q), kind="stable")
         best = np.sort(ids)[order[:10]]
         rescored.append(len(set(best.tolist()) & set(truth.tolist())) / 10)
     return float(np.mean(own)), float(np.mean(rescored))
@@ -790,21 +791,21 @@ def scale_serve(folder: Path, ef_search: Sequence[int] = ()) -> dict[str, Any]:
 
     from rag.answer.retrieve import Retriever
     from rag.config import Tuning
-    from rag.index.dense import load_vector_index, random_rows
+    from rag.index.dense import RowFile, load_vector_index
     from rag.index.lexical import LexicalIndex
     from rag.index.store import LoadedIndex
 
     folder = Path(folder)
     queries = np.load(folder / "queries.npy")
     exact = np.load(folder / "exact_top10.npy")
-    terms = _load_terms(folder)
+    terms = _load_terms(folder, mmap=False)  # the chunk texts' stand-in, before the baseline
     questions = [" ".join(q) for q in terms.questions]
     rss_before = rss_mb()
 
     started = time.perf_counter()
     dense = load_vector_index(folder, mmap=True)
     held = dense.stored_vectors()
-    vectors = held if held is not None else random_rows(np.load(folder / "chunk_vectors.npy", mmap_mode="r"))
+    vectors = held if held is not None else RowFile(folder / "chunk_vectors.npy")
     lexical = LexicalIndex.load(folder / "bm25_chunks", "de", mmap=True)
     load_s = time.perf_counter() - started
     rss_loaded = rss_mb()

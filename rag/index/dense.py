@@ -16,6 +16,7 @@ there, so HNSW it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,7 +26,7 @@ FLAT = "flat"
 HNSW = "hnsw"
 # HNSW over 8-bit scalar-quantised vectors (FAISS IndexHNSWSQ): the graph searches uint8 codes,
 # 4x smaller than float32; the retriever re-scores its candidates with the exact float32 chunk
-# vectors (memory-mapped from chunk_vectors.npy, so only the rows it reads are paged in).
+# vectors (read by row from chunk_vectors.npy, see RowFile: nothing of that file is held).
 # Measured on the bench's synthetic vectors at 100,000 (M=32, efSearch 128, one thread): index
 # 75 MB vs 221 MB, query p50 0.94 vs 0.89 ms, recall@10 0.976 vs 0.998, build 88 vs 64 s (busy
 # cores). At 1,000,000 float32 HNSW holds 2 GB of vectors + 0.26 GB of graph resident, over the
@@ -248,19 +249,61 @@ def build_vector_index(
     return index
 
 
-def random_rows(array: np.ndarray) -> np.ndarray:
-    """A memory-mapped array read a few scattered rows at a time: no read-ahead.
+class RowFile:
+    """The rows of a 2-D ``.npy`` file, read on demand with ``pread``: nothing mapped or held.
 
-    The retriever reads its ~100 candidates' rows (2 KB each) of chunk_vectors.npy; with the
-    kernel's read-ahead each of those reads paged in up to 128 KB around it, and at 1,000,000
-    chunks 200 questions made the whole 2 GB file resident (measured: 2,063 MB for index and BM25).
+    The retriever scores its ~100 candidates with their float32 rows (2 KB each). Memory-mapping
+    chunk_vectors.npy instead made the whole 2 GB file resident at 1,000,000 chunks after 200
+    questions (measured 2,009 MB for index and BM25, even with ``MADV_RANDOM``: the kernel maps
+    64 KB of cached file around every faulting row); reading the rows costs ~1-2 us each.
     """
-    import mmap
 
-    handle = getattr(array, "_mmap", None)
-    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
-        handle.madvise(mmap.MADV_RANDOM)
-    return array
+    def __init__(self, path: Path) -> None:
+        import os
+
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            shape, fortran, dtype = (
+                np.lib.format.read_array_header_1_0(handle) if version == (1, 0)
+                else np.lib.format.read_array_header_2_0(handle)
+            )
+            self._offset = handle.tell()
+        if len(shape) != 2 or fortran or dtype.hasobject:
+            raise ValueError(f"{path} is not a 2-D C-ordered numeric array")
+        self.path = Path(path)
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """The rows ``ids`` (a sequence of row numbers) as a new array, in that order."""
+        import os
+
+        rows = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
+            raise IndexError(f"row ids outside 0..{self.shape[0] - 1}")
+        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
+        for j, i in enumerate(rows.tolist()):
+            if os.preadv(self._fd, [out[j]], self._offset + i * self._row_bytes) != self._row_bytes:
+                raise OSError(f"{self.path} is shorter than its header says")
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Every row (tests and small files; the retriever reads rows by id)."""
+        whole = self[np.arange(self.shape[0])]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __del__(self) -> None:
+        import os
+
+        try:
+            os.close(self._fd)
+        except (AttributeError, OSError):
+            pass
 
 
 def load_vector_index(folder: Path, mmap: bool = False) -> FaissIndex:

@@ -32,7 +32,7 @@ import numpy as np
 
 from rag import __version__
 from rag.config import Settings
-from rag.index.dense import VectorIndex, build_vector_index, load_vector_index, random_rows
+from rag.index.dense import RowFile, VectorIndex, build_vector_index, load_vector_index
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS, LexicalIndex
 from rag.index.names import place_names, sentence_names
@@ -75,7 +75,7 @@ class LoadedIndex:
     sentences: list[Sentence]
     chunks: list[Chunk]
     dense: VectorIndex  # over the chunk vectors
-    chunk_vectors: np.ndarray
+    chunk_vectors: np.ndarray | RowFile  # RowFile: a quantised index's float32 rows, read by id
     sentence_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
     lexical: LexicalIndex
@@ -301,17 +301,14 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         file = path / rel
         if not file.is_file() or file.stat().st_size != size:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
-    # A large index stays in its files, paged in as searches touch it: the vector codes, the
-    # chunks' BM25 columns and, for a quantised index, the float32 vectors its candidates are
-    # scored with (50 rows a question out of e.g. 2 GB at 1,000,000 chunks).
+    # A large index stays in its files, paged in as searches touch it: the vector codes and the
+    # chunks' BM25 columns. A quantised index's float32 vectors are read by row (RowFile).
     mmap = mmap or int((manifest.get("counts") or {}).get("chunks") or 0) >= MMAP_FROM_CHUNKS
     try:
         dense = load_vector_index(path, mmap=mmap)
         # The chunk vectors once: the vector index's own copy when it keeps them as float32.
         held = dense.stored_vectors()
-        chunk_vectors = held if held is not None else random_rows(np.load(
-            path / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"
-        ))
+        chunk_vectors = held if held is not None else RowFile(path / "chunk_vectors.npy")
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
         language = str(manifest["language"])

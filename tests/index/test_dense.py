@@ -112,8 +112,8 @@ def test_index_type_is_recorded_in_the_manifest(tmp_path, fake_encoder, seeds_co
 def test_a_quantised_store_index_reads_its_float_vectors_from_the_file(
     tmp_path, fake_encoder, seeds_copy, monkeypatch
 ):
-    """HNSW over 8-bit codes keeps no float32 copy: the store memory-maps chunk_vectors.npy
-    (only the candidates' rows are read), and a large index keeps its codes and BM25 columns in
+    """HNSW over 8-bit codes keeps no float32 copy: the store reads chunk_vectors.npy by row
+    (only the candidates' rows), and a large index keeps its codes and BM25 columns in
     their files too, with the same search results as read into memory."""
     from rag.index import store
     from rag.ingest import load_documents, seeds_fingerprint
@@ -125,8 +125,13 @@ def test_a_quantised_store_index_reads_its_float_vectors_from_the_file(
     )
     read = store.load_index(tmp_path / "index")
     assert read.manifest["vector_index"]["type"] == vectors.HNSW_SQ8
-    assert isinstance(read.chunk_vectors, np.memmap) and read.chunk_vectors.mode == "r"
-    assert np.array_equal(read.chunk_vectors, np.load(read.path / "chunk_vectors.npy"))
+    on_disk = np.load(read.path / "chunk_vectors.npy")
+    assert isinstance(read.chunk_vectors, vectors.RowFile) and len(read.chunk_vectors) == len(on_disk)
+    assert np.array_equal(np.asarray(read.chunk_vectors), on_disk)
+    ids = np.array([5, 0, len(on_disk) - 1, 5])
+    assert np.array_equal(read.chunk_vectors[ids], on_disk[ids])
+    with pytest.raises(IndexError):
+        read.chunk_vectors[np.array([len(on_disk)])]
     assert not isinstance(read.lexical._require().data, np.memmap)  # small: read into memory
 
     monkeypatch.setattr(store, "MMAP_FROM_CHUNKS", 1)
