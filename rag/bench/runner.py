@@ -868,6 +868,7 @@ def scale_serve(folder: Path, ef_search: Sequence[int] = ()) -> dict[str, Any]:
         "rss_data_only_mb": round(rss_after - rss_before, 1),
         "rss_data_loaded_mb": round(rss_loaded - rss_before, 1),
         "vocabulary": len(terms.vocabulary),
+        "serve_load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
