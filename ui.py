@@ -20,11 +20,12 @@ On the same port, a plain REST API (``rag/app/api.py``) answers in one request:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -674,6 +675,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _app_built_at_launch_only() -> Iterator[None]:
+    """Gradio builds its FastAPI app (80+ routes) when the Blocks are created, when they close,
+    in ``queue()`` and again in ``launch()``, whose app is the one served. Each build took
+    0.3-1.2 s of the server's start on these cores (profiled), so inside this block it is skipped."""
+    from gradio.routes import App
+
+    original = App.__dict__["create_app"]
+    App.create_app = staticmethod(lambda *args, **kwargs: None)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        App.create_app = original  # type: ignore[method-assign]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:  # before anything is loaded: an exposed server without a login never starts
@@ -718,8 +734,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The browser keeps conversations encrypted with this; a fixed per-index secret lets them
     # survive a restart of the server (they are the user's own, in the user's own browser).
     secret = f"rag-chat:{settings.model_index_dir.absolute()}"
-    demo = build_app(live, status, pipeline_lock, args.feedback, storage_secret=secret, desk=desk)
-    demo.queue(default_concurrency_limit=max(1, args.concurrency))
+    with _app_built_at_launch_only():
+        demo = build_app(live, status, pipeline_lock, args.feedback, storage_secret=secret, desk=desk)
+        demo.queue(default_concurrency_limit=max(1, args.concurrency))
     api = build_api(live, pipeline_lock, auth)
     demo.launch(
         server_name=args.host,

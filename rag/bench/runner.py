@@ -137,6 +137,20 @@ def _run_json(args: list[str], timeout: float = 3600) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def process_env(bytecode_dir: Path) -> dict[str, str]:
+    """The environment for timed new processes: bytecode cached in ``bytecode_dir``.
+
+    An installed program finds its modules' ``.pyc`` files; a process started with
+    ``PYTHONDONTWRITEBYTECODE`` set (as some sandboxes and CI runners do) compiles every module
+    of the project from source at each start instead, ~0.2-1 s of a cold ``rag ask`` here.
+    ``PYTHONPYCACHEPREFIX`` keeps the cache out of the source tree; one untimed run of each
+    command fills it, for the command being measured and its floor alike.
+    """
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=str(bytecode_dir))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _timed_process(cmd: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds from starting ``cmd`` until it exits (stdout read to the end)."""
     started = time.perf_counter()
@@ -276,13 +290,19 @@ def bench_processes(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     floor = [sys.executable, "-c", "import sentence_transformers"]
     cold, imports = [], []
     options.log(f"bench: cold start and import floor, {options.process_runs} run(s) each")
-    for _ in range(options.process_runs):
-        imports.append(_timed_process(floor))
-        cold.append(_timed_process(ask))
+    with tempfile.TemporaryDirectory(prefix="rag-bench-pyc-") as bytecode:
+        env = process_env(Path(bytecode))
+        _timed_process(floor, env)  # untimed: fills the bytecode cache
+        _timed_process(ask, env)
+        for _ in range(options.process_runs):
+            imports.append(_timed_process(floor, env))
+            cold.append(_timed_process(ask, env))
     return {
         "cold_start_s": round(float(np.median(cold)), 3),
         "import_floor_s": round(float(np.median(imports)), 3),
         "cold_start_runs_s": [round(x, 3) for x in cold],
+        "bytecode": "cached (PYTHONPYCACHEPREFIX, one untimed run of each command first)",
+        "cold_start_load_average_1m": round(os.getloadavg()[0], 2),
         "import_floor_runs_s": [round(x, 3) for x in imports],
     }
 
@@ -323,30 +343,32 @@ def _is_loopback_url(url: str) -> bool:
 
 async def _rest_ask(client: Any, question: str) -> dict[str, Any]:
     """One answer from ``POST /api/ask``: one request."""
-    response = await client.post("/api/ask", json={"question": question, "history": []})
-    if response.status_code != 200:
-        raise RuntimeError(f"/api/ask: HTTP {response.status_code}: {response.text[:200]}")
-    return response.json()
+    body = json.dumps({"question": question, "history": []}).encode("utf-8")
+    status, data = await client.request("POST", "/api/ask", body)
+    if status != 200:
+        raise RuntimeError(f"/api/ask: HTTP {status}: {data[:200]!r}")
+    return json.loads(data)
 
 
 async def _gradio_ask(client: Any, question: str, session: str) -> dict[str, Any]:
     """One answer from Gradio's ``/ask`` route: post the call, then read its event stream."""
-    response = await client.post(
-        "/gradio_api/call/ask", json={"data": [question, []], "session_hash": session}
-    )
-    if response.status_code != 200:
-        raise RuntimeError(f"/gradio_api/call/ask: HTTP {response.status_code}: {response.text[:200]}")
-    event_id = response.json()["event_id"]
+    body = json.dumps({"data": [question, []], "session_hash": session}).encode("utf-8")
+    status, data = await client.request("POST", "/gradio_api/call/ask", body)
+    if status != 200:
+        raise RuntimeError(f"/gradio_api/call/ask: HTTP {status}: {data[:200]!r}")
+    event_id = json.loads(data)["event_id"]
+    status, stream = await client.request("GET", f"/gradio_api/call/ask/{event_id}")
+    if status != 200:
+        raise RuntimeError(f"/gradio_api/call/ask/{event_id}: HTTP {status}: {stream[:200]!r}")
     event = None
-    async with client.stream("GET", f"/gradio_api/call/ask/{event_id}") as stream:
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                payload = json.loads(line[5:])
-                if event == "error":
-                    raise RuntimeError(f"/ask: {payload}")
-                return payload[0]
+    for line in stream.decode("utf-8").splitlines():
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:") and event in ("complete", "error"):
+            payload = json.loads(line[5:])
+            if event == "error":
+                raise RuntimeError(f"/ask: {payload}")
+            return payload[0]
     raise RuntimeError("/ask: the event stream ended without an answer")
 
 
@@ -357,19 +379,16 @@ async def _load_route(
     import asyncio
     import uuid
 
-    import httpx
+    from rag.bench.http import RawClient
 
     latencies: list[float] = []
     errors: list[str] = []
 
     def client_for() -> Any:
         # One client (one keep-alive connection) per simulated user, as each browser tab or
-        # gradio_client has: a single pool shared by 20 tasks costs httpx several ms of CPU a
-        # request on this 2-core machine, which would measure the load generator, not the server.
-        return httpx.AsyncClient(  # plain HTTP on loopback: no TLS context to load per client
-            base_url=url, timeout=120, trust_env=False, verify=False,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        # gradio_client has. Not httpx: it cost 2.5-4 ms of CPU a request on the 2 cores the
+        # server runs on, which measured the load generator as much as the server (rag/bench/http.py).
+        return RawClient(url, timeout=120)
 
     async def ask(client: Any, question: str, session: str) -> dict[str, Any]:
         if route == "rest":
@@ -428,8 +447,9 @@ def load_test(
 ) -> dict[str, Any]:
     """The REST route and Gradio's ``/ask`` route of a running ``ui.py``, one after the other.
 
-    asyncio + httpx, at most ``clients`` requests in flight; loopback addresses only (this is
-    a load generator, never pointed at someone else's server).
+    asyncio + a minimal HTTP/1.1 client (:mod:`rag.bench.http`), at most ``clients`` requests in
+    flight; loopback addresses only (this is a load generator, never pointed at someone else's
+    server).
     """
     import asyncio
 
@@ -453,28 +473,133 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _ui_command(options: BenchOptions, index_dir: Path, port: int) -> list[str] | None:
+    """``ui.py`` over ``index_dir`` on a loopback port (None when there is no ui.py beside the package)."""
+    ui = Path(__file__).resolve().parents[2] / "ui.py"
+    if not ui.is_file():
+        return None
+    return [
+        sys.executable, str(ui), "--host", "127.0.0.1", "--port", str(port),
+        "--seeds", str(options.seeds_dir), "--index", str(index_dir),
+        *(["--model", options.model] if options.model else []),
+        *(["--threads", str(options.threads)] if options.threads else []),
+    ]
+
+
+def _ui_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(base or os.environ, GRADIO_ANALYTICS_ENABLED="False")
+    env.pop("RAG_AUTH", None)
+    return env
+
+
+def _gradio_answer_once(port: int, question: str, timeout: float = 30) -> bool:
+    """Whether Gradio's ``/ask`` answered ``question`` (False while the server is not up yet)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        body = json.dumps({"data": [question, []]})
+        connection.request("POST", "/gradio_api/call/ask", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            return False
+        event_id = json.loads(data)["event_id"]
+        connection.request("GET", f"/gradio_api/call/ask/{event_id}")
+        response = connection.getresponse()
+        stream = response.read().decode("utf-8")
+        return response.status == 200 and "event: complete" in stream
+    except (OSError, http.client.HTTPException, ValueError, KeyError):
+        return False
+    finally:
+        connection.close()
+
+
+def time_to_first_answer(cmd: list[str], port: int, env: dict[str, str] | None = None,
+                         deadline_s: float = 300) -> float:
+    """Seconds from starting ``ui.py`` until its ``/ask`` has answered a question (then stopped).
+
+    Polls the cheap ``/api/health`` every 20 ms until the server is up (so the figure is at
+    most that much late), then asks. Asking from the first moment instead crashed ui.py under
+    load: early calls kept Gradio's event loop busy past the 3 s its own start-up check
+    (``networking.url_ok``) waits for the page.
+    """
+    import urllib.request
+
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=_ui_env(env))
+        up = False
+        try:
+            while not (up and _gradio_answer_once(port, COLD_QUESTION)):
+                if not up:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
+                            up = r.status == 200
+                    except OSError:
+                        pass
+                if process.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode("utf-8", "replace")[-2000:]
+                    raise RuntimeError(f"ui.py exited with {process.returncode}: {tail}")
+                if time.perf_counter() - started > deadline_s:
+                    raise RuntimeError(f"ui.py did not answer within {deadline_s:.0f} s")
+                time.sleep(0.02)
+            return time.perf_counter() - started
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+def bench_launch(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
+    """The chat server from launch to its first answered ``/ask``, beside ``import gradio``
+    (a new process each), interleaved; medians."""
+    port = _free_port()
+    cmd = _ui_command(options, index_dir, port)
+    if cmd is None:
+        return {"skipped": "no ui.py next to the package"}
+    options.log("bench: chat server launch to first answer and import gradio, "
+                f"{options.process_runs} run(s) each")
+    launches, imports = [], []
+    floor = [sys.executable, "-c", "import gradio"]
+    with tempfile.TemporaryDirectory(prefix="rag-bench-pyc-") as bytecode:
+        env = process_env(Path(bytecode))
+        _timed_process(floor, env)  # untimed: fills the bytecode cache
+        time_to_first_answer(cmd, port, env)
+        for _ in range(options.process_runs):
+            imports.append(_timed_process(floor, env))
+            launches.append(time_to_first_answer(cmd, port, env))
+    return {
+        "server_first_answer_s": round(float(np.median(launches)), 3),
+        "import_gradio_s": round(float(np.median(imports)), 3),
+        "server_first_answer_runs_s": [round(x, 3) for x in launches],
+        "import_gradio_runs_s": [round(x, 3) for x in imports],
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
 def bench_load(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
     """Start ``ui.py`` on a free loopback port over ``index_dir`` and run :func:`load_test`."""
     import urllib.request
 
     from rag.eval.questions import load_questions
 
-    ui = Path(__file__).resolve().parents[2] / "ui.py"
-    if not ui.is_file():
-        return {"skipped": f"no ui.py next to the package ({ui})"}
     port = _free_port()
-    cmd = [
-        sys.executable, str(ui), "--host", "127.0.0.1", "--port", str(port),
-        "--seeds", str(options.seeds_dir), "--index", str(index_dir),
-        *(["--model", options.model] if options.model else []),
-        *(["--threads", str(options.threads)] if options.threads else []),
-    ]
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
-    env.pop("RAG_AUTH", None)
+    cmd = _ui_command(options, index_dir, port)
+    if cmd is None:
+        return {"skipped": "no ui.py next to the package"}
     options.log(f"bench: load test, {LOAD_CLIENTS} clients x {LOAD_QUESTIONS_PER_CLIENT} questions, "
                 "POST /api/ask and Gradio's /ask (own server process)")
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=_ui_env())
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 300
@@ -495,12 +620,7 @@ def bench_load(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
             questions = [q.question for q in load_questions(options.questions)]
             return load_test(url, questions)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+            _stop(process)
 
 
 # --------------------------------------------------------------------------- scale
@@ -537,113 +657,221 @@ def article_terms(seeds_dir: Path) -> list[str]:
     return [t for t, _ in counts.most_common()]
 
 
-def scale_entry(
-    n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0, index_type: str | None = None
-) -> dict[str, Any]:
-    """Build the hybrid index for ``n`` synthetic chunks and time one question's search.
+def _save_terms(folder: Path, terms: Any) -> None:
+    """The synthetic chunks' terms (CSR arrays + vocabulary) and questions, for the serving process."""
+    np.save(folder / "term_offsets.npy", terms.offsets, allow_pickle=False)
+    np.save(folder / "term_ids.npy", terms.ids, allow_pickle=False)
+    with open(folder / "terms.json", "w", encoding="utf-8") as handle:
+        json.dump({"vocabulary": terms.vocabulary, "questions": terms.questions}, handle, ensure_ascii=False)
 
-    ``query_p50_ms`` is ``Retriever.search_vector`` (dense + lexical + fusion, the question's
-    vector given); recall@10 compares the index's top 10 (searched for the retriever's 50
-    candidates, as the retriever does) with an exact inner-product search. ``index_type``
-    forces a vector index structure (default: chosen by size). The vectors are held as the
-    served index holds them: the index's own float32 storage, or, for a quantised index,
-    ``chunk_vectors.npy`` memory-mapped.
+
+def _load_terms(folder: Path, mmap: bool = True) -> Any:
+    """The terms :func:`_save_terms` wrote (chunk texts are made from them on demand)."""
+    from rag.bench.synthetic import SyntheticTerms
+
+    with open(folder / "terms.json", encoding="utf-8") as handle:
+        saved = json.load(handle)
+    mode: Any = "r" if mmap else None
+    return SyntheticTerms(
+        saved["vocabulary"], np.load(folder / "term_offsets.npy", mmap_mode=mode),
+        np.load(folder / "term_ids.npy", mmap_mode=mode), saved["questions"],
+    )
+
+
+def scale_entry(
+    n: int, seeds_dir: Path, n_queries: int = 200, seed: int = 0, index_type: str | None = None,
+    ef_search: Sequence[int] = (), keep: Path | None = None,
+) -> dict[str, Any]:
+    """Build the hybrid index for ``n`` synthetic chunks, then measure it served (own process).
+
+    This process generates the corpus, computes the exact top 10 of every query (the reference
+    for recall), builds and saves the vector index and BM25 as the store would, and times an
+    exact flat scan. A fresh process (:func:`scale_serve`) then loads the saved index the way
+    the server does (vector codes and BM25 arrays memory-mapped, the exact float32 vectors read
+    by row when the index holds codes) and measures query time, recall and memory, so
+    ``rss_data_only_mb`` is what the index and the lexical side hold resident after the queries,
+    not what building them took. ``index_type`` forces a structure (default: chosen by size);
+    ``ef_search`` adds HNSW search depths measured on the same built index; ``keep`` keeps the
+    built folder there.
     """
-    from rag.answer.retrieve import Retriever
     from rag.bench.synthetic import synthetic_terms, synthetic_vectors
     from rag.config import Tuning
     from rag.index.dense import build_vector_index, exact_search, single_thread
     from rag.index.lexical import Analyzer, LexicalIndex
-    from rag.index.lexical_parts import LexicalParts
-    from rag.index.store import LoadedIndex
 
     started = time.perf_counter()
     vectors, queries = synthetic_vectors(n, n_queries=n_queries, seed=seed)
     analyzer = Analyzer("de")
     terms = synthetic_terms(n, article_terms(seeds_dir), analyzer, n_questions=n_queries, seed=seed)
     generate_s = time.perf_counter() - started
-    rss_data = rss_mb()
-
-    started = time.perf_counter()
-    dense = build_vector_index(vectors, index_type)
-    dense_build_s = time.perf_counter() - started
-    held_dir = tempfile.TemporaryDirectory(prefix="rag-bench-vectors-")
-    held = dense.stored_vectors()
-    if held is None:  # a quantised index: exact vectors from disk, paged in as rows are read
-        np.save(Path(held_dir.name) / "chunk_vectors.npy", vectors, allow_pickle=False)
-        held = np.load(Path(held_dir.name) / "chunk_vectors.npy", mmap_mode="r")
-    del vectors  # from here on the vectors exist once, as the served index holds them
-    vectors = held
-    id_lists = terms.id_lists()
-    started = time.perf_counter()
-    lexical = LexicalParts.single(LexicalIndex("de").build_from_ids(id_lists, terms.vocabulary), n)
-    lexical_build_s = time.perf_counter() - started
-    del id_lists
-
-    parts: dict[str, Any] = dict(
-        path=Path("synthetic"), manifest={"language": "de"}, documents=[], sentences=[],
-        chunks=_SyntheticChunks(terms), dense=dense, chunk_vectors=vectors,
-        sentence_vectors=np.zeros((0, vectors.shape[1]), np.float32), sentence_names=[],
-    )
-    # Every other field is a sentence-level lexical index, which chunk search does not use.
-    parts.update({f.name: lexical for f in fields(LoadedIndex) if f.name not in parts})
-    index = LoadedIndex(**parts)
-    candidates = Tuning().candidates
-    retriever = Retriever(index, None, Tuning())  # type: ignore[arg-type]  # vectors are given
-    questions = [" ".join(q) for q in terms.questions]
-    for i in range(min(20, n_queries)):  # warm-up
-        retriever.search_vector(questions[i], queries[i], TOP_K)
-    times: list[float] = []
-    stage: dict[str, list[float]] = {"dense": [], "lexical": [], "fusion": []}
-    for text, vector in zip(questions, queries, strict=True):
-        t0 = time.perf_counter()
-        result = retriever.search_vector(text, vector, TOP_K)
-        times.append((time.perf_counter() - t0) * 1000)
-        for key in stage:
-            stage[key].append(result.timings_ms[key])
-    rss_serving = rss_mb()
-
-    _, approx = dense.search(queries, candidates)
     _, exact = exact_search(vectors, queries, 10)
     # What an exact scan of the same vectors costs for one question: where flat stops paying.
+    candidates = Tuning().candidates
     flat_ms = []
     with single_thread():
         for vector in queries[: min(30, n_queries)]:
             t0 = time.perf_counter()
             exact_search(vectors, vector, candidates)
             flat_ms.append((time.perf_counter() - t0) * 1000)
-    recall = float(np.mean([len(set(a[:10]) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)]))
 
-    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
-        folder = Path(tmp)
+    tmp = None
+    if keep is None:
+        tmp = tempfile.TemporaryDirectory(prefix="rag-bench-")
+        folder = Path(tmp.name)
+    else:
+        folder = Path(keep)
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.perf_counter()
+        dense = build_vector_index(vectors, index_type)
+        dense_build_s = time.perf_counter() - started
+        described = dense.describe()
         dense.save(folder)
+        del dense
         np.save(folder / "chunk_vectors.npy", vectors, allow_pickle=False)
+        del vectors
+        id_lists = terms.id_lists()
+        started = time.perf_counter()
+        lexical = LexicalIndex("de").build_from_ids(id_lists, terms.vocabulary)
+        lexical_build_s = time.perf_counter() - started
+        del id_lists
         lexical.save(folder / "bm25_chunks")
+        del lexical
+        _save_terms(folder, terms)
+        np.save(folder / "queries.npy", queries, allow_pickle=False)
+        np.save(folder / "exact_top10.npy", exact, allow_pickle=False)
         with open(folder / "chunks.json", "w", encoding="utf-8") as handle:
             json.dump([terms.text(i) for i in range(n)], handle, ensure_ascii=False)
-        disk = folder_mb(folder)
-    del vectors, held
-    held_dir.cleanup()
+        disk = folder_mb(folder / "bm25_chunks") + sum(
+            (folder / f).stat().st_size for f in ("dense.faiss", "chunk_vectors.npy", "chunks.json")
+        ) / 2**20
+        build_peak = peak_rss_mb()
+        del terms
+        served = _run_json([
+            "_scale_serve", "--folder", str(folder),
+            *(["--ef-search", ",".join(str(e) for e in ef_search)] if ef_search else []),
+        ])
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
 
     return {
         "chunks": n,
-        "index_type": dense.describe()["type"],
-        "index_params": dense.describe(),
+        "index_type": described["type"],
+        "index_params": described,
         "build_s": round(dense_build_s + lexical_build_s, 2),
         "dense_build_s": round(dense_build_s, 2),
         "lexical_build_s": round(lexical_build_s, 2),
-        "query_p50_ms": round(float(np.median(times)), 3),
-        "query_p95_ms": round(float(np.percentile(times, 95)), 3),
-        "stages_p50_ms": {k: round(float(np.median(v)), 3) for k, v in stage.items()},
-        "recall_at_10_vs_exact": round(recall, 4),
+        **served,
         "exact_dense_p50_ms": round(float(np.median(flat_ms)), 3),
-        "rss_mb": round(rss_serving, 1),
-        "rss_data_only_mb": round(rss_data, 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "build_peak_rss_mb": round(build_peak, 1),
         "disk_mb": round(disk, 1),
-        "vocabulary": len(terms.vocabulary),
         "queries": n_queries,
         "generate_s": round(generate_s, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def _recalls(dense: Any, vectors: Any, queries: np.ndarray, exact: np.ndarray,
+             candidates: int) -> tuple[float, float]:
+    """Recall@10 of the index's own order, and after re-scoring its candidates exactly.
+
+    The retriever scores its candidates with the exact float32 vectors, so a quantised index's
+    ranking errors among the candidates do not reach the answer; the second figure is that.
+    """
+    _, approx = dense.search(queries, candidates)
+    own, rescored = [], []
+    for found, truth, q in zip(approx, exact, queries, strict=True):
+        ids = found[found >= 0]
+        own.append(len(set(ids[:10].tolist()) & set(truth.tolist())) / 10)
+        order = np.argsort(-(vectors[np.sort(ids)] @ q), kind="stable")
+        best = np.sort(ids)[order[:10]]
+        rescored.append(len(set(best.tolist()) & set(truth.tolist())) / 10)
+    return float(np.mean(own)), float(np.mean(rescored))
+
+
+def scale_serve(folder: Path, ef_search: Sequence[int] = ()) -> dict[str, Any]:
+    """Load a saved synthetic index as the server would and time one question's search.
+
+    ``query_p50_ms`` is ``Retriever.search_vector`` (dense + lexical + fusion, the question's
+    vector given). ``rss_data_only_mb`` is this process's resident memory after the queries
+    minus before loading (the imports are already in both). Each ``ef_search`` value is
+    measured too (query p50 and recall), the index's own value last, so the figures at the top
+    level are the default's.
+    """
+    import faiss  # noqa: F401  - imported before the baseline, as the server has it
+
+    from rag.answer.retrieve import Retriever
+    from rag.config import Tuning
+    from rag.index.dense import RowFile, load_vector_index
+    from rag.index.lexical import LexicalIndex
+    from rag.index.lexical_parts import LexicalParts
+    from rag.index.store import LoadedIndex
+
+    folder = Path(folder)
+    queries = np.load(folder / "queries.npy")
+    exact = np.load(folder / "exact_top10.npy")
+    terms = _load_terms(folder, mmap=False)  # the chunk texts' stand-in, before the baseline
+    questions = [" ".join(q) for q in terms.questions]
+    rss_before = rss_mb()
+
+    started = time.perf_counter()
+    dense = load_vector_index(folder, mmap=True)
+    held = dense.stored_vectors()
+    vectors = held if held is not None else RowFile(folder / "chunk_vectors.npy")
+    lexical = LexicalParts.single(
+        LexicalIndex.load(folder / "bm25_chunks", "de", mmap=True), dense.size
+    )
+    load_s = time.perf_counter() - started
+    rss_loaded = rss_mb()
+
+    parts: dict[str, Any] = dict(
+        path=folder, manifest={"language": "de"}, documents=[], sentences=[],
+        chunks=_SyntheticChunks(terms), dense=dense, chunk_vectors=vectors,
+        sentence_vectors=np.zeros((0, vectors.shape[1]), np.float32), sentence_names=[],
+    )
+    # Every other field is a sentence-level lexical index, which chunk search does not use.
+    parts.update({f.name: lexical for f in fields(LoadedIndex) if f.name not in parts})
+    index = LoadedIndex(**parts)
+    tuning = Tuning()
+    retriever = Retriever(index, None, tuning)  # type: ignore[arg-type]  # vectors are given
+
+    def timed() -> tuple[list[float], dict[str, list[float]]]:
+        for i in range(min(20, len(questions))):  # warm-up
+            retriever.search_vector(questions[i], queries[i], TOP_K)
+        times: list[float] = []
+        stage: dict[str, list[float]] = {"dense": [], "lexical": [], "fusion": []}
+        for text, vector in zip(questions, queries, strict=True):
+            t0 = time.perf_counter()
+            result = retriever.search_vector(text, vector, TOP_K)
+            times.append((time.perf_counter() - t0) * 1000)
+            for key in stage:
+                stage[key].append(result.timings_ms[key])
+        return times, stage
+
+    default_ef = dense.describe().get("ef_search")
+    sweep = []
+    for ef in [e for e in ef_search if e != default_ef] + [default_ef]:
+        if ef is not None:
+            dense.set_ef_search(int(ef))
+        times, stage = timed()
+        own, rescored = _recalls(dense, vectors, queries, exact, tuning.candidates)
+        sweep.append({
+            "ef_search": ef, "query_p50_ms": round(float(np.median(times)), 3),
+            "query_p95_ms": round(float(np.percentile(times, 95)), 3),
+            "stages_p50_ms": {k: round(float(np.median(v)), 3) for k, v in stage.items()},
+            "recall_at_10_vs_exact": round(own, 4), "recall_at_10_rescored": round(rescored, 4),
+        })
+    rss_after = rss_mb()
+    return {
+        **{k: v for k, v in sweep[-1].items() if k != "ef_search"},
+        **({"ef_search_sweep": sweep} if len(sweep) > 1 else {}),
+        "load_s": round(load_s, 2),
+        "rss_mb": round(rss_after, 1),
+        "rss_data_only_mb": round(rss_after - rss_before, 1),
+        "rss_data_loaded_mb": round(rss_loaded - rss_before, 1),
+        "vocabulary": len(terms.vocabulary),
+        "serve_load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -688,6 +916,10 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         ])
         report["peak_rss_mb"] = rss["peak_rss_mb"]
         report["peak_rss_questions"] = rss["questions"]
+        try:
+            report["launch"] = bench_launch(options, index_dir)
+        except RuntimeError as exc:  # reported, not fatal: the other figures still count
+            report["launch"] = {"skipped": str(exc)[-500:]}
         report["load"] = bench_load(options, index_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -717,9 +949,15 @@ def check_floors(report: dict[str, Any]) -> dict[str, bool | None]:
         <= 0.30 * report.get("import_floor_s", 0),
         "cold_start_le_1_5s": report.get("cold_start_s", 1e9) <= 1.5,
         "peak_rss_le_1500mb": report.get("peak_rss_mb", 1e9) <= 1500,
-        "million_query_p50_le_20ms": None,
+        "million_query_p50_le_5ms": None,
         "million_recall_ge_0_95": None,
+        "million_rss_data_le_1500mb": None,
     }
+    launch = report.get("launch") or {}
+    floors["server_first_answer_le_import_gradio_plus_1s"] = (
+        launch["server_first_answer_s"] <= launch["import_gradio_s"] + 1.0
+        if "server_first_answer_s" in launch else None
+    )
     load = report.get("load") or {}
     rest, gradio = load.get("rest"), load.get("gradio")
     floors.update({
@@ -732,8 +970,9 @@ def check_floors(report: dict[str, Any]) -> dict[str, bool | None]:
         floors["rest_no_errors"] = rest["errors"] == 0 and gradio["errors"] == 0
         floors["rest_ge_2x_gradio"] = (load.get("rest_vs_gradio_throughput") or 0) >= 2
     if million:
-        floors["million_query_p50_le_20ms"] = million["query_p50_ms"] <= 20
+        floors["million_query_p50_le_5ms"] = million["query_p50_ms"] <= 5
         floors["million_recall_ge_0_95"] = million["recall_at_10_vs_exact"] >= 0.95
+        floors["million_rss_data_le_1500mb"] = million["rss_data_only_mb"] <= 1500
     return floors
 
 
@@ -757,20 +996,31 @@ def format_report(report: dict[str, Any]) -> str:
         f"{report['cold_start_s'] / max(report['import_floor_s'], 1e-9):.2f}x), "
         f"index build {report['index_build_s']:.2f} s, {report['encode_chunks_per_s']:.0f} chunks/s, "
         f"peak RSS {report['peak_rss_mb']:.0f} MB over {report['peak_rss_questions']} questions",
+        *format_launch(report.get("launch")),
         *format_load(report.get("load")),
         "",
-        f"{'scale (synthetic)':<18}{'type':>6}{'build s':>10}{'query p50':>11}{'recall@10':>11}"
-        f"{'RSS MB':>9}{'disk MB':>9}",
+        f"{'scale (synthetic)':<18}{'type':>9}{'build s':>10}{'query p50':>11}{'recall@10':>11}"
+        f"{'data MB':>9}{'RSS MB':>9}{'disk MB':>9}",
     ]
     for e in report["scale"]:
         lines.append(
-            f"{e['chunks']:<18,}{e['index_type']:>6}{e['build_s']:>10.1f}{e['query_p50_ms']:>9.2f}ms"
-            f"{e['recall_at_10_vs_exact']:>11.3f}{e['rss_mb']:>9.0f}{e['disk_mb']:>9.0f}"
+            f"{e['chunks']:<18,}{e['index_type']:>9}{e['build_s']:>10.1f}{e['query_p50_ms']:>9.2f}ms"
+            f"{e['recall_at_10_vs_exact']:>11.3f}{e['rss_data_only_mb']:>9.0f}{e['rss_mb']:>9.0f}"
+            f"{e['disk_mb']:>9.0f}"
         )
     lines.append("")
     lines.append("floors: " + ", ".join(f"{k} {'ok' if v else ('n/a' if v is None else 'MISSED')}"
                                         for k, v in report["floors"].items()))
     return "\n".join(lines)
+
+
+def format_launch(launch: dict[str, Any] | None) -> list[str]:
+    """The chat server's launch line (none when it was not measured)."""
+    if not launch or "skipped" in launch:
+        return []
+    first, floor = launch["server_first_answer_s"], launch["import_gradio_s"]
+    return [f"  chat server: launch to first answered /ask {first:.2f} s (import gradio {floor:.2f} s, "
+            f"+{first - floor:.2f} s)"]
 
 
 def format_load(load: dict[str, Any] | None) -> list[str]:
@@ -809,6 +1059,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p_scale.add_argument("--queries", type=int, default=200)
     p_scale.add_argument("--seeds", type=Path, default=Path("seeds"))
     p_scale.add_argument("--index-type", default=None, help="flat, hnsw or hnsw_sq8 (default: by size)")
+    p_scale.add_argument("--ef-search", default="", help="HNSW search depths to measure too, e.g. 64,256")
+    p_scale.add_argument("--keep", type=Path, default=None, help="keep the built index in this folder")
+    p_serve = sub.add_parser("_scale_serve", help="measure a saved synthetic index (see _scale)")
+    p_serve.add_argument("--folder", type=Path, required=True)
+    p_serve.add_argument("--ef-search", default="")
     p_load = sub.add_parser("_load", help="load-test a running ui.py (loopback only)")
     p_load.add_argument("--url", required=True)
     p_load.add_argument("--questions", type=Path, default=Path("seeds/eval/article.jsonl"))
@@ -822,10 +1077,17 @@ def _main(argv: Sequence[str] | None = None) -> int:
         out = load_test(args.url, texts, args.clients, args.per_client)
     elif args.what == "_rss":
         out = serve_questions(args.seeds, args.index, args.questions, args.n, args.model, args.threads)
+    elif args.what == "_scale_serve":
+        out = scale_serve(args.folder, _ints(args.ef_search))
     else:
-        out = scale_entry(args.chunks, args.seeds, args.queries, index_type=args.index_type)
+        out = scale_entry(args.chunks, args.seeds, args.queries, index_type=args.index_type,
+                          ef_search=_ints(args.ef_search), keep=args.keep)
     print(json.dumps(out))
     return 0
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 if __name__ == "__main__":

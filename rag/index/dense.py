@@ -16,6 +16,8 @@ there, so HNSW it is.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,14 +27,19 @@ FLAT = "flat"
 HNSW = "hnsw"
 # HNSW over 8-bit scalar-quantised vectors (FAISS IndexHNSWSQ): the graph searches uint8 codes,
 # 4x smaller than float32; the retriever re-scores its candidates with the exact float32 chunk
-# vectors (memory-mapped from chunk_vectors.npy, so only the rows it reads are paged in).
+# vectors (read by row from chunk_vectors.npy, see RowFile: nothing of that file is held).
 # Measured on the bench's synthetic vectors at 100,000 (M=32, efSearch 128, one thread): index
 # 75 MB vs 221 MB, query p50 0.94 vs 0.89 ms, recall@10 0.976 vs 0.998, build 88 vs 64 s (busy
-# cores). Not the default until the 1,000,000 run confirms recall >= 0.95 there.
+# cores). At 1,000,000 float32 HNSW holds 2 GB of vectors + 0.26 GB of graph resident, over the
+# 1.5 GB budget for index and BM25 together; with 8-bit codes 0.5 GB + the graph (docs/performance.md).
 HNSW_SQ8 = "hnsw_sq8"
 INDEX_TYPES = (FLAT, HNSW, HNSW_SQ8)
 # A flat scan reaches ~4-8 ms here at 30,000 x 512-d vectors; HNSW answers in ~1 ms from there on.
 APPROXIMATE_FROM = 30_000
+# From here the graph searches 8-bit codes: float32 HNSW would hold ~0.7 GB of vectors and graph
+# at 300,000 chunks and grow past the memory budget before 1,000,000; below it the exact vectors
+# cost little and give the last percent of recall.
+QUANTISE_FROM = 300_000
 HNSW_M = 32  # graph degree: 16 lost recall on the clustered benchmark set (0.97 vs 0.99 at 100k)
 HNSW_EF_CONSTRUCTION = 80
 # FAISS searches with max(efSearch, k) and the retriever asks for 50 candidates. Measured at
@@ -66,10 +73,16 @@ class VectorIndex(Protocol):
         ...
 
 
-def choose_index_type(n_vectors: int, approximate_from: int | None = None) -> str:
-    """Exact while small, HNSW once a flat scan would cost more than a few milliseconds."""
+def choose_index_type(
+    n_vectors: int, approximate_from: int | None = None, quantise_from: int | None = None
+) -> str:
+    """Exact while small, HNSW once a flat scan would cost more than a few milliseconds, HNSW
+    over 8-bit codes once float32 vectors would take too much memory."""
     threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
-    return FLAT if n_vectors < threshold else HNSW
+    large = QUANTISE_FROM if quantise_from is None else quantise_from
+    if n_vectors < threshold:
+        return FLAT
+    return HNSW if n_vectors < large else HNSW_SQ8
 
 
 class FaissIndex:
@@ -182,6 +195,11 @@ class FaissIndex:
             )
         return params
 
+    def set_ef_search(self, ef_search: int) -> None:
+        """How many graph nodes an HNSW search keeps in its queue (more: better recall, slower)."""
+        if self.kind in (HNSW, HNSW_SQ8):
+            self._index.hnsw.efSearch = int(ef_search)
+
     def search(self, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(top_k, self.size))
@@ -230,6 +248,57 @@ def build_vector_index(
     index = FaissIndex.empty(vectors.shape[1], kind)
     index.add(vectors)
     return index
+
+
+class RowFile:
+    """The rows of a 2-D ``.npy`` file, read on demand with ``pread``: nothing mapped or held.
+
+    The retriever scores its ~100 candidates with their float32 rows (2 KB each). Memory-mapping
+    chunk_vectors.npy instead made the whole 2 GB file resident at 1,000,000 chunks after 200
+    questions (measured 2,009 MB for index and BM25, even with ``MADV_RANDOM``: the kernel maps
+    64 KB of cached file around every faulting row); reading the rows costs ~1-2 us each.
+    """
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            shape, fortran, dtype = (
+                np.lib.format.read_array_header_1_0(handle) if version == (1, 0)
+                else np.lib.format.read_array_header_2_0(handle)
+            )
+            self._offset = handle.tell()
+        if len(shape) != 2 or fortran or dtype.hasobject:
+            raise ValueError(f"{path} is not a 2-D C-ordered numeric array")
+        self.path = Path(path)
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """The rows ``ids`` (a sequence of row numbers) as a new array, in that order."""
+        rows = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
+            raise IndexError(f"row ids outside 0..{self.shape[0] - 1}")
+        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
+        for j, i in enumerate(rows.tolist()):
+            if os.preadv(self._fd, [out[j]], self._offset + i * self._row_bytes) != self._row_bytes:
+                raise OSError(f"{self.path} is shorter than its header says")
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Every row (tests and small files; the retriever reads rows by id)."""
+        whole = self[np.arange(self.shape[0])]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __del__(self) -> None:
+        try:
+            os.close(self._fd)
+        except (AttributeError, OSError):
+            pass
 
 
 def load_vector_index(folder: Path, mmap: bool = False) -> FaissIndex:

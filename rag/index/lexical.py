@@ -13,9 +13,10 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -28,14 +29,33 @@ TOKEN = re.compile(r"\w+", re.UNICODE)
 def _stopwords() -> frozenset[str]:
     """Stop and question words of every known language: questions may come in any of them
     ("Wer leitet ...?" and "Who runs ...?" carry no content in their question words)."""
-    import bm25s.stopwords
-
+    lists = _bm25s_stopwords()
     words: set[str] = set()
     for lang in known_languages():
         if lang.stop_word_list:
-            words.update(getattr(bm25s.stopwords, lang.stop_word_list))
+            words.update(getattr(lists, lang.stop_word_list))
         words.update(lang.question_words)
     return frozenset(w.casefold() for w in words)
+
+
+def _bm25s_stopwords() -> Any:
+    """bm25s's stop word lists, read from its ``stopwords.py`` without importing the package.
+
+    ``import bm25s`` imports scipy (0.3-1.8 s on these machines, most of a cold ``rag ask``);
+    the lists are plain tuples in a module that imports nothing.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("bm25s")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("bm25s is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "stopwords.py"
+    module_spec = importlib.util.spec_from_file_location("_rag_bm25s_stopwords", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot read {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
 
 
 _stemmers = threading.local()
@@ -65,6 +85,9 @@ def _stem_words(language: str) -> Callable[[list[str]], list[str]]:
 
 WORDS = "words"
 TRIGRAMS = "trigrams"
+# bm25s methods whose scores are the stored columns alone (BM25L and BM25+ add a term-wise
+# score for texts without the term, which Postings does not read).
+LUCENE_LIKE = ("lucene", "robertson", "atire")
 
 
 def _strip_accents(text: str) -> str:
@@ -102,22 +125,72 @@ class Analyzer:
         return grams
 
 
+@dataclass(frozen=True)
+class Postings:
+    """BM25 as bm25s saves it: every (text, term) score precomputed, one column per term (CSC).
+
+    A question's scores are the sum of its terms' columns; reading and summing them needs only
+    numpy, so answering never imports bm25s (and scipy with it).
+    """
+
+    data: np.ndarray  # the scores, float32
+    indices: np.ndarray  # the text of each score
+    indptr: np.ndarray  # term t's scores are data[indptr[t]:indptr[t + 1]]
+    num_docs: int
+
+    FILES: ClassVar[tuple[str, ...]] = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
+
+    @classmethod
+    def of(cls, bm25: Any) -> Postings:
+        scores = bm25.scores
+        return cls(scores["data"], scores["indices"], scores["indptr"], int(scores["num_docs"]))
+
+    def column(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        """(texts, scores) of term ``tid``."""
+        start, end = int(self.indptr[tid]), int(self.indptr[tid + 1])
+        return self.indices[start:end], self.data[start:end]
+
+    def scores(self, tids: list[int]) -> np.ndarray:
+        """Summed columns, in the order bm25s sums them (same float32 results).
+
+        A text occurs at most once in a term's column, so the fancy-indexed add is exact; the
+        first column is assigned (0 + x is x), which skips reading the zeros.
+        """
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        for n, tid in enumerate(tids):
+            texts, values = self.column(tid)
+            if n == 0:
+                out[texts] = values
+            else:
+                out[texts] += values
+        return out
+
+
 class LexicalIndex:
-    """bm25s over a fixed list of texts; ``scores`` gives every chunk's BM25 score at once."""
+    """BM25 over a fixed list of texts; ``scores`` gives every chunk's BM25 score at once.
+
+    Built (and saved) with bm25s; loaded by reading its files with numpy (:class:`Postings`).
+    """
 
     def __init__(self, language: str, kind: str = WORDS) -> None:
         self.analyzer = Analyzer(language, kind)
-        self._bm25: Any = None
+        self._bm25: Any = None  # the bm25s object, while built in this process (to save it)
+        self._postings: Postings | None = None
         self._vocab: dict[str, int] = {}
+
+    def _built(self, bm25: Any) -> LexicalIndex:
+        self._bm25 = bm25
+        self._postings = Postings.of(bm25)
+        self._vocab = bm25.vocab_dict
+        return self
 
     def build(self, texts: list[str]) -> LexicalIndex:
         import bm25s
 
         tokenized = [self.analyzer.terms(t) or ["\u2205"] for t in texts]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(tokenized, show_progress=False)
-        self._vocab = self._bm25.vocab_dict
-        return self
+        bm25 = bm25s.BM25()
+        bm25.index(tokenized, show_progress=False)
+        return self._built(bm25)
 
     def build_from_ids(self, id_lists: list[list[int]], vocabulary: list[str]) -> LexicalIndex:
         """Index chunks given as term ids over ``vocabulary`` (terms already analysed).
@@ -127,48 +200,58 @@ class LexicalIndex:
         """
         import bm25s
 
-        self._bm25 = bm25s.BM25()
-        self._bm25.index((id_lists, {t: i for i, t in enumerate(vocabulary)}), show_progress=False)
-        self._vocab = self._bm25.vocab_dict
-        return self
+        bm25 = bm25s.BM25()
+        bm25.index((id_lists, {t: i for i, t in enumerate(vocabulary)}), show_progress=False)
+        return self._built(bm25)
 
     def save(self, folder: Path) -> None:
-        self._require().save(str(folder), allow_pickle=False)
+        if self._bm25 is None:
+            raise RuntimeError("lexical index is not built in this process")
+        self._bm25.save(str(folder), allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path, language: str, kind: str = WORDS, mmap: bool = False) -> LexicalIndex:
-        import bm25s
+        """Read what :meth:`save` wrote (``mmap``: the arrays stay in their files, paged in as
+        questions read their terms' columns). ValueError for a scoring method other than the
+        one :meth:`build` uses."""
+        import json
 
+        folder = Path(folder)
+        with open(folder / "params.index.json", encoding="utf-8") as handle:
+            params = json.load(handle)
+        if params.get("method", "lucene") not in LUCENE_LIKE:
+            raise ValueError(f"BM25 method {params.get('method')!r} in {folder} is not supported")
+        with open(folder / "vocab.index.json", encoding="utf-8") as handle:
+            vocab = json.load(handle)
+        mode: Literal["r"] | None = "r" if mmap else None
+        data, indices, indptr = (
+            np.load(folder / name, mmap_mode=mode, allow_pickle=False) for name in Postings.FILES
+        )
         index = cls(language, kind)
-        index._bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=mmap, allow_pickle=False)
-        index._vocab = index._bm25.vocab_dict
+        index._postings = Postings(data, indices, indptr, int(params["num_docs"]))
+        index._vocab = vocab
         return index
 
-    def _require(self):  # noqa: ANN202
-        if self._bm25 is None:
+    def _require(self) -> Postings:
+        if self._postings is None:
             raise RuntimeError("lexical index is not built or loaded")
-        return self._bm25
+        return self._postings
 
     def known_terms(self, terms: list[str]) -> list[str]:
         return [t for t in terms if t in self._vocab]
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for these terms (zeros when none is known)."""
-        bm25 = self._require()
+        postings = self._require()
         known = list(dict.fromkeys(self.known_terms(terms)))
-        n_docs = bm25.scores["num_docs"]
-        if not known:
-            return np.zeros(n_docs, dtype=np.float32)
-        return np.asarray(bm25.get_scores(known), dtype=np.float32)
+        return postings.scores([self._vocab[t] for t in known])
 
     def texts_with(self, term: str) -> np.ndarray:
         """Ids of the indexed texts that contain ``term`` (empty when it is unknown)."""
         tid = self._vocab.get(term)
         if tid is None:
             return np.zeros(0, dtype=np.int64)
-        bm25 = self._require()
-        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
-        return np.asarray(indices[indptr[tid] : indptr[tid + 1]], dtype=np.int64)
+        return np.asarray(self._require().column(tid)[0], dtype=np.int64)
 
     def top_ids(self, terms: list[str], scores: np.ndarray, k: int) -> np.ndarray:
         """Ids of the ``k`` chunks with the highest positive ``scores`` (fewer if fewer match).
@@ -180,12 +263,10 @@ class LexicalIndex:
         """
         if k <= 0:
             return np.zeros(0, dtype=np.int64)
-        bm25 = self._require()
-        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        columns = self._require()
         bound = 0.0
         for term in dict.fromkeys(self.known_terms(terms)):
-            tid = self._vocab[term]
-            postings = indices[indptr[tid] : indptr[tid + 1]]
+            postings = columns.column(self._vocab[term])[0]
             if len(postings) >= k:
                 kth = len(postings) - k
                 bound = max(bound, float(np.partition(scores[postings], kth)[kth]))

@@ -29,13 +29,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from rag import __version__
 from rag.config import Settings
-from rag.index.dense import VectorIndex, build_vector_index, load_vector_index
+from rag.index.dense import RowFile, VectorIndex, build_vector_index, load_vector_index
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS
 from rag.index.lexical_parts import LexicalParts
@@ -59,6 +59,7 @@ CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
 ENCODE_BATCH = 64
+MMAP_FROM_CHUNKS = 100_000  # from here the chunk-level arrays are memory-mapped (see load_index)
 
 
 class StoreError(RuntimeError):
@@ -87,7 +88,7 @@ class LoadedIndex:
     sentences: list[Sentence]
     chunks: list[Chunk]
     dense: VectorIndex  # over the chunk vectors
-    chunk_vectors: np.ndarray
+    chunk_vectors: np.ndarray | RowFile  # RowFile: a quantised index's float32 rows, read by id
     sentence_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
     # One BM25 part per document language (each text stemmed in its own language).
@@ -395,14 +396,14 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         file = path / rel
         if not file.is_file() or file.stat().st_size != size:
             raise IndexCorrupt(f"index file {file} is missing or truncated")
+    # A large index stays in its files, paged in as searches touch it: the vector codes and the
+    # chunks' BM25 columns. A quantised index's float32 vectors are read by row (RowFile).
+    mmap = mmap or int((manifest.get("counts") or {}).get("chunks") or 0) >= MMAP_FROM_CHUNKS
     try:
         dense = load_vector_index(path, mmap=mmap)
-        mode: Literal["r"] | None = "r" if mmap else None
         # The chunk vectors once: the vector index's own copy when it keeps them as float32.
         held = dense.stored_vectors()
-        chunk_vectors = held if held is not None else np.load(
-            path / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mode
-        )
+        chunk_vectors = held if held is not None else RowFile(path / "chunk_vectors.npy")
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
         languages = [str(lang) for lang in manifest["languages"]]

@@ -165,7 +165,7 @@ def test_with_a_login_every_route_wants_http_basic_auth(auth_server) -> None:
 
 
 def test_load_generator_measures_both_routes(ui_server) -> None:
-    """`rag bench`'s load generator (asyncio + httpx) on both routes, small: figures, no errors."""
+    """`rag bench`'s load generator (asyncio, rag.bench.http) on both routes, small: figures, no errors."""
     from rag.bench.runner import format_load, load_test
 
     questions = ["Wer leitet den Technologieinvestor Softbank?", "Who is Yuko Harayama?"]

@@ -10,9 +10,11 @@ import pytest
 KEYS = {
     "warm_ms", "stages_ms", "baseline_warm_ms", "cold_start_s", "import_floor_s", "index_build_s",
     "encode_chunks_per_s", "peak_rss_mb", "scale", "hit_rate", "machine", "floors", "scale_note",
+    "launch", "load",
 }
 SCALE_KEYS = {
-    "chunks", "index_type", "build_s", "query_p50_ms", "recall_at_10_vs_exact", "rss_mb", "disk_mb",
+    "chunks", "index_type", "build_s", "query_p50_ms", "recall_at_10_vs_exact", "recall_at_10_rescored",
+    "rss_mb", "rss_data_only_mb", "disk_mb",
 }
 
 
@@ -33,6 +35,9 @@ def test_rag_bench_quick_writes_every_key(tmp_path, seeds_copy, monkeypatch):
         assert SCALE_KEYS <= entry.keys()
         assert entry["recall_at_10_vs_exact"] >= 0.95
     assert 0 <= report["hit_rate"]["ours_first_citation"] <= 1
+    launch = report["launch"]
+    assert launch["server_first_answer_s"] > 0 and launch["import_gradio_s"] > 0
+    assert report["floors"]["server_first_answer_le_import_gradio_plus_1s"] is not None
     assert not (tmp_path / "index").exists()  # temporary index folders only
 
 

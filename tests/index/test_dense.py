@@ -80,6 +80,9 @@ def test_index_type_switches_at_threshold():
     assert choose_index_type(vectors.APPROXIMATE_FROM) == HNSW
     assert choose_index_type(9, approximate_from=10) == FLAT
     assert choose_index_type(10, approximate_from=10) == HNSW
+    assert choose_index_type(vectors.QUANTISE_FROM - 1) == HNSW
+    assert choose_index_type(vectors.QUANTISE_FROM) == vectors.HNSW_SQ8
+    assert choose_index_type(12, approximate_from=10, quantise_from=12) == vectors.HNSW_SQ8
     small = np.eye(12, 16, dtype=np.float32)
     assert build_vector_index(small, approximate_from=13).kind == FLAT
     assert build_vector_index(small, approximate_from=12).kind == HNSW
@@ -104,3 +107,37 @@ def test_index_type_is_recorded_in_the_manifest(tmp_path, fake_encoder, seeds_co
     assert manifest["vector_index"]["type"] == expected
     if expected == HNSW:
         assert manifest["vector_index"]["ef_search"] == vectors.HNSW_EF_SEARCH
+
+
+def test_a_quantised_store_index_reads_its_float_vectors_from_the_file(
+    tmp_path, fake_encoder, seeds_copy, monkeypatch
+):
+    """HNSW over 8-bit codes keeps no float32 copy: the store reads chunk_vectors.npy by row
+    (only the candidates' rows), and a large index keeps its codes and BM25 columns in
+    their files too, with the same search results as read into memory."""
+    from rag.index import store
+    from rag.ingest import load_documents, seeds_fingerprint
+
+    params = {"model": "fake", "chunk_size": 3, "chunk_stride": 1}
+    store.build_index(
+        tmp_path / "index", load_documents(seeds_copy), fake_encoder, params,
+        seeds_fingerprint(seeds_copy), progress=False, index_type=vectors.HNSW_SQ8,
+    )
+    read = store.load_index(tmp_path / "index")
+    assert read.manifest["vector_index"]["type"] == vectors.HNSW_SQ8
+    on_disk = np.load(read.path / "chunk_vectors.npy")
+    assert isinstance(read.chunk_vectors, vectors.RowFile) and len(read.chunk_vectors) == len(on_disk)
+    assert np.array_equal(np.asarray(read.chunk_vectors), on_disk)
+    ids = np.array([5, 0, len(on_disk) - 1, 5])
+    assert np.array_equal(read.chunk_vectors[ids], on_disk[ids])
+    with pytest.raises(IndexError):
+        read.chunk_vectors[np.array([len(on_disk)])]
+    assert not isinstance(read.lexical.parts["de"]._require().data, np.memmap)  # small: read into memory
+
+    monkeypatch.setattr(store, "MMAP_FROM_CHUNKS", 1)
+    mapped = store.load_index(tmp_path / "index")
+    assert isinstance(mapped.lexical.parts["de"]._require().data, np.memmap)
+    question = fake_encoder.encode(["Wer leitet Softbank?"])
+    assert np.array_equal(mapped.dense.search(question, 10)[1], read.dense.search(question, 10)[1])
+    terms = read.lexical.query_terms("Wer leitet den Technologieinvestor Softbank?")
+    assert np.array_equal(mapped.lexical.scores(terms), read.lexical.scores(terms))

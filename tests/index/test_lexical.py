@@ -30,3 +30,61 @@ def test_bm25_ranks_the_matching_text_first_and_knows_its_terms():
     assert scores.argmax() == 0 and scores[1] == 0
     assert index.known_terms(index.analyzer.terms("Softbank Umsatz")) == ["softbank"]
     assert not index.scores(["unbekannt"]).any()
+
+
+TEXTS = [
+    "Wiederholungstätern droht in Japan ein Bussgeld in Höhe von 30 Prozent.",
+    "Der Chef von Softbank ist Masayoshi Son, der Softbank gross gemacht hat.",
+    "Japan baut Rechenzentren für künstliche Intelligenz.",
+    "Open AI eröffnete sein erstes Auslandsbüro in Tokio, in Japan.",
+]
+QUESTIONS = ["Wie hoch ist das Bußgeld in Japan?", "Wer leitet Softbank?", "Wo baut Japan Rechenzentren?",
+             "Japan Japan Softbank", "unbekannt"]
+
+
+def test_loaded_index_scores_exactly_as_bm25s(tmp_path):
+    """The numpy reader of the saved columns gives bm25s's own float32 scores, bit for bit."""
+    import bm25s
+    import numpy as np
+
+    for kind in ("words", TRIGRAMS):
+        folder = tmp_path / kind
+        LexicalIndex("de", kind).build(TEXTS).save(folder)
+        ours = LexicalIndex.load(folder, "de", kind, mmap=kind == TRIGRAMS)
+        reference = bm25s.BM25.load(str(folder), load_corpus=False, allow_pickle=False)
+        for question in QUESTIONS:
+            known = list(dict.fromkeys(ours.known_terms(ours.analyzer.terms(question))))
+            expected = (np.asarray(reference.get_scores(known), np.float32) if known
+                        else np.zeros(len(TEXTS), np.float32))
+            assert np.array_equal(ours.scores(ours.analyzer.terms(question)), expected), (kind, question)
+
+
+def test_loading_and_scoring_import_neither_bm25s_nor_scipy(tmp_path):
+    """bm25s imports scipy (most of a cold `rag ask` before); answering needs neither."""
+    import subprocess
+    import sys
+
+    LexicalIndex("de").build(TEXTS).save(tmp_path / "bm25")
+    code = (
+        "import sys\n"
+        "from rag.index.lexical import LexicalIndex\n"
+        f"index = LexicalIndex.load({str(tmp_path / 'bm25')!r}, 'de')\n"
+        "scores = index.scores(index.analyzer.terms('Wer leitet Softbank?'))\n"
+        "assert scores.argmax() == 1, scores\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bm25s', 'scipy')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_an_unsupported_bm25_method_is_refused(tmp_path):
+    import json
+
+    import pytest
+
+    LexicalIndex("de").build(TEXTS).save(tmp_path)
+    params = json.loads((tmp_path / "params.index.json").read_text("utf-8"))
+    params["method"] = "bm25l"
+    (tmp_path / "params.index.json").write_text(json.dumps(params), "utf-8")
+    with pytest.raises(ValueError, match="bm25l"):
+        LexicalIndex.load(tmp_path, "de")
