@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import SEEDS, FakeEncoder
 
+from rag.answer.selection import rerank_hits
 from rag.config import Settings
 from rag.pipeline import Pipeline
 
@@ -106,3 +107,28 @@ def test_a_question_in_another_language_is_held_against_the_cross_language_thres
     english = split.ask("Who is the head of Softbank?")
     assert german.abstained and german.refusal_threshold == -1e9
     assert not english.abstained and english.refusal_threshold == 1e9
+
+
+def test_a_passage_outside_the_answer_pool_is_ranked_by_the_pools_weakest_sentence(pipeline) -> None:
+    """With more hits shown than ``answer_pool`` (``--top-k 20``), the passages below the pool have
+    no scored sentence; each gets the pool's lowest sentence score as its bonus, not a free one."""
+    tuning = pipeline.settings.tuning
+    question = QUESTIONS[0]
+    shown = 2 * tuning.answer_pool
+    wide = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, top_k=shown))
+    answer = wide.ask(question)
+    retrieval = pipeline.retriever.search(question, shown, "de")
+    candidates = pipeline.selector.select(retrieval, question).candidates
+    pooled = {s.sentence_id for s in candidates.sentences}
+    fused = {h.chunk.chunk_id: h.score for h in retrieval.hits}
+    floor = float(candidates.base.min())
+    outside = [h for h in answer.hits if not pooled & set(h.chunk.sentence_ids)]
+    assert len(answer.hits) == shown and outside  # the case is there
+    for hit in outside:
+        assert hit.score == pytest.approx(fused[hit.chunk.chunk_id] + tuning.rerank_weight * floor)
+    assert [h.rank for h in answer.hits] == list(range(1, shown + 1))
+    assert [h.score for h in answer.hits] == sorted((h.score for h in answer.hits), reverse=True)
+    # Nothing pooled (no candidates): the bonus is 0, the fused order and scores stay.
+    bare = rerank_hits(retrieval.hits, None, tuning.rerank_weight)
+    pairs = [(h.chunk.chunk_id, h.score) for h in retrieval.hits]
+    assert [(h.chunk.chunk_id, h.score) for h in bare] == pairs
