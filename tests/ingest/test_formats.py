@@ -229,3 +229,37 @@ def test_pdf_sentences_cover_the_text(tmp_path):
     for _, paragraphs in PDF_PAGES:
         for paragraph in paragraphs:
             assert paragraph in joined
+
+
+# --- one clear message for a bad file or name (mutants that survived `make mutants`) ------------
+
+
+def test_a_damaged_word_file_is_one_error_naming_the_file(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "broken.docx", "w") as archive:  # a zip that claims to be Word
+        archive.writestr("word/document.xml", "<w:document>cut off")
+    with pytest.raises(DocumentError, match=r"broken\.docx is a damaged Word file \(\w+\)"):
+        load_document(tmp_path / "broken.docx", tmp_path)
+
+
+def test_a_word_file_without_title_or_heading_is_named_after_the_file(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("The ferry leaves at noon. It returns at six.")
+    word.save(str(tmp_path / "ferry_times.docx"))
+    doc = load_document(tmp_path / "ferry_times.docx", tmp_path)
+    assert doc.title == "Ferry times"
+    assert [s.text for s in sentences_of(doc)] == ["The ferry leaves at noon.", "It returns at six."]
+
+
+def test_a_name_that_matches_several_documents_is_one_error_listing_them(tmp_path):
+    from rag.ingest.files import find_document
+
+    (tmp_path / "report.md").write_text("# Report\n\nThe first one.\n", "utf-8")
+    (tmp_path / "report.txt").write_text("The second one.\n", "utf-8")
+    with pytest.raises(DocumentError, match=r"^'report' matches several documents "
+                       r"\(report\.md, report\.txt\); name the file$"):
+        find_document(tmp_path, "report")
+    assert find_document(tmp_path, "report.txt") == tmp_path / "report.txt"
