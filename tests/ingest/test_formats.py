@@ -67,6 +67,18 @@ def test_markdown_sentences_have_no_markup_and_map_to_the_source(markdown_doc):
     assert "page" not in Citation(1, director, 1.0).to_dict()
 
 
+def test_markdown_entities_without_their_character_in_the_source_keep_the_offsets(tmp_path):
+    """'©' and '—' appear nowhere in the source: each maps to where its entity starts."""
+    path = tmp_path / "prices.md"
+    path.write_text("&copy; Nordby Harbour 2024. Prices rose &mdash; a record.\n", encoding="utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [s.text for s in sentences] == ["© Nordby Harbour 2024.", "Prices rose — a record."]
+    assert [doc.text[s.start : s.end] for s in sentences] == [
+        "&copy; Nordby Harbour 2024.", "Prices rose &mdash; a record.",
+    ]
+
+
 def test_markdown_without_blank_lines_reads_one_paragraph_per_line(tmp_path):
     path = tmp_path / "lines.md"
     path.write_text("Erster Absatz hier.\nZweiter Absatz dort.\n", encoding="utf-8")
