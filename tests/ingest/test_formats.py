@@ -275,3 +275,23 @@ def test_a_name_that_matches_several_documents_is_one_error_listing_them(tmp_pat
                        r"\(report\.md, report\.txt\); name the file$"):
         find_document(tmp_path, "report")
     assert find_document(tmp_path, "report.txt") == tmp_path / "report.txt"
+
+
+def test_a_word_file_that_unpacks_beyond_the_limit_is_refused_before_unpacking(tmp_path, monkeypatch):
+    import zipfile
+
+    path = make_docx(tmp_path / "harbour.docx")
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    monkeypatch.setattr("rag.ingest.docx_loader.MAX_UNPACKED_BYTES", unpacked)  # exactly at it: read
+    assert load_document(path, tmp_path).title == "Annual Harbour Review"
+    monkeypatch.setattr("rag.ingest.docx_loader.MAX_UNPACKED_BYTES", unpacked - 1)
+    with pytest.raises(DocumentError, match=r"harbour\.docx unpacks to \d+ MB; the limit is \d+ MB$"):
+        load_document(path, tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:  # a zip bomb: 8 MB of zeros in a few kilobytes
+        archive.writestr("word/media/zeros.bin", b"\0" * (8 * 2**20), zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 2**20
+    monkeypatch.setattr("rag.ingest.docx_loader.MAX_UNPACKED_BYTES", 4 * 2**20)
+    total = round((unpacked + 8 * 2**20) / 2**20)
+    with pytest.raises(DocumentError, match=rf"harbour\.docx unpacks to {total} MB; the limit is 4 MB$"):
+        load_document(path, tmp_path)
