@@ -295,3 +295,12 @@ def test_a_word_file_that_unpacks_beyond_the_limit_is_refused_before_unpacking(t
     total = round((unpacked + 8 * 2**20) / 2**20)
     with pytest.raises(DocumentError, match=rf"harbour\.docx unpacks to {total} MB; the limit is 4 MB$"):
         load_document(path, tmp_path)
+
+
+def test_html_without_title_takes_its_first_heading_or_else_the_file_name(tmp_path):
+    body = "<p>The ferry leaves at noon every day of the week.</p><p>It returns at six.</p>"
+    (tmp_path / "ferry_times.html").write_text(f"<html><body><main>{body}</main></body></html>", "utf-8")
+    assert load_document(tmp_path / "ferry_times.html", tmp_path).title == "Ferry times"
+    headed = f"<html><body><main><h2>Timetable</h2>{body}<h2>Prices</h2></main></body></html>"
+    (tmp_path / "headed.html").write_text(headed, "utf-8")
+    assert load_document(tmp_path / "headed.html", tmp_path).title == "Timetable"
