@@ -304,3 +304,12 @@ def test_html_without_title_takes_its_first_heading_or_else_the_file_name(tmp_pa
     headed = f"<html><body><main><h2>Timetable</h2>{body}<h2>Prices</h2></main></body></html>"
     (tmp_path / "headed.html").write_text(headed, "utf-8")
     assert load_document(tmp_path / "headed.html", tmp_path).title == "Timetable"
+
+
+def test_a_pdf_heading_is_short_has_letters_and_no_closing_punctuation():
+    from rag.ingest.pdf_loader import MAX_HEADING_CHARS, _heading_like
+
+    assert _heading_like("Chapter Two") and _heading_like("A" * MAX_HEADING_CHARS)
+    assert not _heading_like("A" * (MAX_HEADING_CHARS + 1))  # too long, even without a full stop
+    assert not _heading_like("It rained.") and not _heading_like("Prices:")  # a sentence, a lead-in
+    assert not _heading_like("2024 – 2025")  # no letter
