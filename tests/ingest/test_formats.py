@@ -313,3 +313,17 @@ def test_a_pdf_heading_is_short_has_letters_and_no_closing_punctuation():
     assert not _heading_like("A" * (MAX_HEADING_CHARS + 1))  # too long, even without a full stop
     assert not _heading_like("It rained.") and not _heading_like("Prices:")  # a sentence, a lead-in
     assert not _heading_like("2024 – 2025")  # no letter
+
+
+def test_an_extracted_document_without_its_layout_falls_back_to_blank_line_paragraphs(tmp_path):
+    from dataclasses import replace
+
+    from rag.ingest.extracted import layout_blocks
+
+    (tmp_path / "news.html").write_text(HTML, encoding="utf-8")
+    doc = load_document(tmp_path / "news.html", tmp_path)
+    bare = replace(doc, layout=())
+    blocks = layout_blocks(bare)
+    paragraphs = [p.strip() for p in doc.text.split("\n\n") if p.strip()]
+    assert [b.text for b in blocks] == paragraphs and len(blocks) > 3
+    assert all(doc.text[b.start : b.end] == b.text and not b.is_heading for b in blocks)
