@@ -79,6 +79,23 @@ def test_markdown_entities_without_their_character_in_the_source_keep_the_offset
     ]
 
 
+def test_markdown_link_targets_are_stepped_over_even_when_they_repeat_the_text(tmp_path):
+    """The text after a link also stands in the link's title: its offsets must still point past
+    the link, for inline ``(url "title")`` and reference ``[ref]`` links alike."""
+    path = tmp_path / "guide.md"
+    guide = 'Read [the guide](https://example.org/guide "Note: the guide is short.") the guide is short.'
+    road = 'See [the map][map] the map is old.'
+    wiki = 'Open [the wiki](https://example.org/Fuji_(Berg) "Note: the wiki is big.") the wiki is big.'
+    path.write_text(f'{guide}\n\n{road}\n\n{wiki}\n\n[map]: https://example.org/map "the map is old"\n',
+                    "utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [s.text for s in sentences] == [
+        "Read the guide the guide is short.", "See the map the map is old.", "Open the wiki the wiki is big.",
+    ]
+    assert [doc.text[s.start : s.end] for s in sentences] == [guide, road, wiki]  # (nested) brackets too
+
+
 def test_markdown_without_blank_lines_reads_one_paragraph_per_line(tmp_path):
     path = tmp_path / "lines.md"
     path.write_text("Erster Absatz hier.\nZweiter Absatz dort.\n", encoding="utf-8")
