@@ -344,3 +344,28 @@ def test_an_extracted_document_without_its_layout_falls_back_to_blank_line_parag
     paragraphs = [p.strip() for p in doc.text.split("\n\n") if p.strip()]
     assert [b.text for b in blocks] == paragraphs and len(blocks) > 3
     assert all(doc.text[b.start : b.end] == b.text and not b.is_heading for b in blocks)
+
+
+def test_html_meta_title_in_any_case_and_order_tables_kept(tmp_path):
+    from rag.ingest.html_loader import _page_title
+
+    assert _page_title('<META CONTENT="The Harbour &amp; Port" PROPERTY="og:title">') == "The Harbour & Port"
+    assert _page_title("<meta property='og:title' content='Og first'><title>Tag</title>") == "Og first"
+    assert _page_title("<TITLE>\n  Harbour news\n</TITLE>") == "Harbour news"
+    assert _page_title("<meta property='og:title' content=' '><title>Tag</title>") == "Tag"  # blank: next
+    assert _page_title("<p>No title</p>") == ""
+    page = HTML.replace('<meta property="og:title" content="The harbour grows">',
+                        '<META CONTENT="The Harbour Grows" PROPERTY="og:title">')
+    page = page.replace("<title>Harbour news | Example Times</title>", "").replace("</article>", (
+        "<table><tr><td>Cranes</td><td>Six</td></tr><tr><td>Ships in March</td><td>Forty</td></tr></table>"
+        "</article>"))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "News.html").write_text(page, "utf-8")
+    doc = load_document(tmp_path / "sub" / "News.html", tmp_path)
+    assert (doc.doc_id, doc.title) == ("sub/News", "The Harbour Grows")
+    texts = [b.text for b in blocks_of(doc)]
+    assert "Ships in March" in texts and "Forty" in texts  # tables are text too
+    empty = "<html><head><title>Empty</title></head><body></body></html>"
+    (tmp_path / "empty.html").write_text(empty, "utf-8")
+    with pytest.raises(DocumentError, match=r"empty\.html has no main text that could be extracted$"):
+        load_document(tmp_path / "empty.html", tmp_path)
