@@ -70,3 +70,27 @@ def test_name_like_words_are_capitalised_inner_words_and_acronyms():
     assert name_like_words("Who is the CEO of Toyota?") == ["CEO", "Toyota"]
     assert name_like_words("Können Sie mir sagen, wer KI macht?") == ["KI"]
     assert name_like_words("Toyota?") == []
+
+
+def test_a_count_may_name_its_noun_in_the_sentence_before_in_the_same_paragraph(tmp_path, fake_encoder):
+    """"Matsuo nennt Sprachmodelle. Es sind zwölf davon." answers "Wie viele Sprachmodelle ...?";
+    a number after a paragraph break or at a paragraph's start has no noun before it."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    text = ("Es sind zwölf. Matsuo zählt Sprachmodelle auf.\n\n"
+            "Es sind zwölf dort. Matsuo nennt Sprachmodelle. Es sind zwölf davon.\n")
+    (seeds / "zahlen.txt").write_text(f"---\nlanguage: de\n---\n{text}", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    question = "Wie viele Sprachmodelle zählt Matsuo auf?"
+    retrieval = Retriever(index, fake_encoder, Tuning()).search(question, 10, "de")
+    candidates = FeatureExtractor(index, Tuning()).candidates(retrieval, question)
+    column = FEATURES.index("typed_fits")
+    fits = {s.text: float(candidates.matrix[i, column]) for i, s in enumerate(candidates.sentences)}
+    assert fits == {
+        "Es sind zwölf.": 0.0,  # a number, nothing before it
+        "Matsuo zählt Sprachmodelle auf.": 0.0,  # the noun, no number
+        "Es sind zwölf dort.": 0.0,  # the noun stands before, but in the paragraph before
+        "Matsuo nennt Sprachmodelle.": 0.0,
+        "Es sind zwölf davon.": 1.0,  # the number here, the noun just before
+    }
