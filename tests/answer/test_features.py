@@ -48,7 +48,8 @@ def test_a_withheld_document_is_never_retrieved_nor_its_names_known(corpus):
     question = "Wer leitet das DFKI in Kaiserslautern?"
     normal = retriever.search(question, 10, "de")
     assert "dfki" in {hit.chunk.doc_id for hit in normal.hits}
-    blind = retriever.search(question, 10, "de", withhold=frozenset({"dfki"}))
+    assert passage_key("dfki") == "dfki"  # a whole document's key is its id
+    blind = retriever.search(question, 10, "de", withhold=frozenset({passage_key("dfki")}))
     assert blind.hits and "dfki" not in {hit.chunk.doc_id for hit in blind.hits}
     assert blind.excluded == frozenset({"dfki"})
     candidates = extractor.candidates(blind, question)
