@@ -140,6 +140,8 @@ def test_pdf_pages_title_headings_and_offsets(tmp_path):
     assert doc.title == "The Nordby Lighthouse"
     assert doc.language == "en"
     assert len(doc.pages) == 3 and doc.pages[0] == 0
+    starts = [doc.text[p : p + 13] for p in doc.pages]  # each page offset is where its text starts
+    assert starts == ["Chapter One\n\n", "Chapter Two\n\n", "Chapter Three"]
     headings = [b.text for b in blocks_of(doc) if b.is_heading]
     assert headings == ["Chapter One", "Chapter Two", "Chapter Three"]
     sentences = sentences_of(doc)
@@ -369,3 +371,20 @@ def test_html_meta_title_in_any_case_and_order_tables_kept(tmp_path):
     (tmp_path / "empty.html").write_text(empty, "utf-8")
     with pytest.raises(DocumentError, match=r"empty\.html has no main text that could be extracted$"):
         load_document(tmp_path / "empty.html", tmp_path)
+
+
+def test_a_pdf_locked_with_an_empty_password_is_read_and_junk_titles_fall_back_to_the_name(tmp_path):
+    """Many PDFs are encrypted with an empty user password only to restrict printing: readable."""
+    from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
+
+    pdf = FPDF()
+    pdf.set_title("Microsoft Word - Entwurf3.docx")  # what Word leaves behind: not a title
+    pdf.set_encryption(owner_password="owner", user_password="", encryption_method=EncryptionMethod.RC4)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "The lighthouse of Nordby was built in 1871.")
+    pdf.output(str(tmp_path / "nordby_light.pdf"))
+    doc = load_document(tmp_path / "nordby_light.pdf", tmp_path)
+    assert [s.text for s in sentences_of(doc)] == ["The lighthouse of Nordby was built in 1871."]
+    assert doc.title == "Nordby light" and doc.pages == (0,)
