@@ -96,6 +96,18 @@ def test_markdown_link_targets_are_stepped_over_even_when_they_repeat_the_text(t
     assert [doc.text[s.start : s.end] for s in sentences] == [guide, road, wiki]  # (nested) brackets too
 
 
+def test_markdown_repeated_lines_of_one_paragraph_each_map_to_their_own_place(tmp_path):
+    path = tmp_path / "regen.md"
+    text = "# Wetter\n\nEs regnet.\nEs regnet heute.\nEs regnet.\n\nDann scheint die Sonne.\n"
+    path.write_text(text, "utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [(s.text, s.start) for s in sentences] == [
+        ("Es regnet.", 10), ("Es regnet heute.", 21), ("Es regnet.", 38), ("Dann scheint die Sonne.", 50),
+    ]
+    assert all(doc.text[s.start : s.end] == s.text for s in sentences)
+
+
 def test_markdown_without_blank_lines_reads_one_paragraph_per_line(tmp_path):
     path = tmp_path / "lines.md"
     path.write_text("Erster Absatz hier.\nZweiter Absatz dort.\n", encoding="utf-8")
