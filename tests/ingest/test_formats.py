@@ -400,3 +400,21 @@ def test_a_pdf_locked_with_an_empty_password_is_read_and_junk_titles_fall_back_t
     doc = load_document(tmp_path / "nordby_light.pdf", tmp_path)
     assert [s.text for s in sentences_of(doc)] == ["The lighthouse of Nordby was built in 1871."]
     assert doc.title == "Nordby light" and doc.pages == (0,)
+
+
+def test_docx_title_style_wins_over_an_earlier_heading_and_merged_cells_count_once(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Contents", level=1)
+    word.add_paragraph("The Nordby  Harbour\tReview", style="Title")  # white space is normalised
+    word.add_paragraph("The port handled 4.2 million containers.")
+    table = word.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "Traffic by year"
+    table.cell(1, 0).text, table.cell(1, 1).text, table.cell(1, 2).text = "2023", "4.2 million", "record"
+    (tmp_path / "port").mkdir()
+    word.save(str(tmp_path / "port" / "review.docx"))
+    doc = load_document(tmp_path / "port" / "review.docx", tmp_path)
+    assert (doc.doc_id, doc.title) == ("port/review", "The Nordby Harbour Review")
+    rows = [b.text for b in blocks_of(doc) if "Traffic" in b.text or "2023" in b.text]
+    assert rows == ["Traffic by year", "2023; 4.2 million; record"]
