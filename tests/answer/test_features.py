@@ -95,3 +95,26 @@ def test_a_count_may_name_its_noun_in_the_sentence_before_in_the_same_paragraph(
         "Matsuo nennt Sprachmodelle.": 0.0,
         "Es sind zwölf davon.": 1.0,  # the number here, the noun just before
     }
+
+
+def test_names_in_scope_reach_one_paragraph_back_and_never_into_another_document(tmp_path, fake_encoder):
+    """Who "Er" is may stand a paragraph back; two paragraphs back, or in the document before, it
+    does not ground a sentence (``scope_paragraphs_back`` = 1)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("---\nlanguage: de\n---\nAndreas Dengel leitet das DFKI.\n\n"
+                                 "Er nennt Verlässlichkeit.\n\nSie bauen Roboter.\n", encoding="utf-8")
+    (seeds / "b.txt").write_text("---\nlanguage: de\n---\nYutaka Matsuo lehrt in Tokio.\n\n"
+                                 "Er forscht viel.\n", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    extractor = FeatureExtractor(index, Tuning())
+    assert Tuning().scope_paragraphs_back == 1
+    scopes = {s.text: extractor._names_in_scope(s) for s in index.sentences}
+    assert scopes == {
+        "Andreas Dengel leitet das DFKI.": {"dengel", "dfki"},
+        "Er nennt Verlässlichkeit.": {"dengel", "dfki"},  # one paragraph back
+        "Sie bauen Roboter.": set(),  # two back: out of scope
+        "Yutaka Matsuo lehrt in Tokio.": {"matsuo", "tokio"},  # nothing of document a
+        "Er forscht viel.": {"matsuo", "tokio"},
+    }
