@@ -132,3 +132,17 @@ def test_a_passage_outside_the_answer_pool_is_ranked_by_the_pools_weakest_senten
     bare = rerank_hits(retrieval.hits, None, tuning.rerank_weight)
     pairs = [(h.chunk.chunk_id, h.score) for h in retrieval.hits]
     assert [(h.chunk.chunk_id, h.score) for h in bare] == pairs
+
+
+def test_the_threshold_is_the_one_of_the_indexed_language(pipeline, tmp_path) -> None:
+    """Of several languages' thresholds, a German question over the German index takes
+    ``same-de`` -- not the first, nor the strictest of its kind."""
+    from rag.answer.model import DEFAULT_MODEL_FILE
+
+    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    data["thresholds"] = {"same-aa": -1e9, "same-de": 1e9, "cross-aa": -1e9, "cross-de": 1e9}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    split = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
+    answer = split.ask(QUESTIONS[0])
+    assert not answer.abstained and answer.refusal_threshold == 1e9
