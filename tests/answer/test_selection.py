@@ -146,3 +146,18 @@ def test_the_threshold_is_the_one_of_the_indexed_language(pipeline, tmp_path) ->
     split = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
     answer = split.ask(QUESTIONS[0])
     assert not answer.abstained and answer.refusal_threshold == 1e9
+
+
+def test_the_answer_text_is_the_lead_of_the_questions_language_then_each_quote_with_its_marker() -> None:
+    from rag.answer.compose import compose_text
+    from rag.records import Citation, Sentence
+
+    one = Sentence(0, "d", 1, 1, "Son leitet Softbank.", 0, 20)
+    two = Sentence(1, "d", 1, 2, "Er investiert in KI.", 21, 41)
+    cited = (Citation(1, one, 2.0), Citation(2, two, 1.0))
+    german = compose_text(cited, "de", "de")
+    assert german == "Laut dem Text: Son leitet Softbank. [1] Er investiert in KI. [2]"
+    assert compose_text(cited, "en", "en").startswith("According to the text: Son leitet")
+    assert compose_text(cited, "en", "de").startswith(
+        "According to the text (quoted in the original language): Son leitet")
+    assert compose_text((), "en", "de") == compose_text((), "en", "en") != ""  # the refusal
