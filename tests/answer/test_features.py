@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.answer.features import FEATURES, FeatureExtractor, name_like_words
-from rag.answer.retrieve import Retriever, passage_key
+from rag.answer.retrieve import Retriever, _minmax, passage_key
 from rag.config import Settings, Tuning
 from rag.index.store import ensure_index
 
@@ -118,3 +118,21 @@ def test_names_in_scope_reach_one_paragraph_back_and_never_into_another_document
         "Yutaka Matsuo lehrt in Tokio.": {"matsuo", "tokio"},  # nothing of document a
         "Er forscht viel.": {"matsuo", "tokio"},
     }
+
+
+def test_hybrid_score_is_min_max_dense_plus_weighted_share_of_the_best_bm25(corpus):
+    index, retriever, _ = corpus
+    retrieval = retriever.search("Wer leitet das DFKI in Kaiserslautern?", 50, "de")
+    hits = retrieval.hits
+    assert len(hits) == len(index.chunks) >= 3  # every chunk a candidate: min and max are theirs
+    dense = np.array([h.dense_score for h in hits])
+    lexical = np.array([h.lexical_score for h in hits])
+    assert dense.max() > dense.min() and lexical.max() > 0
+    scaled = (dense - dense.min()) / (dense.max() - dense.min())
+    expected = scaled + Tuning().lexical_weight * lexical / lexical.max()
+    assert np.allclose([h.score for h in hits], expected, atol=1e-6)
+
+    assert _minmax(np.array([3.0, 3.0])).tolist() == [1.0, 1.0]  # all equal and positive: all count
+    assert _minmax(np.array([0.0, 0.0])).tolist() == [0.0, 0.0]  # all zero: none does
+    assert _minmax(np.array([-2.0, -2.0])).tolist() == [0.0, 0.0]
+    assert _minmax(np.array([-1.0, 1.0, 0.0])).tolist() == [0.0, 1.0, 0.5]
