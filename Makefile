@@ -100,21 +100,26 @@ eval-heldout: setup
 
 # Mutation testing (mutmut 3) of the answer step, BM25, ingestion and the index store against
 # the fast suite (`-m "not slow"`), in a copy under build/mutants/ so the tree is never touched.
-# Survivors go to reports/mutants/survivors.txt (all unkilled: results.txt), the counts to reports/mutants/summary.txt
-# (docs/testing.md). The whole set takes hours on 2 cores; a subset:
+# Survivors go to reports/mutants/survivors.txt (every verdict: results.txt), the counts to
+# reports/mutants/summary.txt and modules.md (docs/testing.md). mutmut keeps its verdicts in
+# build/mutants/mutants/: a stopped run resumes where it was (changed functions are re-tested);
+# `rm -rf build/mutants` starts afresh. A subset:
 #   make mutants MUTATE="rag/answer/selection.py rag/answer/model.py rag/index/lexical.py"
 MUTATE ?= rag/answer/*.py rag/index/lexical.py rag/ingest/*.py rag/index/store.py
 MUTANTS_WORK := build/mutants
 MUTANT_JOBS ?= 2
 mutants: setup
 	$(PIP) install --quiet 'mutmut>=3.8,<4'
-	rm -rf $(MUTANTS_WORK) && mkdir -p $(MUTANTS_WORK) reports/mutants
+	mkdir -p $(MUTANTS_WORK) reports/mutants
+	cd $(MUTANTS_WORK) && rm -rf rag tests seeds ui.py pyproject.toml
 	cp -r rag tests seeds ui.py pyproject.toml $(MUTANTS_WORK)/
 	$(PY) tests/mutants_config.py $(MUTATE) > $(MUTANTS_WORK)/setup.cfg
 	start=$$(date +%s); cd $(MUTANTS_WORK) && ../../$(VENV)/bin/mutmut run --max-children $(MUTANT_JOBS) \
 	  > ../../reports/mutants/run.log 2>&1; status=$$?; \
-	  ../../$(VENV)/bin/mutmut results > ../../reports/mutants/results.txt; \
+	  ../../$(VENV)/bin/mutmut results --all true > ../../reports/mutants/results.txt; \
 	  grep ': survived' ../../reports/mutants/results.txt > ../../reports/mutants/survivors.txt; \
+	  ../../$(PY) ../../tests/mutants_config.py --modules < ../../reports/mutants/results.txt \
+	    > ../../reports/mutants/modules.md; \
 	  ../../$(VENV)/bin/mutmut export-cicd-stats > /dev/null; \
 	  ../../$(PY) ../../tests/mutants_config.py --summary mutants/mutmut-cicd-stats.json \
 	    $$(( $$(date +%s) - start )) $(MUTATE) | tee ../../reports/mutants/summary.txt; exit $$status

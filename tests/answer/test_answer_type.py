@@ -56,3 +56,24 @@ def test_the_measured_noun_must_be_named_like_a_counted_one():
     assert can_answer("Wiederholungstätern droht ein Bussgeld von 30 Prozent des Umsatzes.", fine, A)
     # A word for the measure itself is not repeated by the answer ("711.988 Einwohner").
     assert expected_answer("Wie groß war die Bevölkerung Warschaus im Jahr 1901?", A).counted is None
+
+
+def test_any_question_takes_any_sentence():
+    anything = expected_answer("Wer leitet Softbank?", A)
+    for sentence in ["Masayoshi Son leitet Softbank.", "Ohne Zahl und ohne Jahr.", "Es sind 500."]:
+        assert can_answer(sentence, anything, A)
+
+
+def test_compounds_share_a_stem_at_the_end_from_3_letters_or_at_the_start_from_4():
+    from rag.answer.answer_type import _shares_stem
+
+    assert _shares_stem("sprachmodell", "modell") and _shares_stem("modell", "sprachmodell")  # either order
+    assert _shares_stem("amt", "finanzamt") and not _shares_stem("mt", "finanzamt")  # the end: >= 3
+    assert _shares_stem("konz", "konzernchef") and not _shares_stem("kon", "konzernchef")  # the start: >= 4
+    assert _shares_stem("zins", "leitzins")  # the shorter one sorts last alphabetically
+    assert not _shares_stem("modell", "modul")
+    # In a count: "Sprachmodelle" counts as the asked-for "Modelle".
+    models = expected_answer("Wie viele Modelle zählt Matsuo auf?", A)
+    assert models.counted == "modell"
+    assert can_answer("Er zählt zwölf Sprachmodelle auf.", models, A)
+    assert not can_answer("Er zählt zwölf Firmen auf.", models, A)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.answer.features import FEATURES, FeatureExtractor, name_like_words
-from rag.answer.retrieve import Retriever, passage_key
+from rag.answer.retrieve import Retriever, _minmax, passage_key
 from rag.config import Settings, Tuning
 from rag.index.store import ensure_index
 
@@ -48,7 +48,8 @@ def test_a_withheld_document_is_never_retrieved_nor_its_names_known(corpus):
     question = "Wer leitet das DFKI in Kaiserslautern?"
     normal = retriever.search(question, 10, "de")
     assert "dfki" in {hit.chunk.doc_id for hit in normal.hits}
-    blind = retriever.search(question, 10, "de", withhold=frozenset({"dfki"}))
+    assert passage_key("dfki") == "dfki"  # a whole document's key is its id
+    blind = retriever.search(question, 10, "de", withhold=frozenset({passage_key("dfki")}))
     assert blind.hits and "dfki" not in {hit.chunk.doc_id for hit in blind.hits}
     assert blind.excluded == frozenset({"dfki"})
     candidates = extractor.candidates(blind, question)
@@ -70,3 +71,68 @@ def test_name_like_words_are_capitalised_inner_words_and_acronyms():
     assert name_like_words("Who is the CEO of Toyota?") == ["CEO", "Toyota"]
     assert name_like_words("Können Sie mir sagen, wer KI macht?") == ["KI"]
     assert name_like_words("Toyota?") == []
+
+
+def test_a_count_may_name_its_noun_in_the_sentence_before_in_the_same_paragraph(tmp_path, fake_encoder):
+    """"Matsuo nennt Sprachmodelle. Es sind zwölf davon." answers "Wie viele Sprachmodelle ...?";
+    a number after a paragraph break or at a paragraph's start has no noun before it."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    text = ("Es sind zwölf. Matsuo zählt Sprachmodelle auf.\n\n"
+            "Es sind zwölf dort. Matsuo nennt Sprachmodelle. Es sind zwölf davon.\n")
+    (seeds / "zahlen.txt").write_text(f"---\nlanguage: de\n---\n{text}", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    question = "Wie viele Sprachmodelle zählt Matsuo auf?"
+    retrieval = Retriever(index, fake_encoder, Tuning()).search(question, 10, "de")
+    candidates = FeatureExtractor(index, Tuning()).candidates(retrieval, question)
+    column = FEATURES.index("typed_fits")
+    fits = {s.text: float(candidates.matrix[i, column]) for i, s in enumerate(candidates.sentences)}
+    assert fits == {
+        "Es sind zwölf.": 0.0,  # a number, nothing before it
+        "Matsuo zählt Sprachmodelle auf.": 0.0,  # the noun, no number
+        "Es sind zwölf dort.": 0.0,  # the noun stands before, but in the paragraph before
+        "Matsuo nennt Sprachmodelle.": 0.0,
+        "Es sind zwölf davon.": 1.0,  # the number here, the noun just before
+    }
+
+
+def test_names_in_scope_reach_one_paragraph_back_and_never_into_another_document(tmp_path, fake_encoder):
+    """Who "Er" is may stand a paragraph back; two paragraphs back, or in the document before, it
+    does not ground a sentence (``scope_paragraphs_back`` = 1)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("---\nlanguage: de\n---\nAndreas Dengel leitet das DFKI.\n\n"
+                                 "Er nennt Verlässlichkeit.\n\nSie bauen Roboter.\n", encoding="utf-8")
+    (seeds / "b.txt").write_text("---\nlanguage: de\n---\nYutaka Matsuo lehrt in Tokio.\n\n"
+                                 "Er forscht viel.\n", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    extractor = FeatureExtractor(index, Tuning())
+    assert Tuning().scope_paragraphs_back == 1
+    scopes = {s.text: extractor._names_in_scope(s) for s in index.sentences}
+    assert scopes == {
+        "Andreas Dengel leitet das DFKI.": {"dengel", "dfki"},
+        "Er nennt Verlässlichkeit.": {"dengel", "dfki"},  # one paragraph back
+        "Sie bauen Roboter.": set(),  # two back: out of scope
+        "Yutaka Matsuo lehrt in Tokio.": {"matsuo", "tokio"},  # nothing of document a
+        "Er forscht viel.": {"matsuo", "tokio"},
+    }
+
+
+def test_hybrid_score_is_min_max_dense_plus_weighted_share_of_the_best_bm25(corpus):
+    index, retriever, _ = corpus
+    retrieval = retriever.search("Wer leitet das DFKI in Kaiserslautern?", 50, "de")
+    hits = retrieval.hits
+    assert len(hits) == len(index.chunks) >= 3  # every chunk a candidate: min and max are theirs
+    dense = np.array([h.dense_score for h in hits])
+    lexical = np.array([h.lexical_score for h in hits])
+    assert dense.max() > dense.min() and lexical.max() > 0
+    scaled = (dense - dense.min()) / (dense.max() - dense.min())
+    expected = scaled + Tuning().lexical_weight * lexical / lexical.max()
+    assert np.allclose([h.score for h in hits], expected, atol=1e-6)
+
+    assert _minmax(np.array([3.0, 3.0])).tolist() == [1.0, 1.0]  # all equal and positive: all count
+    assert _minmax(np.array([0.0, 0.0])).tolist() == [0.0, 0.0]  # all zero: none does
+    assert _minmax(np.array([-2.0, -2.0])).tolist() == [0.0, 0.0]
+    assert _minmax(np.array([-1.0, 1.0, 0.0])).tolist() == [0.0, 1.0, 0.5]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import SEEDS, FakeEncoder
 
+from rag.answer.selection import rerank_hits
 from rag.config import Settings
 from rag.pipeline import Pipeline
 
@@ -106,3 +107,57 @@ def test_a_question_in_another_language_is_held_against_the_cross_language_thres
     english = split.ask("Who is the head of Softbank?")
     assert german.abstained and german.refusal_threshold == -1e9
     assert not english.abstained and english.refusal_threshold == 1e9
+
+
+def test_a_passage_outside_the_answer_pool_is_ranked_by_the_pools_weakest_sentence(pipeline) -> None:
+    """With more hits shown than ``answer_pool`` (``--top-k 20``), the passages below the pool have
+    no scored sentence; each gets the pool's lowest sentence score as its bonus, not a free one."""
+    tuning = pipeline.settings.tuning
+    question = QUESTIONS[0]
+    shown = 2 * tuning.answer_pool
+    wide = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, top_k=shown))
+    answer = wide.ask(question)
+    retrieval = pipeline.retriever.search(question, shown, "de")
+    candidates = pipeline.selector.select(retrieval, question).candidates
+    pooled = {s.sentence_id for s in candidates.sentences}
+    fused = {h.chunk.chunk_id: h.score for h in retrieval.hits}
+    floor = float(candidates.base.min())
+    outside = [h for h in answer.hits if not pooled & set(h.chunk.sentence_ids)]
+    assert len(answer.hits) == shown and outside  # the case is there
+    for hit in outside:
+        assert hit.score == pytest.approx(fused[hit.chunk.chunk_id] + tuning.rerank_weight * floor)
+    assert [h.rank for h in answer.hits] == list(range(1, shown + 1))
+    assert [h.score for h in answer.hits] == sorted((h.score for h in answer.hits), reverse=True)
+    # Nothing pooled (no candidates): the bonus is 0, the fused order and scores stay.
+    bare = rerank_hits(retrieval.hits, None, tuning.rerank_weight)
+    pairs = [(h.chunk.chunk_id, h.score) for h in retrieval.hits]
+    assert [(h.chunk.chunk_id, h.score) for h in bare] == pairs
+
+
+def test_the_threshold_is_the_one_of_the_indexed_language(pipeline, tmp_path) -> None:
+    """Of several languages' thresholds, a German question over the German index takes
+    ``same-de`` -- not the first, nor the strictest of its kind."""
+    from rag.answer.model import DEFAULT_MODEL_FILE
+
+    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    data["thresholds"] = {"same-aa": -1e9, "same-de": 1e9, "cross-aa": -1e9, "cross-de": 1e9}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    split = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
+    answer = split.ask(QUESTIONS[0])
+    assert not answer.abstained and answer.refusal_threshold == 1e9
+
+
+def test_the_answer_text_is_the_lead_of_the_questions_language_then_each_quote_with_its_marker() -> None:
+    from rag.answer.compose import compose_text
+    from rag.records import Citation, Sentence
+
+    one = Sentence(0, "d", 1, 1, "Son leitet Softbank.", 0, 20)
+    two = Sentence(1, "d", 1, 2, "Er investiert in KI.", 21, 41)
+    cited = (Citation(1, one, 2.0), Citation(2, two, 1.0))
+    german = compose_text(cited, "de", "de")
+    assert german == "Laut dem Text: Son leitet Softbank. [1] Er investiert in KI. [2]"
+    assert compose_text(cited, "en", "en").startswith("According to the text: Son leitet")
+    assert compose_text(cited, "en", "de").startswith(
+        "According to the text (quoted in the original language): Son leitet")
+    assert compose_text((), "en", "de") == compose_text((), "en", "en") != ""  # the refusal

@@ -1,5 +1,7 @@
 """The lexical side: ß/ss folding, stemming, trigrams, BM25 scores."""
 
+import numpy as np
+
 from rag.index.lexical import TRIGRAMS, Analyzer, LexicalIndex
 
 
@@ -88,3 +90,23 @@ def test_an_unsupported_bm25_method_is_refused(tmp_path):
     (tmp_path / "params.index.json").write_text(json.dumps(params), "utf-8")
     with pytest.raises(ValueError, match="bm25l"):
         LexicalIndex.load(tmp_path, "de")
+
+
+def test_top_ids_are_the_k_best_positive_scores_for_every_k():
+    """The pruned top-k equals a full sort (ties aside) at every k, also where pruning bites."""
+    import random
+
+    rng = random.Random(7)
+    words = ["hafen", "kran", "schiff", "zoll", "fracht", "lager", "brücke", "turm"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(600)]
+    index = LexicalIndex("de").build(texts)
+    for query in ["hafen kran", "zoll", "fracht lager turm", "wolke"]:
+        terms = index.analyzer.terms(query)
+        scores = index.scores(terms)
+        positive = int((scores > 0).sum())
+        for k in [*range(1, 40), 100, 250, 599, 600, 601]:
+            top = index.top_ids(terms, scores, k)
+            assert len(top) == min(k, positive) and len(set(top.tolist())) == len(top)
+            if len(top):
+                kth = np.sort(scores)[::-1][len(top) - 1]  # the k-th best score overall
+                assert scores[top].min() == kth and (scores[top] > 0).all()

@@ -154,3 +154,28 @@ def test_model_folder_names_are_short_safe_and_distinct():
         slug = model_slug(tricky)
         assert not slug.startswith(("build-", "tmp-", "squad-", ".")) and slug.lower() != "current", slug
         assert "/" not in slug and slug
+
+
+def test_stale_reasons_name_each_change_with_its_values(tmp_path, fake_encoder, capsys):
+    from rag import __version__
+    from rag.index.store import FORMAT_VERSION, stale_reasons
+
+    current = {"format": FORMAT_VERSION, "package_version": __version__, "chunk_size": 5,
+               "corpus_fingerprint": "abc"}
+    assert stale_reasons(current, {"chunk_size": 5}, "abc") == []
+    old = {"format": 1, "package_version": "0.0.1", "chunk_size": 7, "corpus_fingerprint": "xyz"}
+    assert stale_reasons(old, {"chunk_size": 5, "model": "use"}, "abc") == [
+        "it was written in another index format",
+        f"it was built by rag 0.0.1, this is {__version__}",
+        "chunk_size changed (7 -> 5)",
+        "model changed (None -> 'use')",
+        "the documents changed",
+    ]
+    # The default status report is stderr, one line each, nothing on stdout.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "fuji.txt").write_text("Der Fuji ist der höchste Berg Japans.\n", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    Pipeline.open(settings, encoder=fake_encoder, progress=False)
+    out, err = capsys.readouterr()
+    assert out == "" and any(line.startswith("Index built") for line in err.splitlines())

@@ -89,3 +89,19 @@ def test_safe_file_names():
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name(".hidden.md") == "hidden.md"
     assert safe_file_name("Größe über.docx") == "Grosse-uber.docx"
+
+
+def test_add_under_a_taken_name_appends_a_number_and_overwrites_nothing(tmp_path):
+    from rag.ingest.files import add_document
+
+    seeds = tmp_path / "seeds"
+    added = []
+    for n in range(1, 5):
+        upload = tmp_path / f"upload{n}" / "Notes (final).TXT"
+        upload.parent.mkdir()
+        upload.write_text(f"Version {n} of the notes.\n", encoding="utf-8")
+        added.append(add_document(seeds, upload))
+    names = ["Notes-final.txt", "Notes-final-2.txt", "Notes-final-3.txt", "Notes-final-4.txt"]
+    assert [p.name for p in added] == names and all(p.parent == seeds for p in added)
+    assert sorted(p.name for p in seeds.iterdir()) == sorted(names)  # no temporary file left
+    assert [p.read_text("utf-8") for p in added] == [f"Version {n} of the notes.\n" for n in range(1, 5)]

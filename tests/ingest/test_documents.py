@@ -117,3 +117,22 @@ def test_front_matter_parsing():
     meta, start = parse_front_matter(head + "Body")
     assert meta == {"title": "T: x", "language": "en"} and start == len(head)
     assert parse_front_matter("No front matter") == ({}, 0)
+
+
+def test_each_skipped_file_is_one_line_on_stderr_and_its_reason_without_the_name(tmp_path, capsys):
+    from rag.ingest.files import scan_documents
+
+    (tmp_path / "good.txt").write_text("Ein Satz hier.\n", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("Gr\xf6sse".encode("latin-1"))
+    (tmp_path / "empty.md").write_text("   \n", encoding="utf-8")
+    documents, skipped = scan_documents(tmp_path)
+    assert [d.doc_id for d in documents] == ["good"]
+    assert [(s.path.name, s.reason) for s in skipped] == [
+        ("empty.md", "has no text"),
+        ("latin1.txt", "is not UTF-8 text (byte 2); save it as UTF-8 and try again"),
+    ]
+    assert [s.message for s in skipped] == [f"{s.path} {s.reason}" for s in skipped]
+
+    assert [d.doc_id for d in load_documents(tmp_path)] == ["good"]  # the default reports to stderr
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == [f"skipped: {s.path} {s.reason}" for s in skipped]

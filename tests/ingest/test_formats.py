@@ -67,6 +67,47 @@ def test_markdown_sentences_have_no_markup_and_map_to_the_source(markdown_doc):
     assert "page" not in Citation(1, director, 1.0).to_dict()
 
 
+def test_markdown_entities_without_their_character_in_the_source_keep_the_offsets(tmp_path):
+    """'©' and '—' appear nowhere in the source: each maps to where its entity starts."""
+    path = tmp_path / "prices.md"
+    path.write_text("&copy; Nordby Harbour 2024. Prices rose &mdash; a record.\n", encoding="utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [s.text for s in sentences] == ["© Nordby Harbour 2024.", "Prices rose — a record."]
+    assert [doc.text[s.start : s.end] for s in sentences] == [
+        "&copy; Nordby Harbour 2024.", "Prices rose &mdash; a record.",
+    ]
+
+
+def test_markdown_link_targets_are_stepped_over_even_when_they_repeat_the_text(tmp_path):
+    """The text after a link also stands in the link's title: its offsets must still point past
+    the link, for inline ``(url "title")`` and reference ``[ref]`` links alike."""
+    path = tmp_path / "guide.md"
+    guide = 'Read [the guide](https://example.org/guide "Note: the guide is short.") the guide is short.'
+    road = 'See [the map][map] the map is old.'
+    wiki = 'Open [the wiki](https://example.org/Fuji_(Berg) "Note: the wiki is big.") the wiki is big.'
+    path.write_text(f'{guide}\n\n{road}\n\n{wiki}\n\n[map]: https://example.org/map "the map is old"\n',
+                    "utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [s.text for s in sentences] == [
+        "Read the guide the guide is short.", "See the map the map is old.", "Open the wiki the wiki is big.",
+    ]
+    assert [doc.text[s.start : s.end] for s in sentences] == [guide, road, wiki]  # (nested) brackets too
+
+
+def test_markdown_repeated_lines_of_one_paragraph_each_map_to_their_own_place(tmp_path):
+    path = tmp_path / "regen.md"
+    text = "# Wetter\n\nEs regnet.\nEs regnet heute.\nEs regnet.\n\nDann scheint die Sonne.\n"
+    path.write_text(text, "utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [(s.text, s.start) for s in sentences] == [
+        ("Es regnet.", 10), ("Es regnet heute.", 21), ("Es regnet.", 38), ("Dann scheint die Sonne.", 50),
+    ]
+    assert all(doc.text[s.start : s.end] == s.text for s in sentences)
+
+
 def test_markdown_without_blank_lines_reads_one_paragraph_per_line(tmp_path):
     path = tmp_path / "lines.md"
     path.write_text("Erster Absatz hier.\nZweiter Absatz dort.\n", encoding="utf-8")
@@ -111,6 +152,8 @@ def test_pdf_pages_title_headings_and_offsets(tmp_path):
     assert doc.title == "The Nordby Lighthouse"
     assert doc.language == "en"
     assert len(doc.pages) == 3 and doc.pages[0] == 0
+    starts = [doc.text[p : p + 13] for p in doc.pages]  # each page offset is where its text starts
+    assert starts == ["Chapter One\n\n", "Chapter Two\n\n", "Chapter Three"]
     headings = [b.text for b in blocks_of(doc) if b.is_heading]
     assert headings == ["Chapter One", "Chapter Two", "Chapter Three"]
     sentences = sentences_of(doc)
@@ -229,3 +272,149 @@ def test_pdf_sentences_cover_the_text(tmp_path):
     for _, paragraphs in PDF_PAGES:
         for paragraph in paragraphs:
             assert paragraph in joined
+
+
+# --- one clear message for a bad file or name (mutants that survived `make mutants`) ------------
+
+
+def test_a_damaged_word_file_is_one_error_naming_the_file(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "broken.docx", "w") as archive:  # a zip that claims to be Word
+        archive.writestr("word/document.xml", "<w:document>cut off")
+    with pytest.raises(DocumentError, match=r"broken\.docx is a damaged Word file \(\w+\)"):
+        load_document(tmp_path / "broken.docx", tmp_path)
+
+
+def test_a_word_file_without_title_or_heading_is_named_after_the_file(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("The ferry leaves at noon. It returns at six.")
+    word.save(str(tmp_path / "ferry_times.docx"))
+    doc = load_document(tmp_path / "ferry_times.docx", tmp_path)
+    assert doc.title == "Ferry times"
+    assert [s.text for s in sentences_of(doc)] == ["The ferry leaves at noon.", "It returns at six."]
+
+
+def test_a_name_that_matches_several_documents_is_one_error_listing_them(tmp_path):
+    from rag.ingest.files import find_document
+
+    (tmp_path / "report.md").write_text("# Report\n\nThe first one.\n", "utf-8")
+    (tmp_path / "report.txt").write_text("The second one.\n", "utf-8")
+    with pytest.raises(DocumentError, match=r"^'report' matches several documents "
+                       r"\(report\.md, report\.txt\); name the file$"):
+        find_document(tmp_path, "report")
+    assert find_document(tmp_path, "report.txt") == tmp_path / "report.txt"
+
+
+def test_a_word_file_that_unpacks_beyond_the_limit_is_refused_before_unpacking(tmp_path, monkeypatch):
+    import zipfile
+
+    path = make_docx(tmp_path / "harbour.docx")
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    monkeypatch.setattr("rag.ingest.docx_loader.MAX_UNPACKED_BYTES", unpacked)  # exactly at it: read
+    assert load_document(path, tmp_path).title == "Annual Harbour Review"
+    monkeypatch.setattr("rag.ingest.docx_loader.MAX_UNPACKED_BYTES", unpacked - 1)
+    with pytest.raises(DocumentError, match=r"harbour\.docx unpacks to \d+ MB; the limit is \d+ MB$"):
+        load_document(path, tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:  # a zip bomb: 8 MB of zeros in a few kilobytes
+        archive.writestr("word/media/zeros.bin", b"\0" * (8 * 2**20), zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 2**20
+    monkeypatch.setattr("rag.ingest.docx_loader.MAX_UNPACKED_BYTES", 4 * 2**20)
+    total = round((unpacked + 8 * 2**20) / 2**20)
+    with pytest.raises(DocumentError, match=rf"harbour\.docx unpacks to {total} MB; the limit is 4 MB$"):
+        load_document(path, tmp_path)
+
+
+def test_html_without_title_takes_its_first_heading_or_else_the_file_name(tmp_path):
+    body = "<p>The ferry leaves at noon every day of the week.</p><p>It returns at six.</p>"
+    (tmp_path / "ferry_times.html").write_text(f"<html><body><main>{body}</main></body></html>", "utf-8")
+    assert load_document(tmp_path / "ferry_times.html", tmp_path).title == "Ferry times"
+    headed = f"<html><body><main><h2>Timetable</h2>{body}<h2>Prices</h2></main></body></html>"
+    (tmp_path / "headed.html").write_text(headed, "utf-8")
+    assert load_document(tmp_path / "headed.html", tmp_path).title == "Timetable"
+
+
+def test_a_pdf_heading_is_short_has_letters_and_no_closing_punctuation():
+    from rag.ingest.pdf_loader import MAX_HEADING_CHARS, _heading_like
+
+    assert _heading_like("Chapter Two") and _heading_like("A" * MAX_HEADING_CHARS)
+    assert not _heading_like("A" * (MAX_HEADING_CHARS + 1))  # too long, even without a full stop
+    assert not _heading_like("It rained.") and not _heading_like("Prices:")  # a sentence, a lead-in
+    assert not _heading_like("2024 – 2025")  # no letter
+
+
+def test_an_extracted_document_without_its_layout_falls_back_to_blank_line_paragraphs(tmp_path):
+    from dataclasses import replace
+
+    from rag.ingest.extracted import layout_blocks
+
+    (tmp_path / "news.html").write_text(HTML, encoding="utf-8")
+    doc = load_document(tmp_path / "news.html", tmp_path)
+    bare = replace(doc, layout=())
+    blocks = layout_blocks(bare)
+    paragraphs = [p.strip() for p in doc.text.split("\n\n") if p.strip()]
+    assert [b.text for b in blocks] == paragraphs and len(blocks) > 3
+    assert all(doc.text[b.start : b.end] == b.text and not b.is_heading for b in blocks)
+
+
+def test_html_meta_title_in_any_case_and_order_tables_kept(tmp_path):
+    from rag.ingest.html_loader import _page_title
+
+    assert _page_title('<META CONTENT="The Harbour &amp; Port" PROPERTY="og:title">') == "The Harbour & Port"
+    assert _page_title("<meta property='og:title' content='Og first'><title>Tag</title>") == "Og first"
+    assert _page_title("<TITLE>\n  Harbour news\n</TITLE>") == "Harbour news"
+    assert _page_title("<meta property='og:title' content=' '><title>Tag</title>") == "Tag"  # blank: next
+    assert _page_title("<p>No title</p>") == ""
+    page = HTML.replace('<meta property="og:title" content="The harbour grows">',
+                        '<META CONTENT="The Harbour Grows" PROPERTY="og:title">')
+    page = page.replace("<title>Harbour news | Example Times</title>", "").replace("</article>", (
+        "<table><tr><td>Cranes</td><td>Six</td></tr><tr><td>Ships in March</td><td>Forty</td></tr></table>"
+        "</article>"))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "News.html").write_text(page, "utf-8")
+    doc = load_document(tmp_path / "sub" / "News.html", tmp_path)
+    assert (doc.doc_id, doc.title) == ("sub/News", "The Harbour Grows")
+    texts = [b.text for b in blocks_of(doc)]
+    assert "Ships in March" in texts and "Forty" in texts  # tables are text too
+    empty = "<html><head><title>Empty</title></head><body></body></html>"
+    (tmp_path / "empty.html").write_text(empty, "utf-8")
+    with pytest.raises(DocumentError, match=r"empty\.html has no main text that could be extracted$"):
+        load_document(tmp_path / "empty.html", tmp_path)
+
+
+def test_a_pdf_locked_with_an_empty_password_is_read_and_junk_titles_fall_back_to_the_name(tmp_path):
+    """Many PDFs are encrypted with an empty user password only to restrict printing: readable."""
+    from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
+
+    pdf = FPDF()
+    pdf.set_title("Microsoft Word - Entwurf3.docx")  # what Word leaves behind: not a title
+    pdf.set_encryption(owner_password="owner", user_password="", encryption_method=EncryptionMethod.RC4)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "The lighthouse of Nordby was built in 1871.")
+    pdf.output(str(tmp_path / "nordby_light.pdf"))
+    doc = load_document(tmp_path / "nordby_light.pdf", tmp_path)
+    assert [s.text for s in sentences_of(doc)] == ["The lighthouse of Nordby was built in 1871."]
+    assert doc.title == "Nordby light" and doc.pages == (0,)
+
+
+def test_docx_title_style_wins_over_an_earlier_heading_and_merged_cells_count_once(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Contents", level=1)
+    word.add_paragraph("The Nordby  Harbour\tReview", style="Title")  # white space is normalised
+    word.add_paragraph("The port handled 4.2 million containers.")
+    table = word.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "Traffic by year"
+    table.cell(1, 0).text, table.cell(1, 1).text, table.cell(1, 2).text = "2023", "4.2 million", "record"
+    (tmp_path / "port").mkdir()
+    word.save(str(tmp_path / "port" / "review.docx"))
+    doc = load_document(tmp_path / "port" / "review.docx", tmp_path)
+    assert (doc.doc_id, doc.title) == ("port/review", "The Nordby Harbour Review")
+    rows = [b.text for b in blocks_of(doc) if "Traffic" in b.text or "2023" in b.text]
+    assert rows == ["Traffic by year", "2023; 4.2 million; record"]

@@ -7,6 +7,8 @@ must keep every stand-alone question unchanged and still resolve every real foll
 
 from __future__ import annotations
 
+import pytest
+
 from rag.query.followup import contextualize, is_follow_up, is_why_question
 
 # (first question, an unrelated second question that names its own subject)
@@ -108,3 +110,27 @@ def test_causal_neighbour_finds_the_reason_next_to_the_answer() -> None:
     assert causal_neighbour([sentences[3]], sentences[3:]) is None
     none = reason_answer("Why?", None, "", "en")
     assert none.abstained and "no reason" in none.text
+
+
+@pytest.mark.parametrize("language, lead, none", [
+    ("de", "Als Grund nennt der Text:", "Einen Grund dafür nennt der Text nicht."),
+    ("en", "The text gives this reason:", "The text gives no reason for this."),
+    ("fr", "The text gives this reason:", "The text gives no reason for this."),  # English otherwise
+])
+def test_reason_answer_is_the_cited_sentence_or_a_plain_no_reason(language, lead, none) -> None:
+    from rag.answer.overview import reason_answer
+    from rag.records import Sentence
+
+    reason = Sentence(7, "doc", 2, 3, "Auch deshalb kommen viele nach Japan.", 120, 157)
+    answer = reason_answer("Und warum?", reason, "Titel", language)
+    assert (answer.question, answer.text, answer.language) == (
+        "Und warum?", f"{lead} {reason.text} [1]", language)
+    assert answer.hits == () and answer.abstained is False
+    (citation,) = answer.citations
+    assert (citation.marker, citation.sentence, citation.doc_title) == (1, reason, "Titel")
+    assert citation.score == 1.0
+    assert answer.to_dict()["citations"][0]["doc_title"] == "Titel"
+    missing = reason_answer("Why?", None, "Titel", language)
+    assert (missing.question, missing.text, missing.language) == ("Why?", none, language)
+    assert missing.citations == () and missing.hits == () and missing.abstained is True
+    assert missing.to_dict()["answer"] == none

@@ -6,9 +6,13 @@ be taken for one (an ordinary question answered with an overview would lose its 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.answer.overview import is_overview_question
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OVERVIEW = [
     "Worum geht es?",
@@ -83,3 +87,103 @@ def test_overview_answer_cites_title_lead_and_headings(article_pipeline) -> None
         assert "KI-Regulierung zwischen Europa und USA" in texts
         assert all(f"[{c.marker}]" in answer.text for c in answer.citations)
         assert answer.language == lang
+
+
+# --- the overview answer itself, without the model (the slow test above asks the real pipeline) ---
+
+
+def _corpus(tmp_path, texts: dict[str, str]):
+    from rag.ingest import sentences_of
+    from rag.ingest.files import load_document
+
+    docs, sentences = [], []
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        doc = load_document(tmp_path / name, tmp_path)
+        docs.append(doc)
+        sentences += sentences_of(doc, first_id=len(sentences))
+    return docs, sentences
+
+
+def _assert_cited_in_order(answer, docs) -> None:
+    """Markers 1..n in the text in order; each cited span is the source's own text."""
+    by_id = {d.doc_id: d for d in docs}
+    titles = {d.title for d in docs}
+    at = -1
+    for n, citation in enumerate(answer.citations, start=1):
+        assert citation.marker == n and citation.doc_title in titles
+        at = answer.text.index(f"[{n}]", at + 1)
+        s = citation.sentence
+        assert by_id[s.doc_id].text[s.start : s.end] == s.text
+
+
+def test_overview_of_one_document_cites_its_title_lead_and_headings(tmp_path) -> None:
+    from rag.answer.overview import overview_answer
+    from rag.ingest import blocks_of
+
+    article = (ROOT / "seeds" / "japan-ki-aufholjagd.txt").read_text("utf-8")
+    docs, sentences = _corpus(tmp_path, {"artikel.txt": article})
+    doc = docs[0]
+    lead = [s for s in sentences if s.kind == "teaser"]
+    heads = [b.text for b in blocks_of(doc) if b.is_heading]
+    assert lead and len(heads) >= 2  # a news article: a teaser, then sections
+
+    answer = overview_answer("Worum geht es?", docs, sentences, "de")
+    cited = [c.sentence for c in answer.citations]
+    assert [s.text for s in cited] == [doc.title] + [s.text for s in lead[:3]] + heads[:8]
+    assert answer.text.startswith(f"Überblick über «{doc.title}» [1]: {lead[0].text} [2]")
+    assert f" Abschnitte: {heads[0]} [{2 + len(lead[:3])}]; " in answer.text
+    assert answer.text.endswith(".") and "\n" not in answer.text
+    assert cited[0].start > 0 and cited[0].end <= doc.body_start  # the title in the front matter
+    for heading in cited[1 + len(lead[:3]) :]:  # numbered as the paragraph it opens
+        opened = next(s for s in sentences if s.start >= heading.end)
+        assert heading.kind == "heading" and heading.paragraph == opened.paragraph
+    assert not answer.abstained and answer.hits == () and answer.language == "de"
+    _assert_cited_in_order(answer, docs)
+
+    english = overview_answer("Summarize the article", docs, sentences, "en")
+    assert english.text.startswith(f"Overview of «{doc.title}» [1]:") and " Sections: " in english.text
+    assert english.citations == answer.citations
+
+
+def _reports(count: int) -> dict[str, str]:
+    texts = {}
+    for n in range(1, count + 1):
+        sections = "".join(f"## Part {n}.{k}\n\nSection {k} of report {n} is short.\n\n"
+                           for k in range(1, 11))
+        texts[f"report-{n}.md"] = (f"# Report {n}\n\nFirst lead sentence {n}. Second lead sentence {n}. "
+                                   f"Third lead sentence {n}. Fourth lead sentence {n}.\n\n{sections}")
+    return texts
+
+
+@pytest.mark.parametrize("count, lead, heads", [(1, 3, 8), (2, 2, 4), (5, 2, 4), (7, 2, 4)])
+def test_overview_limits_lead_and_headings_per_document_and_counts_the_rest(
+    tmp_path, count, lead, heads
+) -> None:
+    """One document: 3 lead sentences and 8 headings; several: 2 and 4 each, at most 5 documents."""
+    from rag.answer.overview import overview_answer
+
+    docs, sentences = _corpus(tmp_path, _reports(count))
+    answer = overview_answer("Summarize the documents", docs, sentences, "en", max_documents=5)
+    lines = answer.text.split("\n")
+    shown = min(count, 5)
+    assert lines[shown:] == ([f"(+{count - 5})"] if count > 5 else [])
+    ordinal = ["First", "Second", "Third", "Fourth"]
+    for n, line in enumerate(lines[:shown], start=1):
+        assert line.startswith(f"Overview of «Report {n}» [")
+        assert f"{ordinal[lead - 1]} lead sentence {n}." in line and ordinal[lead] not in line
+        assert f"Sections: Report {n} [" in line  # the title heading is the first heading
+        assert f"Part {n}.{heads - 1} [" in line and f"Part {n}.{heads}" not in line
+    assert len(answer.citations) == shown * (1 + lead + heads)
+    _assert_cited_in_order(answer, docs)
+
+
+def test_overview_without_lead_or_headings_says_so_and_nothing_is_a_refusal(tmp_path) -> None:
+    from rag.answer.overview import overview_answer
+
+    docs, _ = _corpus(tmp_path, {"notiz.txt": "Nur ein Satz.\n"})
+    bare = overview_answer("Worum geht es?", docs, [], "de")  # no sentences of it given
+    assert bare.text == "Überblick über «Notiz» [1]: Das Dokument hat weder Einleitung noch Abschnitte."
+    assert [c.sentence.text for c in bare.citations] == ["Notiz"] and not bare.abstained
+    nothing = overview_answer("Worum geht es?", [], [], "de")
+    assert nothing.abstained and nothing.citations == () and nothing.text == ""
