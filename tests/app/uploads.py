@@ -28,25 +28,10 @@ The tomatoes were planted in April. They grew well in the warm summer.
 
 def make_pdf(path: Path, pages=LIGHTHOUSE_PAGES, title: str | None = "Nordby Lighthouse Report",
              password: str | None = None) -> Path:
-    """A real PDF (fpdf2) with one heading and paragraph per page."""
-    from fpdf import FPDF
+    """A real PDF (fpdf2) with one heading and paragraph per page (the ingest tests' writer)."""
+    from ingest.formats import make_pdf as write_pdf  # tests/ is on the path (its conftest)
 
-    pdf = FPDF()
-    if title:
-        pdf.set_title(title)
-    if password:
-        from fpdf.enums import EncryptionMethod
-
-        pdf.set_encryption(owner_password="owner", user_password=password,
-                           encryption_method=EncryptionMethod.RC4)
-    for heading, paragraph in pages:
-        pdf.add_page()
-        pdf.set_font("Helvetica", "B", 16)
-        pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=11)
-        pdf.multi_cell(0, 6, paragraph)
-    pdf.output(str(path))
-    return path
+    return write_pdf(path, [(heading, [paragraph]) for heading, paragraph in pages], title, password)
 
 
 def make_bad_uploads(folder: Path) -> dict[str, Path]:
