@@ -24,7 +24,6 @@ import numpy as np
 
 from rag.config import Tuning
 from rag.index.encoders import Encoder, encode
-from rag.index.lexical import LexicalHits
 from rag.index.lexical_parts import LexicalParts
 from rag.index.store import LoadedIndex
 from rag.records import Hit
@@ -141,15 +140,14 @@ class Retriever:
         timings["dense"] = (t1 - t0) * 1000
 
         terms = self.lexical.query_terms(question)
-        matched: LexicalHits | None = None
+        lexical_all = None
         if self.mode != "dense" and self.lexical.knows_any(terms):
+            lexical_all = self.lexical.scores(terms)
             if excluded:
-                every = self.lexical.scores(terms).copy()
-                every[list(excluded)] = 0.0
-                matched = LexicalHits(self.lexical.top_ids(terms, every, n_candidates), every)
-            else:
-                matched = self.lexical.search(terms, n_candidates)
-            candidates.update((int(i), None) for i in matched.top)  # positive scores only
+                lexical_all = lexical_all.copy()
+                lexical_all[list(excluded)] = 0.0
+            top = self.lexical.top_ids(terms, lexical_all, n_candidates)  # positive scores only
+            candidates.update((int(i), None) for i in top)
         t2 = time.perf_counter()
         timings["lexical"] = (t2 - t1) * 1000
 
@@ -158,8 +156,8 @@ class Retriever:
             rest = (i for i in range(len(self.index.chunks)) if i not in excluded)
             ids = np.fromiter(rest, dtype=np.int64)[: min(top_k, n_chunks)]
         dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
-        lexical = matched.scores_of(ids) if matched is not None else np.zeros(len(ids), np.float32)
-        if best is None and matched is not None and ids.size:
+        lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
+        if best is None and lexical_all is not None and ids.size:
             best = int(ids[int(np.argmax(lexical))])
         text_language = self.text_language(best)
         same_language = language is None or language == text_language

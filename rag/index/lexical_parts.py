@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index.lexical import MAXSCORE_FROM, WORDS, Analyzer, LexicalHits, LexicalIndex, max_normalised
+from rag.index.lexical import WORDS, Analyzer, LexicalIndex, max_normalised
 
 # Terms of a question per part language (each part analyses the question in its language).
 QueryTerms = Mapping[str, Sequence[str]]
@@ -128,16 +128,6 @@ class LexicalParts:
             for lang, part in self.parts.items()
         ]
         return np.concatenate(found)
-
-    def search(self, terms: QueryTerms, k: int, maxscore_from: int = MAXSCORE_FROM) -> LexicalHits:
-        """:meth:`top_ids` of :meth:`scores`, and the scores of any texts asked for (the same
-        float32 values); a large corpus of one part is searched without the full score array
-        (``LexicalIndex.search``)."""
-        if self.whole:
-            lang, part = next(iter(self.parts.items()))
-            return part.search(list(terms.get(lang, ())), k, maxscore_from)
-        full = self.scores(terms)
-        return LexicalHits(self.top_ids(terms, full, k), full)
 
     def normalised(self, scores: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """``scores`` of the texts ``ids``, each divided by the best among those of its part."""
