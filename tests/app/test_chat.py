@@ -86,15 +86,9 @@ def test_leaving_is_clean(chat_index, seeds_copy, tmp_path, how) -> None:
     assert "[1]" in ask(child, "Wer leitet den Technologieinvestor Softbank?")
     if how == ":quit":
         child.sendline(":quit")
-        child.expect("Bye.")
     else:
         child.sendintr()
-        # Once in a CI run (1 of ~20 runs of this test) the first Ctrl-C at the prompt left
-        # the program waiting with no output; a second one is what a user would press. The
-        # clean exit (status 0, no traceback) is still required.
-        if child.expect(["Bye.", pexpect.TIMEOUT], timeout=20) == 1:
-            child.sendintr()
-            child.expect("Bye.")
+    child.expect("Bye.")
     child.expect(pexpect.EOF)
     output = child.before or ""
     child.close()
