@@ -4,6 +4,7 @@ citation, a follow-up that uses the conversation, :sources, :new, and clean exit
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,10 @@ def spawn_chat(index_dir: Path, seeds: Path, history_file: Path):  # noqa: ANN20
         ["-m", "rag.app.cli", "chat", "--index", str(index_dir), "--seeds", str(seeds),
          "--history-file", str(history_file)],
         cwd=str(ROOT), env=env, encoding="utf-8", timeout=120, dimensions=(40, 120),
+        # Ctrl-C as at a terminal, however the suite was started: a suite run in the background
+        # of a non-interactive shell (nohup ... &) inherits SIGINT ignored, and Python then
+        # leaves it ignored in the chat too.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     child.expect("Ctrl-D leaves")
     child.expect_exact(PROMPT)
