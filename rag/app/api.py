@@ -186,7 +186,9 @@ class _Json(Response):
 
 
 def _check_login(auth: tuple[str, str] | None):  # noqa: ANN202 - a FastAPI dependency
-    def check(request: Request) -> None:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop to another thread
+    # and back for every request (the check itself takes microseconds).
+    async def check(request: Request) -> None:
         if auth is None:
             return
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
