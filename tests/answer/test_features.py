@@ -136,3 +136,33 @@ def test_hybrid_score_is_min_max_dense_plus_weighted_share_of_the_best_bm25(corp
     assert _minmax(np.array([0.0, 0.0])).tolist() == [0.0, 0.0]  # all zero: none does
     assert _minmax(np.array([-2.0, -2.0])).tolist() == [0.0, 0.0]
     assert _minmax(np.array([-1.0, 1.0, 0.0])).tolist() == [0.0, 1.0, 0.5]
+
+
+@pytest.mark.parametrize("withheld", [frozenset(), frozenset({"dfki"})])
+def test_dense_search_overlapped_with_bm25_finds_the_same_hits(corpus, monkeypatch, withheld):
+    """Large indexes search the dense side in a second thread (PARALLEL_SEARCH_FROM): the hits,
+    their scores and the language decision must not depend on it."""
+    import threading
+
+    import rag.answer.retrieve as retrieve
+
+    _, retriever, _ = corpus
+    questions = ["Wer leitet das DFKI in Kaiserslautern?", "Who runs Softbank?", "Sprachmodelle Tokio"]
+    alone = [retriever.search(q, 5, "de", withhold=withheld) for q in questions]
+    dense_threads: set[str] = set()
+    search = retriever.index.dense.search
+
+    def recorded(*args, **kwargs):
+        dense_threads.add(threading.current_thread().name)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(retriever.index.dense, "search", recorded)
+    monkeypatch.setattr(retrieve, "PARALLEL_SEARCH_FROM", 1)
+    overlapped = [retriever.search(q, 5, "de", withhold=withheld) for q in questions]
+    assert dense_threads and all(name.startswith("rag-dense") for name in dense_threads)
+    for a, b in zip(alone, overlapped, strict=True):
+        assert [(h.chunk.chunk_id, h.score, h.dense_score, h.lexical_score) for h in a.hits] == [
+            (h.chunk.chunk_id, h.score, h.dense_score, h.lexical_score) for h in b.hits
+        ]
+        assert (a.same_language, a.text_language) == (b.same_language, b.text_language)
+        assert set(b.timings_ms) == set(a.timings_ms) >= {"dense", "lexical", "fusion"}
