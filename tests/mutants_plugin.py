@@ -5,16 +5,42 @@ mutant costs the tests up to the first failure. Run in mutmut's order (a set's),
 index-building tests often came first, so even mutants that a unit test kills in milliseconds
 cost seconds. Here the selected tests run cheapest first, by the durations mutmut measured in its
 stats run; test files stay together (their module fixtures are built once), cheapest file first.
+
+The project's ``functools`` caches (stop words, language tables, models) would hide code from
+mutmut twice: its stats run would credit a function called only while filling a cache to the one
+test that filled it first (``_bm25s_stopwords`` had one covering test), and each mutant's run is
+forked from that process, caches filled, so the mutated code would never run and "survive". So
+they are cleared before every test of the stats run and at the start of every mutant's run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 STATS = Path("mutmut-stats.json")  # mutmut runs pytest inside its mutants/ folder
 SETUP_RUNS = {"", "stats", "list_all_tests", "mutant_generation"}
+
+
+def _clear_project_caches() -> None:
+    for name, module in list(sys.modules.items()):
+        if name == "rag" or name.startswith("rag."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear) and getattr(value, "__module__", None) == name:
+                    clear()
+
+
+def pytest_sessionstart(session) -> None:  # noqa: ANN001, ARG001
+    if os.environ.get("MUTANT_UNDER_TEST", "") not in SETUP_RUNS:
+        _clear_project_caches()
+
+
+def pytest_runtest_setup(item) -> None:  # noqa: ANN001, ARG001
+    if os.environ.get("MUTANT_UNDER_TEST", "") == "stats":
+        _clear_project_caches()
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:  # noqa: ANN001, ARG001
