@@ -62,6 +62,11 @@ CONCURRENCY = 4
 SESSION_CAPACITY = 1000
 AUTH_ENV = "RAG_AUTH"  # USER:PASSWORD, the same as --auth
 UPLOAD_CACHE_SECONDS = 3600  # how long Gradio keeps its temporary copy of an uploaded file
+READ_ONLY_ENV = "RAG_READ_ONLY"  # "1": the same as --read-only
+READ_ONLY_NOTE = (
+    "<p class='read-only'>This server answers questions only: its documents are chosen by whoever "
+    "runs it (started with <code>--read-only</code>).</p>"
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -271,6 +276,7 @@ def build_app(
     feedback_path: Any = None,
     storage_secret: str | None = None,
     desk: DocumentDesk | None = None,
+    read_only: bool = False,
 ) -> gr.Blocks:
     """The page and the ``/ask`` endpoint around an opened :class:`rag.pipeline.Pipeline`.
 
@@ -280,6 +286,8 @@ def build_app(
     Conversations are kept in the browser (``gr.BrowserState``), never on the server.
     ``pipeline`` may be a :class:`~rag.app.documents.LivePipeline` (its lock is then the one held);
     documents added or removed in the page (``desk``, default: one over it) swap it for a new one.
+    ``read_only``: the documents are listed but cannot be added or removed, neither in the page
+    nor through its API (for a server that people other than its operator use).
     """
     from rag.answer.overview import reason_answer
     from rag.app.feedback import NOT_IN_TEXT, FeedbackLog, default_feedback_path
@@ -573,14 +581,16 @@ def build_app(
                         )
                         article = gr.HTML(first_article(live.current), elem_id="article")
                     with gr.Tab("Documents", elem_id="documents-tab"):
+                        if read_only:
+                            gr.HTML(READ_ONLY_NOTE, elem_id="read-only")
                         uploads = gr.File(
                             label="Add documents: drop files here or click (.txt, .md, .html, .pdf, .docx)",
                             file_count="multiple", file_types=list(supported_suffixes()),
-                            elem_id="upload", height=130,
+                            elem_id="upload", height=130, visible=not read_only,
                         )
                         doc_status = gr.HTML("", elem_id="doc-status")
                         doc_table = gr.HTML(documents_html(first_rows), elem_id="doc-table")
-                        with gr.Row():
+                        with gr.Row(visible=not read_only):
                             doc_pick = gr.Dropdown(
                                 choices=_document_choices(first_rows), value=None,
                                 label="Remove a document", elem_id="doc-pick", interactive=True, scale=4,
@@ -630,17 +640,19 @@ def build_app(
         gr.api(ask, api_name="ask", concurrency_id="pipeline")
 
         views = [intro, chatbot, examples_box, doc_table, doc_pick, article_pick, article, info]
-        # Changes run one at a time, beside the questions (which the old index answers meanwhile).
-        uploads.upload(on_upload, inputs=[uploads], outputs=[uploads, doc_status, *views],
-                       api_visibility="private", concurrency_id="documents", concurrency_limit=1,
-                       show_progress="full")
-        doc_delete.click(on_delete, inputs=[doc_pick], outputs=[doc_status, *views],
-                         api_visibility="private", concurrency_id="documents", concurrency_limit=1)
         article_pick.input(pick_article, inputs=[article_pick], outputs=[article], api_visibility="private")
-        api_add.click(add_documents, inputs=[api_files], outputs=[api_result], api_name="add_documents",
-                      concurrency_id="documents", concurrency_limit=1)
-        api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result], api_name="remove_document",
-                         concurrency_id="documents", concurrency_limit=1)
+        # Changes run one at a time, beside the questions (which the old index answers meanwhile).
+        # Read-only: no such routes at all, so no request can change the documents.
+        if not read_only:
+            uploads.upload(on_upload, inputs=[uploads], outputs=[uploads, doc_status, *views],
+                           api_visibility="private", concurrency_id="documents", concurrency_limit=1,
+                           show_progress="full")
+            doc_delete.click(on_delete, inputs=[doc_pick], outputs=[doc_status, *views],
+                             api_visibility="private", concurrency_id="documents", concurrency_limit=1)
+            api_add.click(add_documents, inputs=[api_files], outputs=[api_result], api_name="add_documents",
+                          concurrency_id="documents", concurrency_limit=1)
+            api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result],
+                             api_name="remove_document", concurrency_id="documents", concurrency_limit=1)
         demo.load(restore, inputs=[store], api_visibility="private",
                   outputs=[*shown, intro, examples_box, doc_table, doc_pick, article_pick, info])
     return demo
@@ -665,6 +677,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-upload-mb", type=float, default=None, metavar="MB",
         help="largest file that can be added in the page (default 50)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true",
+        default=os.environ.get(READ_ONLY_ENV, "").strip().lower() in {"1", "true", "yes"},
+        help=f"documents cannot be added or removed in the page or its API (or set {READ_ONLY_ENV}=1)",
     )
     parser.add_argument(
         "--auth",
@@ -755,7 +772,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # survive a restart of the server (they are the user's own, in the user's own browser).
     secret = f"rag-chat:{settings.model_index_dir.absolute()}"
     with _app_built_at_launch_only():
-        demo = build_app(live, status, pipeline_lock, args.feedback, storage_secret=secret, desk=desk)
+        demo = build_app(live, status, pipeline_lock, args.feedback, storage_secret=secret, desk=desk,
+                         read_only=args.read_only)
         demo.queue(default_concurrency_limit=max(1, args.concurrency))
     api = build_api(live, pipeline_lock, auth)
     with _no_plot_backend_switch():

@@ -152,3 +152,26 @@ def test_path_traversal_name_through_gradio_upload_route_stays_in_the_seeds_fold
     assert (seeds / "evil-notes.md").is_file()
     assert not any(p.name.startswith("evil") for p in seeds.parent.iterdir())
     assert client.predict("evil-notes", api_name="/remove_document")["rebuilt"]
+
+
+def test_a_read_only_server_lists_documents_but_offers_no_way_to_change_them(tmp_path) -> None:
+    """`--read-only`: no upload or delete in the page, no /add_documents or /remove_document
+    route (a call is refused), questions answered as usual, the seeds folder untouched."""
+    from conftest import serving_ui
+    from gradio_client import Client
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    before = sorted(p.name for p in seeds.rglob("*"))
+    with serving_ui(tmp_path, seeds, "--read-only") as server:
+        client = Client(server.url, verbose=False)
+        endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        assert set(endpoints) == {"/ask"}
+        refused = httpx.post(f"{server.url}gradio_api/call/add_documents", json={"data": [[]]}, timeout=30)
+        assert refused.status_code >= 400
+        config = httpx.get(f"{server.url}config", timeout=30).json()
+        by_elem = {c.get("props", {}).get("elem_id"): c["props"] for c in config["components"]}
+        assert by_elem["upload"].get("visible") is False
+        assert "answers questions only" in by_elem["read-only"]["value"]
+        _still_answers(client)
+    assert sorted(p.name for p in seeds.rglob("*")) == before
