@@ -33,6 +33,11 @@ from typing import Any
 # nothing about the questions asked here is anyone else's business).
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+if __name__ == "__main__":  # the model loads in a thread while gradio is imported
+    from rag.app.options import preload_model
+
+    preload_model(sys.argv[1:])
+
 import gradio as gr  # noqa: E402
 
 from rag.app.documents import DocumentDesk, DocumentRow, LivePipeline  # noqa: E402

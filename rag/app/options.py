@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
+from collections.abc import Sequence
 
 from rag.config import Settings, default_settings
 
@@ -35,6 +37,22 @@ def add_corpus_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.json",
         help="the sentence ranker and refusal model from `rag train` (default: the one shipped)",
     )
+
+
+def preload_model(argv: Sequence[str]) -> threading.Thread | None:
+    """Start loading the model that ``argv``'s ``--model``/``--threads`` name in a background
+    thread (:func:`rag.index.encoders.preload`), before a program's heavier imports; the
+    program's own parser reports bad options later."""
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    try:
+        known, _ = parser.parse_known_args(list(argv))
+    except (argparse.ArgumentError, SystemExit):  # e.g. --threads two: the program's parser says so
+        return None
+    from rag.index.encoders import DEFAULT_MODEL, preload
+
+    return preload(known.model or DEFAULT_MODEL, known.threads)
 
 
 def settings_from(args: argparse.Namespace, **extra: object) -> Settings:

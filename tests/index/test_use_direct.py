@@ -134,3 +134,26 @@ def test_weights_cache_gives_the_same_vectors(tmp_path, monkeypatch):
 
     (folder / "meta.json").write_text("{broken", encoding="utf-8")  # a damaged cache is ignored
     assert np.array_equal(encoders._use_forward(encoders._load_use(1), texts * 3, 1), reference)
+
+
+def test_preload_from_the_command_line_loads_the_named_model_once(monkeypatch):
+    """`ui.py` starts loading the model its options name before it imports gradio; the encoder
+    built afterwards takes that model instead of loading it again, and options it cannot read
+    are left to the program's own parser."""
+    import rag.index.encoders as encoders
+    from rag.app.options import preload_model
+
+    loads: list[int] = []
+    real_load = encoders._load_use
+    monkeypatch.setattr(encoders, "_load_use", lambda threads: loads.append(threads) or real_load(threads))
+    monkeypatch.setattr(encoders, "_preloaded", {})
+    assert preload_model(["--threads", "two"]) is None
+    assert preload_model(["--model", "minilm", "--port", "7861"]) is None
+    assert loads == []
+    thread = preload_model(["--port", "7861", "--threads", "1", "--host", "127.0.0.1"])
+    assert thread is not None
+    thread.join(60)
+    assert loads == [1] and 1 in encoders._preloaded
+    encoder = encoders.build_encoder("use-multilingual", 1)
+    assert loads == [1] and encoders._preloaded == {}
+    assert encoder.encode(["Wer leitet Softbank?"]).shape == (1, encoders.USE_DIMENSION)
