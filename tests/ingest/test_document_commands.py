@@ -89,6 +89,13 @@ def test_safe_file_names():
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name(".hidden.md") == "hidden.md"
     assert safe_file_name("Größe über.docx") == "Grosse-uber.docx"
+    assert safe_file_name("a - b.txt") == "a-b.txt"  # runs of separators become one hyphen
+    assert safe_file_name("__x__.md") == safe_file_name("-.x-.md") == "x.md"  # none at either end
+    assert safe_file_name("(((.pdf") == "document.pdf"  # nothing usable left of the name
+    assert safe_file_name("x.Pd$f") == "x.pdf"  # the ending: lower case, letters and digits only
+    assert safe_file_name("report.tar.GZ") == "report.tar.gz"
+    assert safe_file_name("A" * 200 + ".md") == "A" * 120 + ".md"  # the name part is cut at 120
+    assert safe_file_name("..\\..\\evil.md") == "evil.md"  # Windows-style folders too
 
 
 def test_add_under_a_taken_name_appends_a_number_and_overwrites_nothing(tmp_path):

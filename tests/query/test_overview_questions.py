@@ -187,3 +187,24 @@ def test_overview_without_lead_or_headings_says_so_and_nothing_is_a_refusal(tmp_
     assert [c.sentence.text for c in bare.citations] == ["Notiz"] and not bare.abstained
     nothing = overview_answer("Worum geht es?", [], [], "de")
     assert nothing.abstained and nothing.citations == () and nothing.text == ""
+
+
+def test_the_title_citation_points_at_the_title_itself(tmp_path) -> None:
+    """The title is cited where it stands first (not a later mention in the body), as the
+    document's title rather than a numbered sentence; a title that is not in the text (made
+    from the file name) is cited with an empty span at the start."""
+    from rag.answer.overview import overview_answer
+
+    docs, sentences = _corpus(tmp_path, {
+        "harbour.md": "# Harbour\n\nThe Harbour opened in 1850. Harbour ships still dock there.\n",
+        "notiz.txt": "Nur ein Satz.\n",
+    })
+    answer = overview_answer("Summarize", docs, sentences, "en")
+    titles = [next(c.sentence for c in answer.citations if c.sentence.doc_id == d.doc_id) for d in docs]
+    harbour, notiz = titles
+    assert [t.text for t in titles] == ["Harbour", "Notiz"]
+    assert docs[0].text.index("Harbour") == harbour.start == 2 and harbour.end == 2 + len("Harbour")
+    assert (notiz.start, notiz.end) == (0, 0) and "Notiz" not in docs[1].text
+    for title in titles:
+        assert (title.sentence_id, title.paragraph, title.sentence) == (-1, 0, 0)
+        assert (title.heading, title.kind, title.page) == ("", "heading", None)
