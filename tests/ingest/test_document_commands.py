@@ -112,3 +112,47 @@ def test_add_under_a_taken_name_appends_a_number_and_overwrites_nothing(tmp_path
     assert [p.name for p in added] == names and all(p.parent == seeds for p in added)
     assert sorted(p.name for p in seeds.iterdir()) == sorted(names)  # no temporary file left
     assert [p.read_text("utf-8") for p in added] == [f"Version {n} of the notes.\n" for n in range(1, 5)]
+
+
+def test_add_says_in_one_line_why_a_file_cannot_be_added(tmp_path, monkeypatch):
+    """Each refusal names the file as the user gave it and says why; a file exactly at the size
+    limit is accepted; a seeds folder that does not exist yet is made, parents included."""
+    from pathlib import Path
+
+    import pytest
+
+    from rag.ingest import DocumentError
+    from rag.ingest.files import add_document
+
+    seeds = tmp_path / "new" / "seeds"
+    folder = tmp_path / "a folder.txt"
+    folder.mkdir()
+    with pytest.raises(DocumentError, match=r"^my upload is not a file$"):
+        add_document(seeds, folder, name="my upload")
+    bare = tmp_path / "README"
+    bare.write_text("Notes.\n", encoding="utf-8")
+    no_ending = r"^README: files without an ending are not supported \(supported: "
+    with pytest.raises(DocumentError, match=no_ending):
+        add_document(seeds, bare, name="README")
+    slides = tmp_path / "slides.pptx"
+    slides.write_bytes(b"PK\x03\x04")
+    with pytest.raises(DocumentError, match=r"^slides\.pptx: \.pptx files are not supported \(supported: "):
+        add_document(seeds, slides, name="slides.pptx")
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Der Hafen von Nordby wurde 1871 gebaut.\n", encoding="utf-8")
+    real_read = Path.read_bytes
+
+    def unreadable(path: Path) -> bytes:
+        if path == notes:
+            raise PermissionError(13, "Permission denied")
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    with pytest.raises(DocumentError, match=r"^cannot read notes\.txt: Permission denied$"):
+        add_document(seeds, notes, name="notes.txt")
+    monkeypatch.undo()
+
+    added = add_document(seeds, notes, max_bytes=notes.stat().st_size)  # at the limit: accepted
+    assert added == seeds / "notes.txt" and added.read_bytes() == notes.read_bytes()
+    assert sorted(p.name for p in seeds.iterdir()) == ["notes.txt"]  # no temporary file left
