@@ -50,6 +50,8 @@ def extract_blocks(page: str) -> tuple[str, list[tuple[str, bool]]]:
     for element in (main if main is not None else root).iter(*_BLOCK_TAGS):
         if any(parent.tag in _BLOCK_TAGS for parent in element.iterancestors()):
             continue  # a paragraph inside a list item or quote: its text is in the outer block
+        for line_break in element.iter("lb"):  # a <br>: trafilatura's <lb/>, whose text is empty
+            line_break.text = "\n"  # (without this, "hours:<br>Monday" read "hours:Monday")
         lines = [clean_line(line) for line in "".join(element.itertext()).splitlines()]
         text = "\n".join(line for line in lines if line)
         if not text:

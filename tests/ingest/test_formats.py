@@ -418,3 +418,44 @@ def test_docx_title_style_wins_over_an_earlier_heading_and_merged_cells_count_on
     assert (doc.doc_id, doc.title) == ("port/review", "The Nordby Harbour Review")
     rows = [b.text for b in blocks_of(doc) if "Traffic" in b.text or "2023" in b.text]
     assert rows == ["Traffic by year", "2023; 4.2 million; record"]
+
+
+HARBOUR_REPORT = """<html><head><title>Harbour report</title></head><body><main><article>
+<h1>Harbour report</h1>
+<p>The harbour of Nordby handled forty ships in March, more than ever before in spring.</p>
+<ul><li><p>Six new cranes arrived from Shanghai in the first week of March.</p></li>
+<li><p>The old pier was closed for repairs until the end of the summer season.</p></li></ul>
+<p></p>
+<blockquote><p>We will need more space for the ships next year, said the harbour master.</p></blockquote>
+<p>Opening hours:<br>Monday to Friday from eight to six.<br>Saturday from nine to noon.</p>
+<h2>Costs</h2>
+<p>The cranes cost 80 million euros, paid by the city and the state together.</p>
+<p>The harbour of Nordby handled forty ships in March, more than ever before in spring.</p>
+<p>The next report follows in June, with the figures of the second quarter.</p>
+</article></main></body></html>"""
+
+
+def test_html_blocks_keep_list_items_quotes_line_breaks_and_drop_repeats(tmp_path):
+    """Every block after a nested paragraph, an empty one or a repeat is still read; a <br>
+    is a line break (not words run together); a repeated paragraph is read once."""
+    from rag.ingest.html_loader import extract_blocks
+
+    title, blocks = extract_blocks(HARBOUR_REPORT)
+    assert title == "Harbour report"
+    assert blocks == [
+        ("Harbour report", True),
+        ("The harbour of Nordby handled forty ships in March, more than ever before in spring.", False),
+        ("Six new cranes arrived from Shanghai in the first week of March.", False),
+        ("The old pier was closed for repairs until the end of the summer season.", False),
+        ("We will need more space for the ships next year, said the harbour master.", False),
+        ("Opening hours:\nMonday to Friday from eight to six.\nSaturday from nine to noon.", False),
+        ("Costs", True),
+        ("The cranes cost 80 million euros, paid by the city and the state together.", False),
+        ("The next report follows in June, with the figures of the second quarter.", False),
+    ]
+    (tmp_path / "report.html").write_text(HARBOUR_REPORT, "utf-8")
+    doc = load_document(tmp_path / "report.html", tmp_path)
+    assert "hours:Monday" not in doc.text and "six.Saturday" not in doc.text
+    sentences = sentences_of(doc)
+    assert all(doc.text[s.start : s.end] == s.text for s in sentences)
+    assert sum("forty ships" in s.text for s in sentences) == 1
