@@ -459,3 +459,21 @@ def test_html_blocks_keep_list_items_quotes_line_breaks_and_drop_repeats(tmp_pat
     sentences = sentences_of(doc)
     assert all(doc.text[s.start : s.end] == s.text for s in sentences)
     assert sum("forty ships" in s.text for s in sentences) == 1
+
+
+def test_markdown_sentences_wrapped_over_lines_keep_the_break_and_map_to_the_source(tmp_path):
+    """A sentence wrapped onto the next line (a soft break, blank lines between paragraphs) is
+    one sentence; its text keeps the line break at the source's own new line, and links and
+    emphasis at a line's end are stepped over exactly."""
+    source = ("# Nordby\n\nThe harbour of *Nordby*\nis very old. It has [a pier](https://x.org/p)\n"
+              "and two [cranes][c].\n\nLast line.\n\n[c]: https://x.org/c\n")
+    (tmp_path / "wrapped.md").write_text(source, "utf-8")
+    doc = load_document(tmp_path / "wrapped.md", tmp_path)
+    sentences = sentences_of(doc)
+    assert [(s.text, s.start, s.end) for s in sentences] == [
+        ("The harbour of Nordby\nis very old.", 10, 46),
+        ("It has a pier\nand two cranes.", 47, 100),
+        ("Last line.", 102, 112),
+    ]
+    assert doc.text[10:46] == "The harbour of *Nordby*\nis very old."
+    assert doc.text[47:100] == "It has [a pier](https://x.org/p)\nand two [cranes][c]."
