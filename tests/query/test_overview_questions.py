@@ -208,3 +208,21 @@ def test_the_title_citation_points_at_the_title_itself(tmp_path) -> None:
     for title in titles:
         assert (title.sentence_id, title.paragraph, title.sentence) == (-1, 0, 0)
         assert (title.heading, title.kind, title.page) == ("", "heading", None)
+
+
+def test_overview_framing_fields_and_a_document_with_lead_but_no_sections(tmp_path) -> None:
+    """Lead sentences follow each other with their markers; a document with a lead but no
+    section headings gets no "has neither" sentence; a language without its own words gets the
+    English ones; the answer keeps the question and claims no retrieval."""
+    from rag.answer.overview import overview_answer
+
+    docs, sentences = _corpus(tmp_path, {
+        "ferry.txt": "The ferry leaves at noon. It returns at six. Tickets cost ten euros.\n",
+    })
+    answer = overview_answer("Résume le texte", docs, sentences, "fr")
+    assert answer.text == ("Overview of «Ferry» [1]: The ferry leaves at noon. [2] It returns at six. [3] "
+                           "Tickets cost ten euros. [4]")
+    assert answer.question == "Résume le texte" and answer.retrieval_query == "" and answer.hits == ()
+    assert [c.score for c in answer.citations] == [1.0] * 4
+    german = overview_answer("Worum geht es?", docs, sentences, "de")
+    assert german.text.startswith("Überblick über «Ferry» [1]: ")
