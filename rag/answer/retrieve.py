@@ -16,6 +16,7 @@ document shares the question's language, and questions about the other one lost 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,16 @@ def _dense_worker() -> ThreadPoolExecutor:
         if _dense_pool is None:
             _dense_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-dense")
         return _dense_pool
+
+
+def _forget_dense_worker() -> None:
+    """In a forked child: the pool's thread did not come along, and work handed to it would
+    wait forever (seen in the mutation run, whose tests run in forks); the child makes its own."""
+    global _dense_pool, _dense_pool_lock
+    _dense_pool, _dense_pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_dense_worker)
 
 
 def passage_key(doc_id: str, paragraph: int | None = None) -> str:

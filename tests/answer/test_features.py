@@ -166,3 +166,30 @@ def test_dense_search_overlapped_with_bm25_finds_the_same_hits(corpus, monkeypat
         ]
         assert (a.same_language, a.text_language) == (b.same_language, b.text_language)
         assert set(b.timings_ms) == set(a.timings_ms) >= {"dense", "lexical", "fusion"}
+
+
+def test_a_forked_process_searches_with_its_own_dense_thread(corpus, monkeypatch):
+    """The overlapping dense search's thread does not survive a fork: a child that searched
+    with the parent's pool waited forever. A child started after the parent searched answers."""
+    import multiprocessing
+
+    import rag.answer.retrieve as retrieve
+
+    _, retriever, _ = corpus
+    monkeypatch.setattr(retrieve, "PARALLEL_SEARCH_FROM", 1)
+    question = "Wer leitet das DFKI in Kaiserslautern?"
+    expected = [h.chunk.chunk_id for h in retriever.search(question, 5, "de").hits]  # the pool exists now
+
+    def child(queue) -> None:  # noqa: ANN001
+        queue.put([h.chunk.chunk_id for h in retriever.search(question, 5, "de").hits])
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    process.join(60)
+    alive = process.is_alive()
+    if alive:
+        process.kill()
+    assert not alive and process.exitcode == 0
+    assert queue.get(timeout=5) == expected
