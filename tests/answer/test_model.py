@@ -55,6 +55,36 @@ def test_refusal_inputs_have_one_value_per_feature_and_follow_the_best_candidate
     assert dict(zip(REFUSAL_FEATURES, alone, strict=True))["top_prob"] == 1.0
 
 
+@pytest.mark.parametrize("same", [True, False], ids=["same language", "other language"])
+def test_refusal_inputs_put_question_facts_on_their_language_side_only(same):
+    """Each language-dependent fact feeds its "_same" or its "_cross" input, the other is zero:
+    the refusal model weighs BM25 and coverage differently across languages."""
+    from dataclasses import replace
+
+    base = _candidates(4, same=same)
+    candidates = replace(base, facts=replace(base.facts, unknown_names=5))  # counted up to 3
+    facts = candidates.facts
+    row = refusal_inputs(candidates, np.array([0.2, 1.0, 0.4, 0.9]))
+    named = dict(zip(REFUSAL_FEATURES, row, strict=True))
+    on, off = ("same", "cross") if same else ("cross", "same")
+    expected = {
+        "max_hit_bm25": facts.max_hit_bm25, "coverage": facts.corpus_coverage,
+        "unknown_names": min(facts.unknown_names, 3), "top_base": float(candidates.base.max()),
+    }
+    for name, value in expected.items():
+        assert named[f"{name}_{on}"] == pytest.approx(value) and named[f"{name}_{off}"] == 0.0
+    assert named["top_hit_bm25_same"] == (pytest.approx(facts.top_hit_bm25) if same else 0.0)
+    assert named["same"] == float(same)
+    assert named["margin"] == pytest.approx(0.1)  # the best against the second best
+
+
+def test_a_pool_of_one_sentence_has_the_fixed_margin():
+    from rag.answer.model import MARGIN_ALONE
+
+    named = dict(zip(REFUSAL_FEATURES, refusal_inputs(_candidates(1), np.array([0.7])), strict=True))
+    assert named["margin"] == MARGIN_ALONE
+
+
 def test_threshold_of_an_unseen_group_falls_back_to_its_kind():
     model = AnswerModel.load()
     assert model.threshold("same-de") == model.thresholds["same-de"]
@@ -62,6 +92,11 @@ def test_threshold_of_an_unseen_group_falls_back_to_its_kind():
     assert model.threshold("same-fr") == model.thresholds[sorted(
         g for g in model.thresholds if g.startswith("same-"))[0]]
     assert refusal_group(False, "en") == "cross-en"
+    # A kind that no group of the model has: the strictest (lowest) threshold of all.
+    from dataclasses import replace
+
+    two = replace(model, thresholds={"same-de": 1.0, "cross-de": -2.0})
+    assert two.threshold("odd-xx") == -2.0
 
 
 def test_a_damaged_or_foreign_model_file_is_one_clear_error(tmp_path):
