@@ -161,3 +161,33 @@ def test_the_answer_text_is_the_lead_of_the_questions_language_then_each_quote_w
     assert compose_text(cited, "en", "de").startswith(
         "According to the text (quoted in the original language): Son leitet")
     assert compose_text((), "en", "de") == compose_text((), "en", "en") != ""  # the refusal
+
+
+def test_a_runner_up_exactly_at_the_share_is_cited_and_every_answer_reports_its_refusal_score(
+    pipeline, tmp_path
+) -> None:
+    """The share is a floor (a runner-up exactly at it is cited); answered and refused answers
+    alike carry the refusal model's score and the threshold it was held against."""
+    from rag.answer.model import DEFAULT_MODEL_FILE
+
+    question = QUESTIONS[0]
+    free = _select(_with(pipeline, extra_citation_share=1e-12, max_citations=3), question)
+    order = np.argsort(-free.scores, kind="stable")
+    runner_up_share = float(np.exp(free.scores - free.scores[order[0]])[order[1]])
+    at_share = _select(_with(pipeline, extra_citation_share=runner_up_share, max_citations=3), question)
+    assert len(at_share.citations) >= 2
+    above = _select(_with(pipeline, extra_citation_share=min(1.0, runner_up_share * 1.0001), max_citations=3),
+                    question)
+    assert len(above.citations) == 1
+
+    answered = pipeline.ask(question)
+    assert not answered.abstained and answered.refusal_score is not None
+    assert answered.refusal_score <= answered.refusal_threshold
+    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    data["thresholds"] = {group: -1e9 for group in data["thresholds"]}  # refuse everything
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    strict = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
+    refused = strict.ask(question)
+    assert refused.abstained and refused.refusal_score == pytest.approx(answered.refusal_score)
+    assert refused.to_dict()["refusal"] == {"score": round(refused.refusal_score, 4), "threshold": -1e9}
