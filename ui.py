@@ -25,9 +25,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 # Before gradio is imported: no usage statistics leave the machine (forced, not a default:
 # nothing about the questions asked here is anyone else's business).
@@ -697,36 +698,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _app_built_at_launch_only() -> Iterator[None]:
+def _app_built_at_launch_only() -> contextlib.AbstractContextManager[Any]:
     """Gradio builds its FastAPI app (80+ routes) when the Blocks are created, when they close,
     in ``queue()`` and again in ``launch()``, whose app is the one served. Each build took
     0.3-1.2 s of the server's start on these cores (profiled), so inside this block it is skipped."""
     from gradio.routes import App
 
-    original = App.__dict__["create_app"]
-    App.create_app = staticmethod(lambda *args, **kwargs: None)  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        App.create_app = original  # type: ignore[method-assign]
+    return mock.patch.object(App, "create_app", staticmethod(lambda *args, **kwargs: None))
 
 
-@contextlib.contextmanager
-def _no_plot_backend_switch() -> Iterator[None]:
+def _no_plot_backend_switch() -> contextlib.AbstractContextManager[Any]:
     """Gradio switches matplotlib to its "agg" backend around every event it runs, for apps that
     draw plots. This page draws none, and the switch imported matplotlib and pyplot inside the
     server's first answer: 0.3-0.5 s of the launch to the first answer (profiled with py-spy)."""
     from gradio import utils
 
-    original = getattr(utils, "MatplotlibBackendMananger", None)
-    if original is not None:
-        setattr(utils, "MatplotlibBackendMananger", contextlib.nullcontext)  # noqa: B010
-    try:
-        yield
-    finally:
-        if original is not None:
-            setattr(utils, "MatplotlibBackendMananger", original)  # noqa: B010
+    if not hasattr(utils, "MatplotlibBackendMananger"):  # a Gradio without it: nothing to skip
+        return contextlib.nullcontext()
+    return mock.patch.object(utils, "MatplotlibBackendMananger", contextlib.nullcontext)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -158,12 +158,9 @@ def serving_ui(work: Path, seeds: Path, *extra: str, drop_env: tuple[str, ...] =
             time.sleep(0.5)
         yield UIServer(url, process, log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        from rag.bench.runner import stop_process
+
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -36,11 +36,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     )
     report = run_bench(options)
     print(format_report(report))
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"\nwrote {out}", file=sys.stderr)
+    _write_json(args.out, report)
     return 0
 
 
@@ -53,12 +49,18 @@ def _incremental(args: argparse.Namespace) -> int:
         raise UserError("--documents: the incremental benchmark needs at least 2 documents")
     result = bench_incremental(args.documents, model=args.model, threads=args.threads)
     print(format_incremental(result))
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"\nwrote {out}", file=sys.stderr)
+    _write_json(args.out, result)
     return 0
+
+
+def _write_json(out: str | None, figures: dict) -> None:
+    """``--out``: the figures as JSON (folders made as needed)."""
+    if not out:
+        return
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote {path}", file=sys.stderr)
 
 
 def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:

@@ -547,10 +547,11 @@ def time_to_first_answer(cmd: list[str], port: int, env: dict[str, str] | None =
                 time.sleep(0.02)
             return time.perf_counter() - started
         finally:
-            _stop(process)
+            stop_process(process)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill if it has not exited within 15 s."""
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -620,7 +621,7 @@ def bench_load(options: BenchOptions, index_dir: Path) -> dict[str, Any]:
             questions = [q.question for q in load_questions(options.questions)]
             return load_test(url, questions)
         finally:
-            _stop(process)
+            stop_process(process)
 
 
 # --------------------------------------------------------------------------- scale
