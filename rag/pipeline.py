@@ -185,7 +185,10 @@ class Pipeline:
         t_answer = time.perf_counter()
         selection = self.selector.select(retrieval, query)
         hits = rerank_hits(retrieval.hits, selection.candidates, self.settings.tuning.rerank_weight)
-        text = compose_text(selection.citations, language, self.cited_language(selection.citations, language))
+        text = compose_text(
+            selection.citations, language, self.cited_language(selection.citations, language),
+            selection.confidence,
+        )
         timings = dict(retrieval.timings_ms)
         timings["answer"] = (time.perf_counter() - t_answer) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -207,4 +210,5 @@ class Pipeline:
             retrieval_query=query,
             refusal_score=selection.refusal_logit,
             refusal_threshold=selection.threshold,
+            confidence=selection.confidence,
         )

@@ -116,9 +116,18 @@ class Citation:
         }
 
 
+HIGH, LOW, NONE = "high", "low", "none"
+CONFIDENCE_LEVELS = (HIGH, LOW, NONE)
+
+
 @dataclass(frozen=True)
 class Answer:
-    """What the pipeline returns for one question; ``abstained`` means "the text does not say"."""
+    """What the pipeline returns for one question; ``abstained`` means "the text does not say".
+
+    ``confidence`` says how well the text supports the answer: ``"high"`` (the cited sentence
+    answers), ``"low"`` (the closest passage, which may not answer) or ``"none"`` (the text does
+    not say; exactly when ``abstained``). Left empty it follows ``abstained``.
+    """
 
     question: str
     text: str
@@ -133,12 +142,22 @@ class Answer:
     # against (None when nothing was retrieved).
     refusal_score: float | None = None
     refusal_threshold: float | None = None
+    confidence: str = ""
+
+    def __post_init__(self) -> None:
+        level = self.confidence or (NONE if self.abstained else HIGH)
+        if level not in CONFIDENCE_LEVELS:
+            raise ValueError(f"confidence must be one of {', '.join(CONFIDENCE_LEVELS)}, not {level!r}")
+        if (level == NONE) != bool(self.abstained):
+            raise ValueError(f"confidence {level!r} does not go with abstained={self.abstained}")
+        object.__setattr__(self, "confidence", level)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
             "question": self.question,
             "answer": self.text,
             "language": self.language,
+            "confidence": self.confidence,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],

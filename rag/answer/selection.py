@@ -15,12 +15,13 @@ from rag.answer.features import Candidates, FeatureExtractor
 from rag.answer.model import AnswerModel, refusal_group
 from rag.answer.retrieve import Retrieval
 from rag.config import Tuning
-from rag.records import Citation, Hit
+from rag.records import HIGH, NONE, Citation, Hit
 
 
 @dataclass(frozen=True)
 class Selection:
-    """The citations (none when refused), the refusal model's log-odds and its threshold."""
+    """The citations (none when refused), the refusal model's log-odds and its threshold, and
+    how well the text supports the answer (``rag.records.Answer.confidence``)."""
 
     citations: tuple[Citation, ...]
     abstained: bool
@@ -28,6 +29,11 @@ class Selection:
     scores: np.ndarray | None = None  # the ranker's score of each candidate
     refusal_logit: float | None = None
     threshold: float | None = None
+    confidence: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.confidence:
+            object.__setattr__(self, "confidence", NONE if self.abstained else HIGH)
 
 
 class AnswerSelector:

@@ -144,6 +144,11 @@ class QuestionResult:
     latency_ms: float
     top_chunk: str = ""
     refusal_score: float | None = None  # the refusal model's log-odds (None: nothing retrieved)
+    confidence: str = ""  # "high", "low" or "none" (rag.records.Answer.confidence)
+
+    def __post_init__(self) -> None:
+        if not self.confidence:
+            object.__setattr__(self, "confidence", "none" if self.abstained else "high")
 
     @property
     def answerable(self) -> bool:
@@ -156,6 +161,7 @@ class QuestionResult:
             "question": self.question,
             "answers": list(self.answers),
             "rank": self.rank,
+            "confidence": self.confidence,
             "abstained": self.abstained,
             "cited": list(self.cited),
             "citation_hits": list(self.citation_hits),
@@ -182,6 +188,7 @@ def judge(q: EvalQuestion, answer: Any, search_k: int = SEARCH_K) -> QuestionRes
         latency_ms=float(answer.timings_ms.get("total", 0.0)),
         top_chunk=answer.hits[0].chunk.text if answer.hits else "",
         refusal_score=getattr(answer, "refusal_score", None),
+        confidence=getattr(answer, "confidence", ""),
     )
 
 

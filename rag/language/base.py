@@ -17,6 +17,9 @@ class Phrases:
     lead: str
     lead_other_language: str
     refusal: str
+    # A "low" answer: the closest passage, which may not answer (rag/answer/compose.py).
+    low_lead: str = ""
+    low_lead_other_language: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ GERMAN = Language(
         lead="Laut dem Text:",
         lead_other_language="Laut dem Text:",
         refusal="Dazu sagt der Text nichts.",
+        low_lead="Der Text sagt das nicht direkt. Am nächsten kommt:",
+        low_lead_other_language="Der Text sagt das nicht direkt. Am nächsten kommt (im Original zitiert):",
     ),
     answer_cues=AnswerCues(
         quantity_question=(

@@ -23,6 +23,8 @@ ENGLISH = Language(
         lead="According to the text:",
         lead_other_language="According to the text (quoted in the original language):",
         refusal="The text does not say.",
+        low_lead="The text may not answer this. Closest passage:",
+        low_lead_other_language="The text may not answer this. Closest passage (quoted in the original language):",
     ),
     answer_cues=AnswerCues(
         quantity_question=(
