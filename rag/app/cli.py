@@ -96,7 +96,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     clean_question(question, settings.max_question_chars)  # unaskable: one line, before any build
     preload(settings.model, settings.threads)  # model weights load while the index is read
     pipeline = Pipeline.open(settings, progress=not args.json)
-    answer = pipeline.ask(question)
+    answer = pipeline.ask(question, args.history or ())
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -205,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_options(p_ask)
     p_ask.add_argument("question", nargs="+", help="the question (quote it); '-' reads it from stdin")
     p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p_ask.add_argument(
+        "--history", action="append", metavar="QUESTION",
+        help="an earlier question of the conversation, oldest first (repeat it for each): a "
+        "follow-up such as 'Und warum?' is answered as in the chat",
+    )
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p_ask.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
     p_ask.set_defaults(func=cmd_ask)

@@ -1,0 +1,149 @@
+"""One answer everywhere: the same conversation asked through all five surfaces (the page,
+Gradio's ``/ask``, ``POST /api/ask``, ``rag chat`` and ``rag ask --history``) gives the same JSON,
+timings aside. Each surface is driven in-process through its own code (the page's chat handler,
+the Gradio endpoint's function, the FastAPI app, the chat session, the command line's ``main``)
+over one fake-encoder index of the bundled article."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SEEDS, FakeEncoder
+
+from rag.config import Settings
+from rag.pipeline import Pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+import ui  # noqa: E402  (ui.py is a script at the top of the repository)
+
+ARTICLE = SEEDS / "japan-ki-aufholjagd.txt"
+
+# Follow-ups ("Und wann war das?", "Und warum?", "Why?") and stand-alone questions right after
+# a dependent one.
+CONVERSATION = [
+    "Wo hat Open AI sein erstes Auslandsbüro eröffnet?",
+    "Und wann war das?",
+    "Wie gross ist das Marktpotenzial der Digitalisierung in Japan im Vergleich zu Deutschland?",
+    "Und warum?",
+    "Who is Yuko Harayama?",
+    "Why?",
+    "Wer leitet den Technologieinvestor Softbank?",
+]
+REASON_LEADS = ("Als Grund nennt der Text:", "Einen Grund dafür nennt der Text nicht.",
+                "The text gives this reason:", "The text gives no reason for this.")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> tuple[Settings, Pipeline]:
+    work = tmp_path_factory.mktemp("surfaces")
+    (work / "seeds").mkdir()
+    shutil.copy(ARTICLE, work / "seeds" / ARTICLE.name)
+    settings = Settings(seeds_dir=work / "seeds", index_dir=work / "index")
+    pipeline = Pipeline.open(settings, encoder=FakeEncoder(), progress=False, on_status=lambda m: None)
+    return settings, pipeline
+
+
+def _without_timings(answer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if k != "timings_ms"}
+
+
+def _page_fn(demo: Any, name: str) -> Any:
+    """The function behind one of the page's events (by its Python name)."""
+    for block_fn in demo.fns.values():
+        if getattr(block_fn.fn, "__name__", "") == name:
+            return block_fn.fn
+    raise AssertionError(f"no event handler {name!r} in the page")
+
+
+def _page(pipeline: Pipeline, questions: list[str]) -> list[dict]:
+    """The chat page's own turn handler, as the browser's "Ask" calls it."""
+    demo = ui.build_app(pipeline)
+    respond = _page_fn(demo, "respond")
+    messages: list = []
+    history: list = []
+    turns: list = []
+    conv, store = "", ui.EMPTY_STORE
+    for question in questions:
+        out = respond(question, messages, history, turns, conv, store)
+        _, _, messages, history, turns, conv, store = out[:7]
+    return [t["answer"] for t in turns]
+
+
+def _gradio(pipeline: Pipeline, questions: list[str]) -> list[dict]:
+    """Gradio's named endpoint ``/ask`` (what ``gradio_client`` calls)."""
+    demo = ui.build_app(pipeline)
+    ask = next(f.fn for f in demo.fns.values() if f.api_name == "ask")
+    return [ask(q, questions[:i]) for i, q in enumerate(questions)]
+
+
+def _rest(pipeline: Pipeline, questions: list[str]) -> list[dict]:
+    from fastapi.testclient import TestClient
+
+    from rag.app.api import build_api
+
+    client = TestClient(build_api(pipeline))
+    out = []
+    for i, question in enumerate(questions):
+        response = client.post("/ask", json={"question": question, "history": questions[:i]})
+        assert response.status_code == 200, response.text
+        out.append(response.json())
+    return out
+
+
+def _chat(pipeline: Pipeline, questions: list[str]) -> list[dict]:
+    from rag.app.chat import ChatSession
+    from rag.app.cli import format_answer
+
+    session = ChatSession(pipeline, format_answer)
+    out = []
+    for question in questions:
+        printed = session.handle(question)
+        assert printed == format_answer(session.last)
+        out.append(session.last.to_dict())
+    return out
+
+
+def _cli(settings: Settings, questions: list[str], monkeypatch, capsys) -> list[dict]:
+    import rag.index.encoders as encoders
+    from rag.app.cli import main
+
+    monkeypatch.setattr(encoders, "build_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr(encoders, "preload", lambda *a, **k: None)
+    out = []
+    for i, question in enumerate(questions):
+        history = [arg for earlier in questions[:i] for arg in ("--history", earlier)]
+        args = ["ask", "--json", "--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+        capsys.readouterr()
+        assert main([*args, *history, question]) == 0
+        out.append(json.loads(capsys.readouterr().out))
+    return out
+
+
+def test_one_conversation_gives_the_same_json_on_all_five_surfaces(served, monkeypatch, capsys) -> None:
+    settings, pipeline = served
+    surfaces = {
+        "page": _page(pipeline, CONVERSATION),
+        "gradio /ask": _gradio(pipeline, CONVERSATION),
+        "POST /api/ask": _rest(pipeline, CONVERSATION),
+        "rag chat": _chat(pipeline, CONVERSATION),
+        "rag ask": _cli(settings, CONVERSATION, monkeypatch, capsys),
+    }
+    reference = [_without_timings(a) for a in surfaces["rag ask"]]
+    assert len(reference) == len(CONVERSATION)
+    for name, answers in surfaces.items():
+        assert [_without_timings(a) for a in answers] == reference, name
+    # The conversation does what it is meant to: "Und warum?" and "Why?" are answered with a
+    # reason (or its absence), not by searching again; the follow-up is searched with its topic;
+    # the stand-alone questions after them are searched as typed.
+    why_de, why_en = reference[3], reference[5]
+    assert why_de["answer"].startswith(REASON_LEADS), why_de["answer"]
+    assert why_en["answer"].startswith(REASON_LEADS), why_en["answer"]
+    assert "Auslandsbüro" in reference[1]["retrieval_query"]
+    for stand_alone in (reference[2], reference[4], reference[6]):
+        assert "retrieval_query" not in stand_alone, stand_alone
