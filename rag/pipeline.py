@@ -140,7 +140,9 @@ class Pipeline:
             f"not answered. Please ask in one of: {names}."
         )
 
-    def why_answer(self, question: str, searched: str, history: Sequence[str], language: str) -> Answer | None:
+    def why_answer(
+        self, question: str, searched: str, history: Sequence[str], language: str
+    ) -> Answer | None:
         """The answer to a bare "Und warum?" / "Why?" after ``history``: the sentence next to the
         previous answer's sentences that gives a reason, or "the text gives no reason"; None when
         ``searched`` is no such question or the previous answer quoted nothing (it is then asked

@@ -53,7 +53,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
     """Readable text for the terminal: the answer, then one line per citation."""
+    from rag.app.support import support_line
+
     lines = [answer.text]
+    if support := support_line(answer):
+        lines.insert(0, support)
     if answer.notice:
         lines.insert(0, f"({answer.notice})")
     if answer.citations:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.app.documents import DocumentRow, human_size
+from rag.app.support import LOW_LABEL, LOW_MARK, support_line
 from rag.ingest import blocks_of
-from rag.records import Answer, Citation, Document, Hit
+from rag.records import LOW, Answer, Citation, Document, Hit
 
 __all__ = [
     "escape",
@@ -145,6 +146,8 @@ def answer_plain(answer: Answer) -> str:
     """The answer as plain text: its text with the ``[n]`` markers, then the numbered sources
     (title, section, paragraph, sentence) and each quoted sentence; what the copy button copies."""
     lines = [answer.text.strip()]
+    if support := support_line(answer):
+        lines.insert(0, support)
     if answer.notice:
         lines.insert(0, answer.notice)
     if answer.citations and not answer.abstained:
@@ -192,8 +195,13 @@ def answer_html(answer: Answer, documents: Mapping[str, Document], elapsed_ms: f
         f"{_page(c)}paragraph {c.sentence.paragraph}, sentence {c.sentence.sentence}</li>"
         for c in answer.citations
     )
+    kind, mark = "rag-answer", ""
+    if answer.confidence == LOW:  # the closest passage, which may not answer: its own look
+        kind += " rag-low"
+        mark = (f'<div class="rag-low-label"><span class="rag-low-mark" aria-hidden="true">{LOW_MARK}</span> '
+                f"{escape(LOW_LABEL)}</div>")
     return (
-        f'<div class="rag-answer">{copy}{notice}<div class="rag-answer-text">{"".join(parts)}</div>'
+        f'<div class="{kind}">{copy}{notice}{mark}<div class="rag-answer-text">{"".join(parts)}</div>'
         f'<ol class="rag-footnotes">{foot}</ol>{meta}</div>'
     )
 
@@ -323,6 +331,12 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
 .rag-meta { font-size: 0.75em; opacity: 0.6; margin-top: 0.25rem; }
 .rag-refusal { font-style: italic; border-left: 4px solid #9ca3af; padding-left: 0.6rem; opacity: 0.9; }
 .rag-refusal-icon { font-style: normal; font-weight: 700; color: #6b7280; }
+/* "low": the closest passage, which may not answer: amber, muted, marked "≈" (never like a
+   confident answer, nor like the refusal's grey "∅"). */
+.rag-low { border-left: 4px dashed #d97706; padding-left: 0.6rem; background: rgba(217, 119, 6, 0.06); }
+.rag-low .rag-answer-text { opacity: 0.8; }
+.rag-low-label { font-size: 0.8em; color: #b45309; margin-bottom: 0.2rem; }
+.rag-low-mark { font-weight: 700; font-size: 1.15em; }
 .rag-error { border-left: 4px solid #dc2626; padding-left: 0.6rem; }
 .rag-notice { font-size: 0.8em; color: #b45309; margin-bottom: 0.3rem; }
 .rag-sources { padding-left: 0; list-style: none; margin: 0; }

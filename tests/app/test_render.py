@@ -7,7 +7,9 @@ import re
 import pytest
 
 from rag.app.render import (
+    CSS,
     answer_html,
+    answer_plain,
     article_html,
     error_html,
     escape,
@@ -135,3 +137,43 @@ def test_real_article_offsets(article_pipeline) -> None:
         if s.heading:
             assert escape(s.heading) in html
 
+
+
+def _low_answer() -> Answer:
+    citation = Citation(1, _sentence("Satz eins steht hier."), 0.4, "Titel")
+    text = "Der Text sagt das nicht direkt. Am nächsten kommt: Satz eins steht hier. [1]"
+    sentence = citation.sentence
+    chunk = Chunk(0, "doc", 2, (0, 1), sentence.text, sentence.start, sentence.end, "Erste Überschrift")
+    return Answer("Frage?", text, "de", (citation,), (Hit(chunk, 0.5, 0.5, 0.2, 1),), False,
+                  {"total": 4.2}, confidence="low")
+
+
+def test_a_low_answer_has_its_own_look_distinct_from_high_and_from_the_refusal() -> None:
+    """Three levels of support, three looks: "low" is amber, marked "≈" with a short label."""
+    low = answer_html(_low_answer(), {"doc": _doc()})
+    citation = Citation(1, _sentence("Satz eins steht hier."), 0.9, "Titel")
+    high = answer_html(_answer((citation,), "Laut dem Text: Satz eins steht hier. [1]"), {"doc": _doc()})
+    refusal = answer_html(_answer((), "Dazu sagt der Text nichts.", abstained=True), {"doc": _doc()})
+    assert 'class="rag-answer rag-low"' in low
+    assert "≈" in low and "rag-low-label" in low and "may not answer" in low
+    assert "rag-cite" in low  # still cited: the closest passage can be checked
+    assert "rag-low" not in high and "≈" not in high
+    assert "rag-refusal" not in low and "∅" not in low
+    assert "rag-low" not in refusal and "≈" not in refusal
+    assert ".rag-low {" in CSS and ".rag-low-label" in CSS
+
+
+def test_a_low_answer_is_marked_in_the_copied_and_the_terminal_text() -> None:
+    from rag.app.cli import format_answer
+
+    low = _low_answer()
+    plain = answer_plain(low)
+    assert plain.splitlines()[0].startswith("≈ ")
+    assert "Am nächsten kommt" in plain and "Sources:" in plain
+    printed = format_answer(low)
+    assert printed.splitlines()[0].startswith("≈ ") and "may not answer" in printed.splitlines()[0]
+    citation = Citation(1, _sentence("Satz eins steht hier."), 0.9, "Titel")
+    high = _answer((citation,), "Laut dem Text: Satz eins steht hier. [1]")
+    assert "≈" not in answer_plain(high) and "≈" not in format_answer(high)
+    refused = _answer((), "Dazu sagt der Text nichts.", abstained=True)
+    assert "≈" not in answer_plain(refused) and "≈" not in format_answer(refused)

@@ -147,3 +147,68 @@ def test_one_conversation_gives_the_same_json_on_all_five_surfaces(served, monke
     assert "Auslandsbüro" in reference[1]["retrieval_query"]
     for stand_alone in (reference[2], reference[4], reference[6]):
         assert "retrieval_query" not in stand_alone, stand_alone
+
+
+@pytest.fixture
+def forced_low(monkeypatch):
+    """Every answer the answer model would give with confidence "high" comes out "low" (the
+    model that sets "low" is being built elsewhere; this shows what every surface does with it)."""
+    from dataclasses import replace
+
+    from rag.answer.selection import AnswerSelector
+
+    select = AnswerSelector.select
+
+    def low(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        selection = select(self, *args, **kwargs)
+        return selection if selection.abstained else replace(selection, confidence="low")
+
+    monkeypatch.setattr(AnswerSelector, "select", low)
+
+
+def test_a_low_answer_is_low_on_every_surface(served, forced_low, monkeypatch, capsys) -> None:
+    settings, pipeline = served
+    question = ["Wer leitet den Technologieinvestor Softbank?"]
+    surfaces = {
+        "page": _page(pipeline, question),
+        "gradio /ask": _gradio(pipeline, question),
+        "POST /api/ask": _rest(pipeline, question),
+        "rag chat": _chat(pipeline, question),
+        "rag ask": _cli(settings, question, monkeypatch, capsys),
+    }
+    for name, (answer,) in surfaces.items():
+        assert answer["confidence"] == "low" and answer["abstained"] is False, name
+        assert answer["answer"].startswith("Der Text sagt das nicht direkt. Am nächsten kommt:"), name
+        assert answer["citations"], name
+    # What is seen: the page's message, the terminal's text (rag ask and rag chat share it).
+    demo = ui.build_app(pipeline)
+    out = _page_fn(demo, "respond")(question[0], [], [], [], "", ui.EMPTY_STORE)
+    shown = out[1][-1]["content"]
+    assert 'class="rag-answer rag-low"' in shown and "≈" in shown and "∅" not in shown
+    import rag.index.encoders as encoders
+    from rag.app.cli import main
+
+    monkeypatch.setattr(encoders, "build_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr(encoders, "preload", lambda *a, **k: None)
+    capsys.readouterr()
+    args = ["ask", "--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+    assert main([*args, question[0]]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("≈ "), printed
+
+
+def test_the_openapi_description_of_ask_has_a_response_schema_with_confidence(served) -> None:
+    from fastapi.testclient import TestClient
+
+    from rag.app.api import build_api
+
+    _, pipeline = served
+    spec = TestClient(build_api(pipeline)).get("/openapi.json").json()
+    response = spec["paths"]["/ask"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = response["$ref"].rsplit("/", 1)[-1]
+    schema = spec["components"]["schemas"][name]
+    assert {"question", "answer", "confidence", "abstained", "citations", "hits"} <= set(schema["required"])
+    assert schema["properties"]["confidence"]["enum"] == ["high", "low", "none"]
+    # Every key a real answer has is described.
+    answer = TestClient(build_api(pipeline)).post("/ask", json={"question": "Wer leitet Softbank?"}).json()
+    assert set(answer) <= set(schema["properties"]), set(answer) - set(schema["properties"])

@@ -522,3 +522,43 @@ def test_bad_upload_in_the_page_is_one_clear_message(documents_page, tmp_path) -
     assert sorted(p.name for p in seeds.iterdir()) == before
     ask(page, "Wer leitet den Technologieinvestor Softbank?")  # still serving
     assert "Masayoshi Son" in last_answer(page).inner_text()
+
+
+def test_high_low_and_refused_answers_look_different(browser) -> None:
+    """A "low" answer (the closest passage, which may not answer) is seen as such: an amber,
+    dashed edge, the "≈" mark and its label, muted text; not like an answer, not like the
+    refusal's grey "∅". Rendered from constructed answers with the page's own CSS (the answer
+    model that sets "low" is built elsewhere; tests/app/test_surfaces.py forces one end to end)."""
+    from rag.app.render import CSS, answer_html
+    from rag.records import Answer, Citation, Document, Sentence
+
+    text = "Der Chef heisst Masayoshi Son. Er investiert seit Jahren."
+    doc = Document("doc", "Titel", "de", "doc.txt", text, "hash")
+    sentence = Sentence(0, "doc", 1, 1, "Der Chef heisst Masayoshi Son.", 0, 30)
+    cited = (Citation(1, sentence, 0.9, "Titel"),)
+    answers = {
+        "high": Answer("Wer?", f"Laut dem Text: {sentence.text} [1]", "de", cited, (), False),
+        "low": Answer("Wie viele?", f"Der Text sagt das nicht direkt. Am nächsten kommt: {sentence.text} [1]",
+                      "de", cited, (), False, confidence="low"),
+        "none": Answer("Was?", "Dazu sagt der Text nichts.", "de", (), (), True),
+    }
+    body = "".join(f'<div id="{k}">{answer_html(a, {"doc": doc})}</div>' for k, a in answers.items())
+    context = browser.new_context(viewport={"width": 900, "height": 600})
+    try:
+        page = context.new_page()
+        page.set_content(f"<html><head><style>{CSS}</style></head><body>{body}</body></html>")
+        style = "e => { const s = getComputedStyle(e); return [s.borderLeftStyle, s.borderLeftColor]; }"
+        edge = {k: page.eval_on_selector(f"#{k} .rag-answer", style) for k in answers}
+        assert edge["low"] == ["dashed", "rgb(217, 119, 6)"], edge  # amber
+        assert edge["low"] != edge["none"] and edge["low"] != edge["high"], edge
+        label = page.locator("#low .rag-low-label")
+        assert label.is_visible() and label.inner_text().startswith("≈")
+        assert "may not answer" in label.inner_text()
+        assert page.locator("#high .rag-low-label").count() == 0
+        assert page.locator("#none .rag-low-label").count() == 0 and "∅" in page.locator("#none").inner_text()
+        assert "∅" not in page.locator("#low").inner_text()
+        opacity = page.eval_on_selector("#low .rag-answer-text", "e => getComputedStyle(e).opacity")
+        assert float(opacity) < 1
+        page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-support-levels.png"))
+    finally:
+        context.close()
