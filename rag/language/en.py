@@ -61,6 +61,9 @@ ENGLISH = Language(
         auxiliaries=_WORDS("is was are were does did do will would can could".split()),
         existential_after_there=_WORDS("is are was were be been".split()),
         polite_pronouns=_WORDS(["I"]),
+        subject_determiners=_WORDS("the these those".split()),
+        own_subject_possessives=_WORDS("their its".split()),
+        noun_links=_WORDS("of for in on at about with to from by".split()),
         function_words=_WORDS(
             """who whom whose what where when why how which much many the a and or but also of to on
             at by for with from about into as than not no is are were be been being do does did
