@@ -283,6 +283,19 @@ def test_overview_question_is_answered(page) -> None:
     assert "Japans Aufholjagd" in answer.inner_text() and "KI-Regulierung" in answer.inner_text()
 
 
+def test_summary_requests_in_three_languages_get_the_overview(page) -> None:
+    """Any phrasing of a summary request, in German, English and French: the overview, framed in
+    the document's language (German for the bundled article), not a refusal or one sentence."""
+    for question in ("Gib mir bitte eine kurze Zusammenfassung.", "Summarize the article in a few sentences.",
+                     "De quoi parle le texte ?"):
+        ask(page, question)
+        answer = last_answer(page)
+        assert "rag-refusal" not in (answer.get_attribute("class") or ""), question
+        text = answer.inner_text()
+        assert "Überblick über «Japans Aufholjagd" in text and "KI-Regulierung" in text, (question, text)
+        assert "model cannot read" not in text, question
+
+
 def test_copy_gives_plain_text_and_export_markdown(page, browser, ui_server) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.url.rstrip("/"))
     ask(page, "Wer leitet den Technologieinvestor Softbank?")
