@@ -26,7 +26,13 @@ from rag.index.encoders import DEFAULT_MODEL, Encoder
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
 from rag.ingest import DocumentError
 from rag.language import LANGUAGES, detect_language
-from rag.language.identify import ENCODER_LANGUAGE_NAMES, ENCODER_LANGUAGES, identify_language
+from rag.language.identify import (
+    ENCODER_LANGUAGE_NAMES,
+    ENCODER_LANGUAGES,
+    identify_candidates,
+    identify_language,
+    readable_language,
+)
 from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Citation, Document
 
@@ -116,7 +122,10 @@ class Pipeline:
     def question_language(self, question: str) -> str:
         """The question's language: fastText's when it is confident, else the function words'
         (German or English), else the text's language."""
-        code, probability = identify_language(question)
+        if self.readable is None:
+            code, probability = identify_language(question)
+        else:  # a first guess the encoder cannot read may be a neighbour of one it reads
+            code, probability = readable_language(identify_candidates(question), self.readable)
         if probability >= self.settings.tuning.language_confidence:
             return code
         fallback = self.index.language if self.index.language in LANGUAGES else "en"
@@ -193,16 +202,15 @@ class Pipeline:
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)
         language = self.question_language(searched)
-        if notice := self.unreadable(language):
+        if notice := self.unreadable(language):  # one message: the notice is the answer
             return Answer(
                 question=clean.text,
-                text=compose_text((), language, self.index.language),
+                text=notice,
                 language=language,
                 citations=(),
                 hits=(),
                 abstained=True,
                 timings_ms={"total": (time.perf_counter() - started) * 1000},
-                notice=notice,
             )
         if is_overview_question(searched):  # "Worum geht es?": title, lead and headings, cited
             overview = overview_answer(clean.text, self.index.documents, self.index.sentences, language)
