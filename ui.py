@@ -366,7 +366,7 @@ def build_app(
         article = article_html(cited_doc, answer.citations) if cited_doc else ""
         return ("", messages, messages, history, turns, conv_id, store,
                 gr.update(choices=_choices(store), value=conv_id),
-                sources_html(answer.hits, answer.citations), article,
+                sources_html(answer.hits, answer.citations, documents), article,
                 gr.update(value=cited_doc.doc_id) if cited_doc else gr.update())
 
     def show(store: Any, conv_id: str):  # noqa: ANN202

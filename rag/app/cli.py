@@ -53,7 +53,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
     """Readable text for the terminal: the answer, then one line per citation."""
-    from rag.app.support import support_line
+    from rag.app.support import citation_place, support_line
 
     lines = [answer.text]
     if support := support_line(answer):
@@ -64,16 +64,7 @@ def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
         lines.append("")
         for c in answer.citations:
             s = c.sentence
-            where = f"{c.doc_title or s.doc_id}"
-            if s.heading:
-                where += f" › {s.heading}"
-            page = getattr(s, "page", None)
-            lines.append(
-                f"[{c.marker}] {where}, "
-                + (f"page {page}, " if page is not None else "")
-                + f"paragraph {s.paragraph}, sentence {s.sentence} "
-                f"(chars {s.start}-{s.end}, score {c.score:.2f})"
-            )
+            lines.append(f"[{c.marker}] {citation_place(c)} (chars {s.start}-{s.end}, score {c.score:.2f})")
     return "\n".join(lines)
 
 

@@ -177,3 +177,33 @@ def test_a_low_answer_is_marked_in_the_copied_and_the_terminal_text() -> None:
     assert "≈" not in answer_plain(high) and "≈" not in format_answer(high)
     refused = _answer((), "Dazu sagt der Text nichts.", abstained=True)
     assert "≈" not in answer_plain(refused) and "≈" not in format_answer(refused)
+
+
+def test_sources_and_citations_name_their_document_and_page_and_a_title_heading_once() -> None:
+    """With several documents each source names its document, and a PDF passage its page; a
+    section headed by the document's own title is not shown as "X › X"; a cited title is called
+    the title, not "paragraph 0, sentence 0"."""
+    from rag.app.cli import format_answer
+
+    text = "Bericht\nErster Satz auf Seite eins.\nZweiter Satz auf Seite zwei.\n"
+    pdf = Document("bericht", "Bericht", "de", "bericht.pdf", text, "h", pages=(0, text.index("Zweiter")))
+    other = _doc()
+    start = text.index("Zweiter")
+    sentence = Sentence(1, "bericht", 2, 1, "Zweiter Satz auf Seite zwei.", start, len(text) - 1, "Bericht",
+                        page=2)
+    chunk = Chunk(0, "bericht", 2, (1,), sentence.text, sentence.start, sentence.end, "Bericht")
+    documents = {"bericht": pdf, "doc": other}
+    html = sources_html([Hit(chunk, 1.0, 0.5, 0.5, 1)], (), documents)
+    assert "Bericht, page 2, paragraph 2" in html
+    assert 'rag-src-heading">Bericht<' not in html  # the heading that repeats the title: once
+    alone = sources_html([Hit(chunk, 1.0, 0.5, 0.5, 1)], (), {"bericht": pdf})
+    assert ">page 2, paragraph 2<" in alone  # one document: no need to name it
+
+    citation = Citation(1, sentence, 0.9, "Bericht")
+    title = Citation(2, Sentence(-1, "bericht", 0, 0, "Bericht", 0, 7, "", "heading"), 1.0, "Bericht")
+    answer = Answer("Was?", "Laut dem Text: Zweiter Satz auf Seite zwei. [1] Bericht [2]", "de",
+                    (citation, title), (), False)
+    for shown in (answer_html(answer, documents), answer_plain(answer), format_answer(answer)):
+        assert "Bericht, page 2, paragraph 2, sentence 1" in shown, shown
+        assert "Bericht › Bericht" not in shown and "paragraph 0" not in shown, shown
+        assert "Bericht, title" in shown, shown
