@@ -152,14 +152,15 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     """`rag remove DOC`: delete a document from the seeds folder, then rebuild the index."""
     from rag.app.documents import remove_document
-    from rag.ingest.files import seed_files
+    from rag.ingest.files import find_document, seed_files
 
     settings = _settings(args)
+    target = find_document(Path(settings.seeds_dir), args.document)  # unknown: one line, exit 2
+    others = [f for f in seed_files(settings.seeds_dir) if Path(f).resolve() != target.resolve()]
+    if not others:  # as the page does: with no documents left nothing could be asked
+        raise UserError(f"{target.name} is the only document: add another before removing it")
     path = remove_document(settings.seeds_dir, args.document)
     print(f"removed {path}", file=sys.stderr)
-    if not seed_files(settings.seeds_dir):
-        print(f"{settings.seeds_dir} holds no documents now; the index was not rebuilt", file=sys.stderr)
-        return 0
     _rebuild(settings)
     return 0
 
