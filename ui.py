@@ -288,7 +288,7 @@ def build_app(
 
     ``status`` is what start-up reported (e.g. that the index was built); it is shown on the page.
     ``lock`` is held around each question (pass the REST API's, so both share one).
-    ``feedback_path``: where thumbs up/down go (``rag/app/feedback.py``); None = beside the index.
+    ``feedback_path``: where thumbs up/down go (``rag/app/feedback.py``); None = inside the index folder.
     Conversations are kept in the browser (``gr.BrowserState``), never on the server.
     ``pipeline`` may be a :class:`~rag.app.documents.LivePipeline` (its lock is then the one held);
     documents added or removed in the page (``desk``, default: one over it) swap it for a new one.
@@ -656,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--feedback", default=None, metavar="FILE",
         help="where thumbs up/down from the page are saved as `rag eval` questions "
-        "(default: feedback.jsonl beside the index folder)",
+        "(default: feedback.jsonl inside the index folder)",
     )
     parser.add_argument(
         "--max-upload-mb", type=float, default=None, metavar="MB",

@@ -355,7 +355,7 @@ def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
     from rag.eval.questions import load_questions
 
     index_dir = Path(ui_server.option("--index"))
-    feedback = index_dir.resolve().parent / "feedback.jsonl"
+    feedback = index_dir.resolve() / "feedback.jsonl"
     page.get_by_role("tab", name="About").click()
     assert str(feedback) in page.locator("#info").inner_text()
     before = len(feedback.read_text("utf-8").splitlines()) if feedback.exists() else 0
