@@ -22,7 +22,6 @@ import binascii
 import json
 import secrets
 import threading
-from collections import Counter
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -266,26 +265,12 @@ def _check_login(auth: tuple[str, str] | None):  # noqa: ANN202 - a FastAPI depe
 
 
 def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
-    """Each indexed document: id, title, language, path and how many sentences/chunks/paragraphs."""
+    """Each indexed document with the fields of `rag list --json` (``DocumentRow``): id, title,
+    language, format, size, sentences, paragraphs, pages, characters, path."""
+    from rag.app.documents import indexed_rows
+
     index = pipeline.index
-    sentences = Counter(s.doc_id for s in index.sentences)
-    paragraphs = Counter({d: len({s.paragraph for s in index.sentences if s.doc_id == d}) for d in sentences})
-    chunks = Counter(c.doc_id for c in index.chunks)
-    return [
-        {
-            "id": d.doc_id,
-            "title": d.title,
-            "language": d.language,
-            "path": d.path,
-            "counts": {
-                "characters": len(d.text) - d.body_start,
-                "paragraphs": paragraphs[d.doc_id],
-                "sentences": sentences[d.doc_id],
-                "chunks": chunks[d.doc_id],
-            },
-        }
-        for d in index.documents
-    ]
+    return [row.to_dict() for row in indexed_rows(index.documents, index.sentences)]
 
 
 def predicted_query(pipeline: Any, question: object, history: object) -> str:

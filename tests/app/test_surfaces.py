@@ -212,3 +212,18 @@ def test_the_openapi_description_of_ask_has_a_response_schema_with_confidence(se
     # Every key a real answer has is described.
     answer = TestClient(build_api(pipeline)).post("/ask", json={"question": "Wer leitet Softbank?"}).json()
     assert set(answer) <= set(schema["properties"]), set(answer) - set(schema["properties"])
+
+
+def test_rag_list_json_and_get_api_documents_give_the_same_fields(served, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    from rag.app.api import build_api
+    from rag.app.cli import main
+
+    settings, pipeline = served
+    rest = TestClient(build_api(pipeline)).get("/documents").json()["documents"]
+    capsys.readouterr()
+    folders = ["--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+    assert main(["list", "--json", *folders]) == 0
+    listed = json.loads(capsys.readouterr().out)["documents"]
+    assert rest == listed  # one document, the same row
