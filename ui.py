@@ -390,8 +390,9 @@ def build_app(
         return (*shown, intro_now, examples_now, table, pick, article_pick_now, info_now)
 
     def new_conversation(store: Any):  # noqa: ANN202
+        """A fresh conversation: the last one's feedback note ("Thanks: saved ...") goes too."""
         store = _store(store)
-        return ("", *show(store, ""))
+        return ("", *show(store, ""), "")
 
     def open_conversation(conv_id: str, store: Any):  # noqa: ANN202
         return show(store, conv_id or "")
@@ -608,7 +609,7 @@ def build_app(
         article_tab.select(None, js=SCROLL_TO_MARK, api_visibility="private")
         shown = [chatbot, messages_state, history_state, turns_state, conv_state, store, past, sources,
                  article, feedback_panel]
-        reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown],
+        reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown, feedback_note],
                            api_visibility="private")
         past.input(open_conversation, inputs=[past, store], outputs=shown, api_visibility="private")
         delete_button.click(delete_conversation, inputs=[past, conv_state, store], outputs=shown,

@@ -227,3 +227,14 @@ def test_rag_list_json_and_get_api_documents_give_the_same_fields(served, capsys
     assert main(["list", "--json", *folders]) == 0
     listed = json.loads(capsys.readouterr().out)["documents"]
     assert rest == listed  # one document, the same row
+
+
+def test_new_conversation_clears_the_feedback_note(served) -> None:
+    """The "Thanks: saved ..." note belongs to the conversation it was given in."""
+    _, pipeline = served
+    demo = ui.build_app(pipeline)
+    new_conversation = _page_fn(demo, "new_conversation")
+    dependency = next(f for f in demo.fns.values() if f.fn is new_conversation)
+    note = next(block for block in dependency.outputs if getattr(block, "elem_id", "") == "feedback-note")
+    out = new_conversation(ui.EMPTY_STORE)
+    assert out[dependency.outputs.index(note)] == ""
