@@ -288,17 +288,15 @@ def build_app(
 
     ``status`` is what start-up reported (e.g. that the index was built); it is shown on the page.
     ``lock`` is held around each question (pass the REST API's, so both share one).
-    ``feedback_path``: where thumbs up/down go (``rag/app/feedback.py``); None = beside the index.
+    ``feedback_path``: where thumbs up/down go (``rag/app/feedback.py``); None = inside the index folder.
     Conversations are kept in the browser (``gr.BrowserState``), never on the server.
     ``pipeline`` may be a :class:`~rag.app.documents.LivePipeline` (its lock is then the one held);
     documents added or removed in the page (``desk``, default: one over it) swap it for a new one.
     ``read_only``: the documents are listed but cannot be added or removed, neither in the page
     nor through its API (for a server that people other than its operator use).
     """
-    from rag.answer.overview import reason_answer
     from rag.app.feedback import NOT_IN_TEXT, FeedbackLog, default_feedback_path
     from rag.app.render import answer_plain
-    from rag.query.followup import causal_neighbour, is_why_question
 
     # One question at a time through the pipeline: PyStemmer's stemmer object and threadpoolctl's
     # BLAS limit (USE) are shared state that concurrent threads would corrupt. A question takes
@@ -317,26 +315,6 @@ def build_app(
         doc = next((d for d in docs if d.doc_id == doc_id), docs[0] if docs else None)
         return article_html(doc) if doc else ""
 
-    def answer_question(pipeline: Any, question: str, history: list[str], last_turn: dict | None) -> Any:
-        """The pipeline's answer; a bare "Why?" gets the reason next to the last answer's sentence."""
-        sentences = pipeline.index.sentences
-        documents = {d.doc_id: d for d in pipeline.index.documents}
-        if history and is_why_question(question):
-            last_cited = list((last_turn or {}).get("cited_ids") or [])
-            texts = set((last_turn or {}).get("cited") or [])
-            # The ids of an answer given before the documents changed may name other sentences now.
-            last_cited = [i for i in last_cited if 0 <= i < len(sentences) and sentences[i].text in texts]
-            if not last_cited:  # e.g. asked through /ask: the previous answer is asked again
-                previous = pipeline.ask(history[-1], history[:-1])
-                last_cited = [c.sentence.sentence_id for c in previous.citations]
-            cited = [sentences[i] for i in last_cited if 0 <= i < len(sentences)]
-            if cited:
-                reason = causal_neighbour(cited, sentences)
-                language = pipeline.question_language(question)
-                title = documents[reason.doc_id].title if reason and reason.doc_id in documents else ""
-                return reason_answer(question.strip(), reason, title, language)
-        return pipeline.ask(question, history)
-
     def turn_record(answer: Any, index: int, sentences: Sequence[Any]) -> dict[str, Any]:
         candidates: list[str] = []
         for hit in answer.hits[:5]:
@@ -351,8 +329,9 @@ def build_app(
         return {
             "index": index, "question": answer.question, "lang": answer.language,
             "abstained": bool(answer.abstained), "cited": cited_texts,
-            "cited_ids": [c.sentence.sentence_id for c in answer.citations if c.sentence.sentence_id >= 0],
             "candidates": candidates[:25], "plain": answer_plain(answer),
+            # The answer as every other surface gives it (`rag ask --json`, /ask, /api/ask).
+            "answer": answer.to_dict(),
         }
 
     def respond(question: str, messages: list[dict], history: list[str], turns: list[dict],
@@ -366,11 +345,10 @@ def build_app(
         conv_id = conv_id or _new_id()
         started = time.perf_counter()
         messages.append({"role": "user", "content": user_html(question)})
-        last_turn = turns[-1] if turns else None
         try:
             with pipeline_lock:  # one pipeline for the whole question, even if a rebuild ends now
                 current = live.current
-                answer = answer_question(current, question, history, last_turn)
+                answer = current.ask(question, history)
         except QuestionError as exc:
             messages.append({"role": "assistant", "content": error_html(str(exc))})
             store = _saved(store, conv_id, messages, history, turns)
@@ -388,7 +366,7 @@ def build_app(
         article = article_html(cited_doc, answer.citations) if cited_doc else ""
         return ("", messages, messages, history, turns, conv_id, store,
                 gr.update(choices=_choices(store), value=conv_id),
-                sources_html(answer.hits, answer.citations), article,
+                sources_html(answer.hits, answer.citations, documents), article,
                 gr.update(value=cited_doc.doc_id) if cited_doc else gr.update())
 
     def show(store: Any, conv_id: str):  # noqa: ANN202
@@ -412,8 +390,9 @@ def build_app(
         return (*shown, intro_now, examples_now, table, pick, article_pick_now, info_now)
 
     def new_conversation(store: Any):  # noqa: ANN202
+        """A fresh conversation: the last one's feedback note ("Thanks: saved ...") goes too."""
         store = _store(store)
-        return ("", *show(store, ""))
+        return ("", *show(store, ""), "")
 
     def open_conversation(conv_id: str, store: Any):  # noqa: ANN202
         return show(store, conv_id or "")
@@ -462,8 +441,8 @@ def build_app(
         try:
             # Same rules as the pipeline's: not a list (a number, an object) is a user error.
             earlier = clean_history(history, live.current.settings.max_question_chars)
-            with pipeline_lock:  # "Why?" looks for a reason
-                answer = answer_question(live.current, question, earlier, None)
+            with pipeline_lock:
+                answer = live.current.ask(question, earlier)
             return answer.to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None  # a user error, not a bug
@@ -630,7 +609,7 @@ def build_app(
         article_tab.select(None, js=SCROLL_TO_MARK, api_visibility="private")
         shown = [chatbot, messages_state, history_state, turns_state, conv_state, store, past, sources,
                  article, feedback_panel]
-        reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown],
+        reset_button.click(new_conversation, inputs=[store], outputs=[question, *shown, feedback_note],
                            api_visibility="private")
         past.input(open_conversation, inputs=[past, store], outputs=shown, api_visibility="private")
         delete_button.click(delete_conversation, inputs=[past, conv_state, store], outputs=shown,
@@ -678,7 +657,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--feedback", default=None, metavar="FILE",
         help="where thumbs up/down from the page are saved as `rag eval` questions "
-        "(default: feedback.jsonl beside the index folder)",
+        "(default: feedback.jsonl inside the index folder)",
     )
     parser.add_argument(
         "--max-upload-mb", type=float, default=None, metavar="MB",

@@ -18,7 +18,7 @@ from typing import Any
 from rag.answer.compose import compose_text
 from rag.answer.features import FeatureExtractor
 from rag.answer.model import DEFAULT_MODEL_FILE, AnswerModel
-from rag.answer.overview import is_overview_question, overview_answer
+from rag.answer.overview import is_overview_question, overview_answer, reason_answer
 from rag.answer.retrieve import Retriever
 from rag.answer.selection import AnswerSelector, rerank_hits
 from rag.config import Settings
@@ -26,7 +26,13 @@ from rag.index.encoders import DEFAULT_MODEL, Encoder
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
 from rag.ingest import DocumentError
 from rag.language import LANGUAGES, detect_language
-from rag.language.identify import ENCODER_LANGUAGE_NAMES, ENCODER_LANGUAGES, identify_language
+from rag.language.identify import (
+    ENCODER_LANGUAGE_NAMES,
+    ENCODER_LANGUAGES,
+    identify_candidates,
+    identify_language,
+    readable_language,
+)
 from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Citation, Document
 
@@ -116,7 +122,10 @@ class Pipeline:
     def question_language(self, question: str) -> str:
         """The question's language: fastText's when it is confident, else the function words'
         (German or English), else the text's language."""
-        code, probability = identify_language(question)
+        if self.readable is None:
+            code, probability = identify_language(question)
+        else:  # a first guess the encoder cannot read may be a neighbour of one it reads
+            code, probability = readable_language(identify_candidates(question), self.readable)
         if probability >= self.settings.tuning.language_confidence:
             return code
         fallback = self.index.language if self.index.language in LANGUAGES else "en"
@@ -140,6 +149,38 @@ class Pipeline:
             f"not answered. Please ask in one of: {names}."
         )
 
+    def why_answer(
+        self, question: str, searched: str, history: Sequence[str], language: str
+    ) -> Answer | None:
+        """The answer to a bare "Und warum?" / "Why?" after ``history``: the sentence next to the
+        previous answer's sentences that gives a reason, or "the text gives no reason"; None when
+        ``searched`` is no such question or the previous answer quoted nothing (it is then asked
+        as any other question).
+
+        The previous answer is asked again from ``history`` alone, so every surface (the page,
+        Gradio's ``/ask``, ``POST /api/ask``, ``rag ask --history``, ``rag chat``) gives the same
+        answer for the same conversation.
+        """
+        from rag.query.followup import causal_neighbour, is_why_question
+
+        if not history or not is_why_question(searched):
+            return None
+        previous = self.ask(history[-1], history[:-1])
+        sentences = self.index.sentences
+        cited = [
+            sentences[c.sentence.sentence_id]
+            for c in previous.citations
+            if 0 <= c.sentence.sentence_id < len(sentences)
+        ]
+        if previous.abstained or not cited:
+            return None
+        reason = causal_neighbour(cited, sentences)
+        title = ""
+        if reason is not None:
+            document = self.document(reason.doc_id)
+            title = document.title if document is not None else ""
+        return reason_answer(question.strip(), reason, title, language)
+
     def ask(
         self,
         question: str,
@@ -161,21 +202,22 @@ class Pipeline:
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)
         language = self.question_language(searched)
-        if notice := self.unreadable(language):
+        if notice := self.unreadable(language):  # one message: the notice is the answer
             return Answer(
                 question=clean.text,
-                text=compose_text((), language, self.index.language),
+                text=notice,
                 language=language,
                 citations=(),
                 hits=(),
                 abstained=True,
                 timings_ms={"total": (time.perf_counter() - started) * 1000},
-                notice=notice,
             )
         if is_overview_question(searched):  # "Worum geht es?": title, lead and headings, cited
             overview = overview_answer(clean.text, self.index.documents, self.index.sentences, language)
             return replace(overview, timings_ms={"total": (time.perf_counter() - started) * 1000})
         history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
+        if history and (why := self.why_answer(clean.text, searched, history, language)) is not None:
+            return replace(why, timings_ms={"total": (time.perf_counter() - started) * 1000})
         query = self.retrieval_query(searched, history)
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)

@@ -255,7 +255,40 @@ def test_a_language_the_model_cannot_read_gets_a_notice_not_an_answer(shared, mo
     # As for the default model, which reads no Greek.
     monkeypatch.setattr(shared, "readable", frozenset({"de", "en"}))
     answer = shared.ask("Ποιος διευθύνει την εταιρεία Softbank;")
-    assert answer.abstained and answer.language == "el" and "cannot read (el)" in answer.notice
+    assert answer.abstained and answer.language == "el" and "cannot read (el)" in answer.text
+    assert answer.notice == ""  # one message: the notice is the answer, no refusal beside it
+
+
+@pytest.mark.parametrize("question", [
+    "Qui dirige Softbank ?",  # French; fastText's first guess is Catalan (0.59), French second
+    "Qui dirigeix Softbank?",  # Catalan: close to Spanish and French
+    "Kto kieruje Softbank?",  # Polish; first guess Slovenian
+    "Wer isch dr Chef vo Softbank?",  # Swiss German
+])
+def test_a_short_question_in_a_language_close_to_a_readable_one_is_answered(shared, question) -> None:
+    answer = shared.ask(question)
+    assert answer.language in shared.readable, answer.language
+    assert "cannot read" not in answer.text and answer.notice == ""
+
+
+@pytest.mark.parametrize("question, language", [
+    ("Ποιος διευθύνει την εταιρεία Softbank;", "el"),  # another script
+    ("कौन चलाता है सॉफ्टबैंक?", "hi"),
+    ("Kuka johtaa Softbankia?", "fi"),  # a language with no reader among its neighbours
+    ("Ki vezeti a Softbankot?", "hu"),
+])
+def test_a_truly_unreadable_question_gets_one_language_message(shared, question, language) -> None:
+    from rag.app.render import answer_html, answer_plain
+
+    answer = shared.ask(question)
+    assert answer.abstained and answer.language == language and answer.notice == ""
+    assert answer.text.startswith("The question seems to be in a language the model cannot read")
+    assert f"({language})" in answer.text
+    assert "The text does not say" not in answer.text
+    # Shown once: the page and the copied text carry the message once, and nothing else.
+    html = answer_html(answer, {})
+    assert html.count("cannot read") == 2 and "rag-notice" not in html  # the text and its copy
+    assert answer_plain(answer) == answer.text
 
 
 # --- README claims --------------------------------------------------------------------------------

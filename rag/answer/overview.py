@@ -65,9 +65,95 @@ def _normal(question: str) -> str:
     return " ".join(text.split())
 
 
+# Any phrasing, in the languages the encoder reads: a word or phrase that asks for a summary,
+# an overview or what the text is about, and besides it only words that name the text, politeness
+# and length ("Gib mir bitte eine kurze Zusammenfassung.", "Summarize the article in a few
+# sentences.", "De quoi parle le texte ?"). A word of anything else ("Summarize the fines ...",
+# "Worum geht es bei Stargate?") makes it an ordinary question.
+_ASKS_SUMMARY = (
+    # de, en
+    "zusammenfassung", "zusammenfassen", "zusammenfasst", "fasse zusammen", "fass zusammen",
+    "überblick", "ueberblick", "übersicht", "kernaussage", "kernaussagen", "worum geht es", "worum gehts",
+    "worum geht's", "um was geht es", "wovon handelt", "worüber", "summary", "summarize", "summarise",
+    "overview", "gist", "tl dr", "tldr", "what is it about", "what's it about", "what is this about",
+    "what is the text about", "what is the article about", "key points", "main points",
+    # fr, es, it, pt, nl, pl
+    "résumé", "résume", "résumer", "resume", "résumez", "resumez", "de quoi parle", "de quoi s'agit",
+    "de quoi il s'agit", "de quoi traite", "aperçu", "resumen", "resumir", "resume", "resúmeme",
+    "de qué trata", "de que trata", "de qué habla", "riassunto", "riassumi", "riassumere", "sintesi",
+    "di cosa parla", "di che cosa parla", "di cosa tratta", "resumo", "resuma", "sobre o que é",
+    "do que trata", "samenvatting", "samenvatten", "vat samen", "waar gaat", "waarover gaat",
+    "podsumowanie", "podsumuj", "streszczenie", "streść", "o czym jest", "o czym jest tekst",
+    # ru, tr, ar
+    "резюме", "кратко", "краткое содержание", "перескажи", "о чём", "о чем", "özet", "özetle",
+    "özetler", "ne hakkında", "ملخص", "لخص", "تلخيص", "عن ماذا",
+    # ja, ko, zh, th
+    "要約", "概要", "まとめ", "何について", "요약", "무엇에 관한", "总结", "摘要", "概括", "总结一下",
+    "讲什么", "关于什么", "สรุป",
+)
+# Words that may stand beside it: the text itself, politeness, length, asking.
+_BESIDE = frozenset("""
+    der die das den dem des diese dieser diesen dieses dokument dokuments dokumente text textes texte
+    artikel artikels beitrag bericht inhalt inhalts bitte mir mal doch kurz kurze kurzen kurzes knapp
+    knappe eine einen ein einer in wenigen paar einigen sätzen sätze satz worten gib geben kannst
+    können könntest sie du mach schreib schreibe geht es hier im da ist was the a an this that these
+    text texts article articles document documents page paper story report please me give can could
+    would you write make short brief quick few sentences sentence words in of for about is it what
+    le la les l' ce cet cette un une du de des texte article document court courte brève bref
+    quelques phrases mots s'il te vous plaît plait peux pouvez tu me moi en donne donnez fais faites
+    el los las este esta un una del texto artículo documento breve corto corta pocas frases palabras
+    por favor puedes hazme dame en il lo questo questa testo articolo breve poche frasi parole per
+    favore puoi fammi dammi o os um uma do da artigo texto het deze een tekst artikel kort korte
+    alsjeblieft graag in enkele zinnen ten tekst over are what's main
+    artykuł krótkie krótko proszę w kilku zdaniach
+    текст статья статьи текста пожалуйста коротко в нескольких предложениях этот эта про
+    bu metin metni makale makaleyi kısa lütfen birkaç cümlede النص المقال هذا من فضلك باختصار
+""".split())
+# The same for scripts written without spaces (removed as strings).
+_BESIDE_UNSPACED = (
+    "这篇文章", "这篇", "文章", "本文", "文本", "这个", "一下", "请", "的", "内容", "了", "吗", "是",
+    "この", "記事", "文章", "テキスト", "を", "して", "ください", "の", "は", "ですか", "簡単に",
+    "이", "기사", "글", "텍스트", "를", "을", "해줘", "해 주세요", "주세요", "은", "는", "입니까",
+    "บทความ", "นี้", "ข้อความ", "ให้", "หน่อย", "ครับ", "ค่ะ",
+)
+_ELISION = re.compile(r"^(?:l|d|s|qu|c|j|n|m|t|dell|dall|all|nell|sull)['’]")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _plain(question: str) -> str:
+    """Lower case, punctuation and symbols (but not the marks of Thai or Hindi) as spaces."""
+    import unicodedata
+
+    text = "".join(
+        " " if unicodedata.category(ch)[0] in "PSZC" and ch not in "'’" else ch
+        for ch in question.casefold().replace("’", "'")
+    )
+    return " ".join(text.split())
+
+
+def _asks_summary(question: str) -> bool:
+    text = " " + _plain(question) + " "
+    found = False
+    for phrase in sorted(_ASKS_SUMMARY, key=len, reverse=True):
+        key = phrase.casefold()
+        if _UNSPACED.search(key):
+            if key in text:
+                text, found = text.replace(key, " "), True
+        elif f" {key} " in text:
+            text, found = text.replace(f" {key} ", " "), True
+    if not found:
+        return False
+    if _UNSPACED.search(text):  # Chinese, Japanese, Korean, Thai: no spaces to count words by
+        for filler in sorted(_BESIDE_UNSPACED, key=len, reverse=True):
+            text = text.replace(filler, " ")
+    return all(w in _BESIDE or _ELISION.sub("", w) in _BESIDE for w in _WORD.findall(text))
+
+
 def is_overview_question(question: str) -> bool:
-    """True when ``question`` asks what the text is about as a whole (German or English)."""
-    return bool(_OVERVIEW_RE.match(_normal(question)))
+    """True when ``question`` asks what the text is about as a whole, or for a summary or an
+    overview of it, in any language the encoder reads."""
+    return bool(_OVERVIEW_RE.match(_normal(question))) or _asks_summary(question)
 
 
 _WORDS = {
@@ -101,6 +187,20 @@ def _lead(doc: Document, sentences: Sequence[Sentence], limit: int) -> list[Sent
     return (teaser or [s for s in mine if s.paragraph == 1])[:limit]
 
 
+# With several documents the overview stays short: about this many citations in all, shared out
+# among the documents shown (each its title and at least one lead sentence).
+OVERVIEW_CITATIONS = 12
+
+
+def _limits(shown: int) -> tuple[int, int]:
+    """(lead sentences, headings) per document when ``shown`` documents are overviewed."""
+    if shown <= 1:
+        return 3, 8
+    budget = max(2, OVERVIEW_CITATIONS // shown) - 1  # besides the title
+    lead = min(2, budget)
+    return lead, budget - lead
+
+
 def overview_answer(
     question: str,
     documents: Sequence[Document],
@@ -108,10 +208,10 @@ def overview_answer(
     language: str,
     max_documents: int = 5,
 ) -> Answer:
-    """One short cited overview per document (title, lead sentences, section headings)."""
-    words = _WORDS.get(language, _WORDS["en"])
-    several = len(documents) > 1
-    lead_limit, heading_limit = (2, 4) if several else (3, 8)
+    """One short cited overview per document (title, lead sentences, section headings), each
+    framed in the document's own language (German words for a German document, else English),
+    at most about :data:`OVERVIEW_CITATIONS` citations in all."""
+    lead_limit, heading_limit = _limits(min(len(documents), max_documents))
     citations: list[Citation] = []
     parts: list[str] = []
 
@@ -120,10 +220,11 @@ def overview_answer(
         return f"[{len(citations)}]"
 
     for doc in documents[:max_documents]:
+        words = _WORDS.get(doc.language, _WORDS["en"])
         title = _title_sentence(doc)
         text = f"{words[0]} «{doc.title}» {cite(title, doc.title)}:"
         lead = _lead(doc, sentences, lead_limit)
-        heads = _headings(doc)[:heading_limit]
+        heads = [h for h in _headings(doc) if h.text != doc.title][:heading_limit]  # title once
         if lead:
             text += " " + " ".join(f"{s.text} {cite(s, doc.title)}" for s in lead)
         if heads:

@@ -22,8 +22,7 @@ import binascii
 import json
 import secrets
 import threading
-from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -47,6 +46,64 @@ class AskRequest(BaseModel):
         default_factory=list,
         description=f"The user's earlier questions in this conversation, oldest first (last "
         f"{MAX_HISTORY} used); a follow-up such as 'Und wann war das?' is resolved against them.",
+    )
+
+
+class CitationOut(BaseModel):
+    """One quoted sentence of an answer (``Citation.to_dict()``)."""
+
+    marker: int = Field(description="The n of the [n] in the answer text")
+    text: str = Field(description="The sentence as it stands in the document")
+    doc_id: str
+    doc_title: str
+    heading: str = Field(description="The section heading the sentence stands under ('' for none)")
+    paragraph: int
+    sentence: int
+    start: int = Field(description="Character offset of the sentence in the source file")
+    end: int
+    score: float
+    page: int | None = Field(default=None, description="1-based page, for a PDF only")
+
+
+class HitOut(BaseModel):
+    """One retrieved passage (``Hit.to_dict()``)."""
+
+    rank: int
+    chunk_id: int
+    doc_id: str
+    paragraph: int
+    heading: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float
+    lexical_score: float
+
+
+class RefusalOut(BaseModel):
+    score: float = Field(description="The refusal model's log-odds that the text does not answer")
+    threshold: float = Field(description="Above it the answer is 'the text does not say'")
+
+
+class AnswerOut(BaseModel):
+    """What ``POST /api/ask`` (and Gradio's ``/ask``, ``rag ask --json``) return: ``Answer.to_dict()``."""
+
+    question: str
+    answer: str = Field(description="The answer text: a lead and the quoted sentences with [n] markers")
+    language: str = Field(description="The question's language (ISO 639-1)")
+    confidence: Literal["high", "low", "none"] = Field(
+        description="How well the text supports the answer: 'high' (the cited sentence answers), "
+        "'low' (the closest passage, which may not answer), 'none' (the text does not say)"
+    )
+    abstained: bool = Field(description="True exactly when confidence is 'none'")
+    citations: list[CitationOut]
+    hits: list[HitOut]
+    timings_ms: dict[str, float]
+    notice: str | None = Field(default=None, description="e.g. that an overlong question was shortened")
+    refusal: RefusalOut | None = None
+    retrieval_query: str | None = Field(
+        default=None, description="The text searched, when it differs from the question (follow-ups)"
     )
 
 
@@ -208,26 +265,12 @@ def _check_login(auth: tuple[str, str] | None):  # noqa: ANN202 - a FastAPI depe
 
 
 def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
-    """Each indexed document: id, title, language, path and how many sentences/chunks/paragraphs."""
+    """Each indexed document with the fields of `rag list --json` (``DocumentRow``): id, title,
+    language, format, size, sentences, paragraphs, pages, characters, path."""
+    from rag.app.documents import indexed_rows
+
     index = pipeline.index
-    sentences = Counter(s.doc_id for s in index.sentences)
-    paragraphs = Counter({d: len({s.paragraph for s in index.sentences if s.doc_id == d}) for d in sentences})
-    chunks = Counter(c.doc_id for c in index.chunks)
-    return [
-        {
-            "id": d.doc_id,
-            "title": d.title,
-            "language": d.language,
-            "path": d.path,
-            "counts": {
-                "characters": len(d.text) - d.body_start,
-                "paragraphs": paragraphs[d.doc_id],
-                "sentences": sentences[d.doc_id],
-                "chunks": chunks[d.doc_id],
-            },
-        }
-        for d in index.documents
-    ]
+    return [row.to_dict() for row in indexed_rows(index.documents, index.sentences)]
 
 
 def predicted_query(pipeline: Any, question: object, history: object) -> str:
@@ -291,7 +334,8 @@ def build_api(
         summary="Answer one question with cited sentences",
         description="Returns the JSON object of `rag ask --json`: the answer text, its citations "
         "(document, heading, paragraph, sentence, character offsets), the retrieved passages "
-        "(`hits`), `abstained` and timings. An empty question is a 400 error.",
+        "(`hits`), `confidence` (high, low or none), `abstained` and timings. An empty question is a "
+        "400 error.",
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -299,7 +343,7 @@ def build_api(
             }
         },
         responses={
-            200: {"description": "The answer (`Answer.to_dict()`)"},
+            200: {"description": "The answer (`Answer.to_dict()`)", "model": AnswerOut},
             400: {"description": 'Not askable (e.g. empty) or not JSON: `{"error": "..."}`'},
             401: {"description": "A login is configured and was not given"},
             413: {"description": "Body too large"},

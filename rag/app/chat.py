@@ -42,6 +42,8 @@ def default_history_file() -> Path | None:
 
 def format_sources(answer: Any, titles: dict[str, str], width: int = 100) -> str:
     """The last answer's hits: rank, place, fused/dense/lexical scores and the passage."""
+    from rag.app.support import section
+
     if answer is None:
         return "No answer yet: ask a question first."
     if not answer.hits:
@@ -50,9 +52,7 @@ def format_sources(answer: Any, titles: dict[str, str], width: int = 100) -> str
     lines = [f"Sources of: {answer.question}"]
     for hit in answer.hits:
         chunk = hit.chunk
-        where = titles.get(chunk.doc_id, chunk.doc_id)
-        if chunk.heading:
-            where += f" › {chunk.heading}"
+        where = section(titles.get(chunk.doc_id, chunk.doc_id), chunk.heading)
         mark = " *" if (chunk.doc_id, chunk.paragraph) in cited else ""
         lines.append(
             f"{hit.rank}. {where}, paragraph {chunk.paragraph} (chars {chunk.start}-{chunk.end}) "

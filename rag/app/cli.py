@@ -53,23 +53,18 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
     """Readable text for the terminal: the answer, then one line per citation."""
+    from rag.app.support import citation_place, support_line
+
     lines = [answer.text]
+    if support := support_line(answer):
+        lines.insert(0, support)
     if answer.notice:
         lines.insert(0, f"({answer.notice})")
     if answer.citations:
         lines.append("")
         for c in answer.citations:
             s = c.sentence
-            where = f"{c.doc_title or s.doc_id}"
-            if s.heading:
-                where += f" › {s.heading}"
-            page = getattr(s, "page", None)
-            lines.append(
-                f"[{c.marker}] {where}, "
-                + (f"page {page}, " if page is not None else "")
-                + f"paragraph {s.paragraph}, sentence {s.sentence} "
-                f"(chars {s.start}-{s.end}, score {c.score:.2f})"
-            )
+            lines.append(f"[{c.marker}] {citation_place(c)} (chars {s.start}-{s.end}, score {c.score:.2f})")
     return "\n".join(lines)
 
 
@@ -96,7 +91,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     clean_question(question, settings.max_question_chars)  # unaskable: one line, before any build
     preload(settings.model, settings.threads)  # model weights load while the index is read
     pipeline = Pipeline.open(settings, progress=not args.json)
-    answer = pipeline.ask(question)
+    answer = pipeline.ask(question, args.history or ())
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -157,14 +152,15 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     """`rag remove DOC`: delete a document from the seeds folder, then rebuild the index."""
     from rag.app.documents import remove_document
-    from rag.ingest.files import seed_files
+    from rag.ingest.files import find_document, seed_files
 
     settings = _settings(args)
+    target = find_document(Path(settings.seeds_dir), args.document)  # unknown: one line, exit 2
+    others = [f for f in seed_files(settings.seeds_dir) if Path(f).resolve() != target.resolve()]
+    if not others:  # as the page does: with no documents left nothing could be asked
+        raise UserError(f"{target.name} is the only document: add another before removing it")
     path = remove_document(settings.seeds_dir, args.document)
     print(f"removed {path}", file=sys.stderr)
-    if not seed_files(settings.seeds_dir):
-        print(f"{settings.seeds_dir} holds no documents now; the index was not rebuilt", file=sys.stderr)
-        return 0
     _rebuild(settings)
     return 0
 
@@ -205,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_corpus_options(p_ask)
     p_ask.add_argument("question", nargs="+", help="the question (quote it); '-' reads it from stdin")
     p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p_ask.add_argument(
+        "--history", action="append", metavar="QUESTION",
+        help="an earlier question of the conversation, oldest first (repeat it for each): a "
+        "follow-up such as 'Und warum?' is answered as in the chat",
+    )
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p_ask.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
     p_ask.set_defaults(func=cmd_ask)

@@ -25,8 +25,9 @@ NOT_IN_TEXT = "The text does not say this"
 
 
 def default_feedback_path(index_dir: Path) -> Path:
-    """``feedback.jsonl`` beside the index folder."""
-    return Path(index_dir).resolve().parent / "feedback.jsonl"
+    """``feedback.jsonl`` inside the index folder (git-ignored, never a stray file in the project
+    folder; the index builds leave it alone)."""
+    return Path(index_dir).resolve() / "feedback.jsonl"
 
 
 class FeedbackLog:

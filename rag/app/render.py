@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.app.documents import DocumentRow, human_size
+from rag.app.support import LOW_LABEL, LOW_MARK, citation_place, support_line
 from rag.ingest import blocks_of
-from rag.records import Answer, Citation, Document, Hit
+from rag.ingest.sentences import page_of
+from rag.records import LOW, Answer, Citation, Document, Hit
 
 __all__ = [
     "escape",
@@ -109,8 +111,7 @@ def user_html(question: str) -> str:
 def _citation_html(citation: Citation, doc: Document | None) -> str:
     s = citation.sentence
     n = citation.marker
-    where = f"§ {s.heading} · " if s.heading else ""
-    where += _page(citation) + f"paragraph {s.paragraph}, sentence {s.sentence}"
+    where = citation_place(citation)
     if doc is not None:
         context = sentence_in_context(doc, s.start, s.end, s.heading)
     else:
@@ -123,34 +124,20 @@ def _citation_html(citation: Citation, doc: Document | None) -> str:
     )
 
 
-def _page(citation: Citation) -> str:
-    """ "page 2, " for a sentence of a PDF (its 1-based page), "" for formats without pages."""
-    page = citation.sentence.page
-    return f"page {page}, " if page is not None else ""
-
-
-def _where(citation: Citation) -> str:
-    s = citation.sentence
-    parts = [citation.doc_title or s.doc_id]
-    if s.heading:
-        parts.append(f"§ {s.heading}")
-    if s.kind == "heading":
-        parts.append("title" if not s.heading else "heading")
-    else:
-        parts.append(_page(citation) + f"paragraph {s.paragraph}, sentence {s.sentence}")
-    return ", ".join(parts)
-
-
 def answer_plain(answer: Answer) -> str:
     """The answer as plain text: its text with the ``[n]`` markers, then the numbered sources
     (title, section, paragraph, sentence) and each quoted sentence; what the copy button copies."""
     lines = [answer.text.strip()]
+    if support := support_line(answer):
+        lines.insert(0, support)
     if answer.notice:
         lines.insert(0, answer.notice)
     if answer.citations and not answer.abstained:
         lines.append("")
         lines.append("Sources:")
-        lines.extend(f"[{c.marker}] {_where(c)}: \u201c{c.sentence.text}\u201d" for c in answer.citations)
+        lines.extend(
+            f"[{c.marker}] {citation_place(c)}: \u201c{c.sentence.text}\u201d" for c in answer.citations
+        )
     return "\n".join(lines)
 
 
@@ -186,14 +173,16 @@ def answer_html(answer: Answer, documents: Mapping[str, Document], elapsed_ms: f
         pos = match.end()
     parts.append(escape(answer.text[pos:]))
     foot = "".join(
-        f'<li><span class="rag-cite-marker">[{c.marker}]</span> '
-        f"{escape(c.doc_title or c.sentence.doc_id)}"
-        f"{' › ' + escape(c.sentence.heading) if c.sentence.heading else ''}, "
-        f"{_page(c)}paragraph {c.sentence.paragraph}, sentence {c.sentence.sentence}</li>"
+        f'<li><span class="rag-cite-marker">[{c.marker}]</span> {escape(citation_place(c))}</li>'
         for c in answer.citations
     )
+    kind, mark = "rag-answer", ""
+    if answer.confidence == LOW:  # the closest passage, which may not answer: its own look
+        kind += " rag-low"
+        mark = (f'<div class="rag-low-label"><span class="rag-low-mark" aria-hidden="true">{LOW_MARK}</span> '
+                f"{escape(LOW_LABEL)}</div>")
     return (
-        f'<div class="rag-answer">{copy}{notice}<div class="rag-answer-text">{"".join(parts)}</div>'
+        f'<div class="{kind}">{copy}{notice}{mark}<div class="rag-answer-text">{"".join(parts)}</div>'
         f'<ol class="rag-footnotes">{foot}</ol>{meta}</div>'
     )
 
@@ -209,8 +198,24 @@ SOURCES_LEGEND = (
 )
 
 
-def sources_html(hits: Iterable[Hit], cited: Iterable[Citation] = ()) -> str:
-    """The retrieved passages, best first: a relevance bar, whether the answer quotes them."""
+def _hit_place(hit: Hit, documents: Mapping[str, Document]) -> str:
+    """ "Title, page 2, paragraph 3": the document named when there are several, its page for a
+    PDF."""
+    chunk = hit.chunk
+    doc = documents.get(chunk.doc_id)
+    parts = [doc.title] if doc is not None and len(documents) > 1 else []
+    if doc is not None and doc.pages:
+        parts.append(f"page {page_of(doc, chunk.start)}")
+    parts.append(f"paragraph {chunk.paragraph}")
+    return ", ".join(parts)
+
+
+def sources_html(
+    hits: Iterable[Hit], cited: Iterable[Citation] = (), documents: Mapping[str, Document] | None = None
+) -> str:
+    """The retrieved passages, best first: a relevance bar, whether the answer quotes them, and
+    where each stands (its document when there are several, its page in a PDF)."""
+    documents = documents or {}
     cited_spans = [(c.sentence.start, c.sentence.end, f"[{c.marker}]", c.sentence.doc_id) for c in cited]
     hits = list(hits)
     best = max((h.score for h in hits), default=0.0)
@@ -219,7 +224,9 @@ def sources_html(hits: Iterable[Hit], cited: Iterable[Citation] = ()) -> str:
         chunk = hit.chunk
         spans = [sp[:3] for sp in cited_spans
                  if sp[3] == chunk.doc_id and chunk.start <= sp[0] and sp[1] <= chunk.end]
-        heading = f'<div class="rag-src-heading">{escape(chunk.heading)}</div>' if chunk.heading else ""
+        doc = documents.get(chunk.doc_id)
+        shown_heading = chunk.heading if doc is None or chunk.heading != doc.title else ""
+        heading = f'<div class="rag-src-heading">{escape(shown_heading)}</div>' if shown_heading else ""
         share = max(0.04, min(1.0, hit.score / best)) if best > 0 else 0.0
         markers = " ".join(escape(sp[2]) for sp in spans)
         used = (
@@ -232,7 +239,7 @@ def sources_html(hits: Iterable[Hit], cited: Iterable[Citation] = ()) -> str:
             f'<span class="rag-src-rank">#{hit.rank}</span>'
             f'<span class="rag-src-bar" title="{escape(title)}">'
             f'<span style="width:{share * 100:.0f}%"></span></span>'
-            f'{used}<span class="rag-src-where">paragraph {chunk.paragraph}</span></div>'
+            f'{used}<span class="rag-src-where">{escape(_hit_place(hit, documents))}</span></div>'
             f'{heading}<div class="rag-src-text">{_marked(chunk.text, spans, chunk.start)}</div></li>'
         )
     if not rows:
@@ -323,6 +330,12 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
 .rag-meta { font-size: 0.75em; opacity: 0.6; margin-top: 0.25rem; }
 .rag-refusal { font-style: italic; border-left: 4px solid #9ca3af; padding-left: 0.6rem; opacity: 0.9; }
 .rag-refusal-icon { font-style: normal; font-weight: 700; color: #6b7280; }
+/* "low": the closest passage, which may not answer: amber, muted, marked "≈" (never like a
+   confident answer, nor like the refusal's grey "∅"). */
+.rag-low { border-left: 4px dashed #d97706; padding-left: 0.6rem; background: rgba(217, 119, 6, 0.06); }
+.rag-low .rag-answer-text { opacity: 0.8; }
+.rag-low-label { font-size: 0.8em; color: #b45309; margin-bottom: 0.2rem; }
+.rag-low-mark { font-weight: 700; font-size: 1.15em; }
 .rag-error { border-left: 4px solid #dc2626; padding-left: 0.6rem; }
 .rag-notice { font-size: 0.8em; color: #b45309; margin-bottom: 0.3rem; }
 .rag-sources { padding-left: 0; list-style: none; margin: 0; }

@@ -62,6 +62,12 @@ class FollowUpCues:
     existential_after_there: frozenset[str] = frozenset()  # "there is": no place
     polite_pronouns: frozenset[str] = frozenset()  # capitalised "Sie" is the reader
     function_words: frozenset[str] = frozenset()  # never topic words
+    # A question that names its own subject with a determiner ("Why are the telecom companies
+    # building their own models?"): these possessives then point to that subject, not back,
+    # unless a linking word stands right before them ("the role of its founder").
+    subject_determiners: frozenset[str] = frozenset()
+    own_subject_possessives: frozenset[str] = frozenset()
+    noun_links: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

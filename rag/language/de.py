@@ -27,7 +27,7 @@ GERMAN = Language(
     ),
     phrases=Phrases(
         lead="Laut dem Text:",
-        lead_other_language="Laut dem Text:",
+        lead_other_language="Laut dem Text (im Original zitiert):",
         refusal="Dazu sagt der Text nichts.",
         low_lead="Der Text sagt das nicht direkt. Am nächsten kommt:",
         low_lead_other_language="Der Text sagt das nicht direkt. Am nächsten kommt (im Original zitiert):",

@@ -24,7 +24,9 @@ ENGLISH = Language(
         lead_other_language="According to the text (quoted in the original language):",
         refusal="The text does not say.",
         low_lead="The text may not answer this. Closest passage:",
-        low_lead_other_language="The text may not answer this. Closest passage (quoted in the original language):",
+        low_lead_other_language=(
+            "The text may not answer this. Closest passage (quoted in the original language):"
+        ),
     ),
     answer_cues=AnswerCues(
         quantity_question=(
@@ -59,6 +61,9 @@ ENGLISH = Language(
         auxiliaries=_WORDS("is was are were does did do will would can could".split()),
         existential_after_there=_WORDS("is are was were be been".split()),
         polite_pronouns=_WORDS(["I"]),
+        subject_determiners=_WORDS("the these those".split()),
+        own_subject_possessives=_WORDS("their its".split()),
+        noun_links=_WORDS("of for in on at about with to from by".split()),
         function_words=_WORDS(
             """who whom whose what where when why how which much many the a and or but also of to on
             at by for with from about into as than not no is are were be been being do does did

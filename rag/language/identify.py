@@ -59,6 +59,55 @@ def identify_language(text: str) -> tuple[str, float]:
     return _SAME_AS.get(code, code), float(probabilities[0])
 
 
+# Languages the encoder does not read but that are close enough to one it does that a question in
+# them is answered (as that language): Catalan, Galician, Occitan, Italian and German dialects,
+# Afrikaans and Frisian, Ukrainian and Belarusian, Czech and Slovak.
+CLOSE_TO = {
+    "ca": "es", "gl": "pt", "oc": "fr", "an": "es", "ast": "es", "wa": "fr", "co": "it", "lmo": "it",
+    "vec": "it", "nap": "it", "scn": "it", "pms": "it", "eml": "it", "af": "nl", "fy": "nl", "li": "nl",
+    "lb": "de", "pfl": "de", "ksh": "de", "uk": "ru", "be": "ru", "cs": "pl", "sk": "pl",
+}
+# A language the encoder reads that fastText gives at least this much for a question is taken when
+# its first guess is one the encoder does not read: on a short question the first guess is often
+# a neighbour ("Qui dirige Softbank ?": Catalan 0.59, French 0.17).
+NEIGHBOUR_PROBABILITY = 0.05
+
+
+def identify_candidates(text: str, k: int = 5) -> list[tuple[str, float]]:
+    """fastText's ``k`` best guesses for ``text``'s language, most likely first ([] for no letters)."""
+    flat = " ".join(text.split())
+    if not any(ch.isalpha() for ch in flat):
+        return []
+    with _lock:
+        labels, probabilities = _model().predict(flat, k=k)
+    out: dict[str, float] = {}
+    for label, probability in zip(labels, probabilities, strict=True):
+        code = label.removeprefix("__label__")
+        code = _SAME_AS.get(code, code)
+        out[code] = out.get(code, 0.0) + float(probability)
+    return list(out.items())
+
+
+def readable_language(
+    candidates: list[tuple[str, float]], readable: frozenset[str]
+) -> tuple[str, float]:
+    """The question's language as the encoder can read it: the first guess when the encoder reads
+    it, else a close relative of it, else a guess the encoder reads with at least
+    :data:`NEIGHBOUR_PROBABILITY`, each with the first guess's probability; else the first guess
+    itself (a language the encoder cannot read)."""
+    if not candidates:
+        return "", 0.0
+    code, probability = candidates[0]
+    if code in readable:
+        return code, probability
+    if CLOSE_TO.get(code) in readable:
+        return CLOSE_TO[code], probability
+    for other, share in candidates[1:]:
+        if other in readable and share >= NEIGHBOUR_PROBABILITY:
+            return other, probability
+    return code, probability
+
+
 def preload() -> None:
     """Load the model now (about 30 ms) rather than at the first question."""
     _model()

@@ -73,6 +73,12 @@ _NOT_NAMES = _cues("polite_pronouns")
 # nothing of its own to search for.
 _FUNCTION_WORDS = _cues("function_words")
 
+# "the telecom companies ... their": a subject named in the question, its own possessive.
+_SUBJECT_DETERMINERS = _cues("subject_determiners")
+_OWN_SUBJECT_POSSESSIVES = _cues("own_subject_possessives")
+_NOUN_LINKS = _cues("noun_links")
+_SUBJECT_REACH = 3  # the determiner stands among the first words (after "why are", "how do")
+
 # English possessives that come before the thing they belong to; in front of every name in the
 # question they cannot point into it.
 _POSSESSIVES = frozenset({"his", "her", "its", "their"})
@@ -117,6 +123,19 @@ _CLAUSE_JOINS = frozenset({"and", "und", "or", "oder"})
 _CLEFT = frozenset({"that", "who", "which"})
 
 
+def _own_subject(lowered: list[str], i: int) -> bool:
+    """True when the possessive at ``i`` points to a subject the question names itself: a
+    determiner and a content word among the first words before it ("Why are the telecom
+    companies building their own ...?"), and no linking word right before it ("What is the
+    role of its founder?" still refers back)."""
+    if lowered[i] not in _OWN_SUBJECT_POSSESSIVES or lowered[i - 1] in _NOUN_LINKS:
+        return False
+    return any(
+        lowered[j] in _SUBJECT_DETERMINERS and lowered[j + 1] not in _FUNCTION_WORDS
+        for j in range(min(i - 1, _SUBJECT_REACH))
+    )
+
+
 def _refers_back(text: str) -> bool:
     words = _words(_main_clause(text))
     lowered = [w.casefold() for w in words]
@@ -154,6 +173,8 @@ def _refers_back(text: str) -> bool:
         if word == "es" and (previous in _IMPERSONAL or following in _IMPERSONAL):
             continue
         if word in _WEAK_ANAPHORS:
+            if _own_subject(lowered, i):
+                continue  # "the telecom companies ... their own models": the question's subject
             if not named_before and word in _POSSESSIVES and _names_something(words[i + 1 :]):
                 return True  # "What does his company develop with Open AI?": his before any name
             weak = True

@@ -92,7 +92,7 @@ def test_a_pdf_added_over_http_is_searched_cited_by_page_listed_and_removed(
     listed_ids = {d["doc_id"] for d in json.loads(listed.stdout)["documents"]}
     assert {"Nordby-lighthouse", "garden", ARTICLE} <= listed_ids
     rest = httpx.get(docs_server.url + "api/documents", timeout=30).json()["documents"]
-    assert "Nordby-lighthouse" in {d["id"] for d in rest}
+    assert "Nordby-lighthouse" in {d["doc_id"] for d in rest}
 
     removed = client.predict("Nordby-lighthouse", api_name="/remove_document")
     assert removed["removed"] == "Nordby Lighthouse Report" and removed["rebuilt"]

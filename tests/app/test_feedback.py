@@ -24,4 +24,4 @@ def test_feedback_lines_are_rag_eval_questions(tmp_path) -> None:
 
 
 def test_default_location_is_beside_the_index_folder(tmp_path) -> None:
-    assert default_feedback_path(tmp_path / "index") == (tmp_path / "feedback.jsonl").resolve()
+    assert default_feedback_path(tmp_path / "index") == (tmp_path / "index" / "feedback.jsonl").resolve()

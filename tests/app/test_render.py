@@ -7,7 +7,9 @@ import re
 import pytest
 
 from rag.app.render import (
+    CSS,
     answer_html,
+    answer_plain,
     article_html,
     error_html,
     escape,
@@ -135,3 +137,73 @@ def test_real_article_offsets(article_pipeline) -> None:
         if s.heading:
             assert escape(s.heading) in html
 
+
+
+def _low_answer() -> Answer:
+    citation = Citation(1, _sentence("Satz eins steht hier."), 0.4, "Titel")
+    text = "Der Text sagt das nicht direkt. Am nächsten kommt: Satz eins steht hier. [1]"
+    sentence = citation.sentence
+    chunk = Chunk(0, "doc", 2, (0, 1), sentence.text, sentence.start, sentence.end, "Erste Überschrift")
+    return Answer("Frage?", text, "de", (citation,), (Hit(chunk, 0.5, 0.5, 0.2, 1),), False,
+                  {"total": 4.2}, confidence="low")
+
+
+def test_a_low_answer_has_its_own_look_distinct_from_high_and_from_the_refusal() -> None:
+    """Three levels of support, three looks: "low" is amber, marked "≈" with a short label."""
+    low = answer_html(_low_answer(), {"doc": _doc()})
+    citation = Citation(1, _sentence("Satz eins steht hier."), 0.9, "Titel")
+    high = answer_html(_answer((citation,), "Laut dem Text: Satz eins steht hier. [1]"), {"doc": _doc()})
+    refusal = answer_html(_answer((), "Dazu sagt der Text nichts.", abstained=True), {"doc": _doc()})
+    assert 'class="rag-answer rag-low"' in low
+    assert "≈" in low and "rag-low-label" in low and "may not answer" in low
+    assert "rag-cite" in low  # still cited: the closest passage can be checked
+    assert "rag-low" not in high and "≈" not in high
+    assert "rag-refusal" not in low and "∅" not in low
+    assert "rag-low" not in refusal and "≈" not in refusal
+    assert ".rag-low {" in CSS and ".rag-low-label" in CSS
+
+
+def test_a_low_answer_is_marked_in_the_copied_and_the_terminal_text() -> None:
+    from rag.app.cli import format_answer
+
+    low = _low_answer()
+    plain = answer_plain(low)
+    assert plain.splitlines()[0].startswith("≈ ")
+    assert "Am nächsten kommt" in plain and "Sources:" in plain
+    printed = format_answer(low)
+    assert printed.splitlines()[0].startswith("≈ ") and "may not answer" in printed.splitlines()[0]
+    citation = Citation(1, _sentence("Satz eins steht hier."), 0.9, "Titel")
+    high = _answer((citation,), "Laut dem Text: Satz eins steht hier. [1]")
+    assert "≈" not in answer_plain(high) and "≈" not in format_answer(high)
+    refused = _answer((), "Dazu sagt der Text nichts.", abstained=True)
+    assert "≈" not in answer_plain(refused) and "≈" not in format_answer(refused)
+
+
+def test_sources_and_citations_name_their_document_and_page_and_a_title_heading_once() -> None:
+    """With several documents each source names its document, and a PDF passage its page; a
+    section headed by the document's own title is not shown as "X › X"; a cited title is called
+    the title, not "paragraph 0, sentence 0"."""
+    from rag.app.cli import format_answer
+
+    text = "Bericht\nErster Satz auf Seite eins.\nZweiter Satz auf Seite zwei.\n"
+    pdf = Document("bericht", "Bericht", "de", "bericht.pdf", text, "h", pages=(0, text.index("Zweiter")))
+    other = _doc()
+    start = text.index("Zweiter")
+    sentence = Sentence(1, "bericht", 2, 1, "Zweiter Satz auf Seite zwei.", start, len(text) - 1, "Bericht",
+                        page=2)
+    chunk = Chunk(0, "bericht", 2, (1,), sentence.text, sentence.start, sentence.end, "Bericht")
+    documents = {"bericht": pdf, "doc": other}
+    html = sources_html([Hit(chunk, 1.0, 0.5, 0.5, 1)], (), documents)
+    assert "Bericht, page 2, paragraph 2" in html
+    assert 'rag-src-heading">Bericht<' not in html  # the heading that repeats the title: once
+    alone = sources_html([Hit(chunk, 1.0, 0.5, 0.5, 1)], (), {"bericht": pdf})
+    assert ">page 2, paragraph 2<" in alone  # one document: no need to name it
+
+    citation = Citation(1, sentence, 0.9, "Bericht")
+    title = Citation(2, Sentence(-1, "bericht", 0, 0, "Bericht", 0, 7, "", "heading"), 1.0, "Bericht")
+    answer = Answer("Was?", "Laut dem Text: Zweiter Satz auf Seite zwei. [1] Bericht [2]", "de",
+                    (citation, title), (), False)
+    for shown in (answer_html(answer, documents), answer_plain(answer), format_answer(answer)):
+        assert "Bericht, page 2, paragraph 2, sentence 1" in shown, shown
+        assert "Bericht › Bericht" not in shown and "paragraph 0" not in shown, shown
+        assert "Bericht, title" in shown, shown

@@ -283,6 +283,19 @@ def test_overview_question_is_answered(page) -> None:
     assert "Japans Aufholjagd" in answer.inner_text() and "KI-Regulierung" in answer.inner_text()
 
 
+def test_summary_requests_in_three_languages_get_the_overview(page) -> None:
+    """Any phrasing of a summary request, in German, English and French: the overview, framed in
+    the document's language (German for the bundled article), not a refusal or one sentence."""
+    for question in ("Gib mir bitte eine kurze Zusammenfassung.", "Summarize the article in a few sentences.",
+                     "De quoi parle le texte ?"):
+        ask(page, question)
+        answer = last_answer(page)
+        assert "rag-refusal" not in (answer.get_attribute("class") or ""), question
+        text = answer.inner_text()
+        assert "Überblick über «Japans Aufholjagd" in text and "KI-Regulierung" in text, (question, text)
+        assert "model cannot read" not in text, question
+
+
 def test_copy_gives_plain_text_and_export_markdown(page, browser, ui_server) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.url.rstrip("/"))
     ask(page, "Wer leitet den Technologieinvestor Softbank?")
@@ -342,7 +355,7 @@ def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
     from rag.eval.questions import load_questions
 
     index_dir = Path(ui_server.option("--index"))
-    feedback = index_dir.resolve().parent / "feedback.jsonl"
+    feedback = index_dir.resolve() / "feedback.jsonl"
     page.get_by_role("tab", name="About").click()
     assert str(feedback) in page.locator("#info").inner_text()
     before = len(feedback.read_text("utf-8").splitlines()) if feedback.exists() else 0
@@ -522,3 +535,43 @@ def test_bad_upload_in_the_page_is_one_clear_message(documents_page, tmp_path) -
     assert sorted(p.name for p in seeds.iterdir()) == before
     ask(page, "Wer leitet den Technologieinvestor Softbank?")  # still serving
     assert "Masayoshi Son" in last_answer(page).inner_text()
+
+
+def test_high_low_and_refused_answers_look_different(browser) -> None:
+    """A "low" answer (the closest passage, which may not answer) is seen as such: an amber,
+    dashed edge, the "≈" mark and its label, muted text; not like an answer, not like the
+    refusal's grey "∅". Rendered from constructed answers with the page's own CSS (the answer
+    model that sets "low" is built elsewhere; tests/app/test_surfaces.py forces one end to end)."""
+    from rag.app.render import CSS, answer_html
+    from rag.records import Answer, Citation, Document, Sentence
+
+    text = "Der Chef heisst Masayoshi Son. Er investiert seit Jahren."
+    doc = Document("doc", "Titel", "de", "doc.txt", text, "hash")
+    sentence = Sentence(0, "doc", 1, 1, "Der Chef heisst Masayoshi Son.", 0, 30)
+    cited = (Citation(1, sentence, 0.9, "Titel"),)
+    answers = {
+        "high": Answer("Wer?", f"Laut dem Text: {sentence.text} [1]", "de", cited, (), False),
+        "low": Answer("Wie viele?", f"Der Text sagt das nicht direkt. Am nächsten kommt: {sentence.text} [1]",
+                      "de", cited, (), False, confidence="low"),
+        "none": Answer("Was?", "Dazu sagt der Text nichts.", "de", (), (), True),
+    }
+    body = "".join(f'<div id="{k}">{answer_html(a, {"doc": doc})}</div>' for k, a in answers.items())
+    context = browser.new_context(viewport={"width": 900, "height": 600})
+    try:
+        page = context.new_page()
+        page.set_content(f"<html><head><style>{CSS}</style></head><body>{body}</body></html>")
+        style = "e => { const s = getComputedStyle(e); return [s.borderLeftStyle, s.borderLeftColor]; }"
+        edge = {k: page.eval_on_selector(f"#{k} .rag-answer", style) for k in answers}
+        assert edge["low"] == ["dashed", "rgb(217, 119, 6)"], edge  # amber
+        assert edge["low"] != edge["none"] and edge["low"] != edge["high"], edge
+        label = page.locator("#low .rag-low-label")
+        assert label.is_visible() and label.inner_text().startswith("≈")
+        assert "may not answer" in label.inner_text()
+        assert page.locator("#high .rag-low-label").count() == 0
+        assert page.locator("#none .rag-low-label").count() == 0 and "∅" in page.locator("#none").inner_text()
+        assert "∅" not in page.locator("#low").inner_text()
+        opacity = page.eval_on_selector("#low .rag-answer-text", "e => getComputedStyle(e).opacity")
+        assert float(opacity) < 1
+        page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-support-levels.png"))
+    finally:
+        context.close()

@@ -82,6 +82,10 @@ def test_remove_deletes_and_rebuilds(corpus, tmp_path, capsys):
     assert manifest_ids(tmp_path) == ["harbour"]
     assert main(["remove", *common, "nothing-here"]) == 2
     assert "no document 'nothing-here'" in capsys.readouterr().err
+    # The last document stays, as in the page: with none left nothing could be asked.
+    assert main(["remove", *common, "harbour"]) == 2
+    assert "only document" in capsys.readouterr().err
+    assert manifest_ids(tmp_path) == ["harbour"] and any(seeds.glob("harbour.*"))
 
 
 def test_safe_file_names():

@@ -45,3 +45,14 @@ def test_identify_language_reads_many_scripts_offline():
         assert found == code, (text, found)
         assert code in ENCODER_LANGUAGES and 0 < probability <= 1
     assert identify_language("2040 ?!") == ("", 0.0)
+
+
+def test_german_answers_that_quote_another_language_say_so_as_english_ones_do() -> None:
+    from rag.answer.compose import compose_text
+    from rag.records import Citation, Sentence
+
+    cited = (Citation(1, Sentence(0, "d", 1, 1, "Son runs Softbank.", 0, 18), 1.0),)
+    assert compose_text(cited, "de", "de") == "Laut dem Text: Son runs Softbank. [1]"
+    assert compose_text(cited, "de", "en") == "Laut dem Text (im Original zitiert): Son runs Softbank. [1]"
+    english = compose_text(cited, "en", "de")
+    assert english.startswith("According to the text (quoted in the original language):")

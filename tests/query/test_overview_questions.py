@@ -37,6 +37,26 @@ OVERVIEW = [
     "What is the main topic of the article?",
     "What does the article say?",
     "TL;DR",
+    # Any phrasing and any language the encoder reads (issue 21).
+    "Gib mir bitte eine kurze Zusammenfassung.",
+    "Kannst du mir eine Zusammenfassung geben?",
+    "Summarize the article in a few sentences.",
+    "Can you give me a brief overview?",
+    "What are the key points?",
+    "De quoi parle le texte ?",
+    "Résume le texte en quelques phrases",
+    "¿De qué trata el texto?",
+    "Di cosa parla l'articolo?",
+    "Waar gaat de tekst over?",
+    "Resuma o artigo",
+    "Podsumuj tekst",
+    "О чём этот текст?",
+    "Metni özetle",
+    "لخص المقال",
+    "这篇文章讲什么？",
+    "この記事を要約して",
+    "이 기사를 요약해 주세요",
+    "สรุปบทความนี้ให้หน่อย",
 ]
 
 ORDINARY = [
@@ -56,6 +76,12 @@ ORDINARY = [
     "Give me an overview of the energy strategy",
     "Und warum?",
     "Why?",
+    "Was ist die Kernaussage von Dengel?",
+    "Zusammenfassung der Regeln für Bussgelder",
+    "What are the key points of the Osaka project?",
+    "Résume la stratégie de Softbank",
+    "Qui dirige Softbank ?",
+    "总结软银的投资",
 ]
 
 
@@ -141,9 +167,9 @@ def test_overview_of_one_document_cites_its_title_lead_and_headings(tmp_path) ->
     assert not answer.abstained and answer.hits == () and answer.language == "de"
     _assert_cited_in_order(answer, docs)
 
+    # An English question gets the same overview: a German document is framed in German.
     english = overview_answer("Summarize the article", docs, sentences, "en")
-    assert english.text.startswith(f"Overview of «{doc.title}» [1]:") and " Sections: " in english.text
-    assert english.citations == answer.citations
+    assert english.text == answer.text and english.citations == answer.citations
 
 
 def _reports(count: int) -> dict[str, str]:
@@ -156,11 +182,12 @@ def _reports(count: int) -> dict[str, str]:
     return texts
 
 
-@pytest.mark.parametrize("count, lead, heads", [(1, 3, 8), (2, 2, 4), (5, 2, 4), (7, 2, 4)])
+@pytest.mark.parametrize("count, lead, heads", [(1, 3, 8), (2, 2, 3), (3, 2, 1), (5, 1, 0), (7, 1, 0)])
 def test_overview_limits_lead_and_headings_per_document_and_counts_the_rest(
     tmp_path, count, lead, heads
 ) -> None:
-    """One document: 3 lead sentences and 8 headings; several: 2 and 4 each, at most 5 documents."""
+    """One document: 3 lead sentences and 8 headings; several share about 12 citations (title
+    and at least one lead sentence each), at most 5 documents: five get 10 citations, not 35."""
     from rag.answer.overview import overview_answer
 
     docs, sentences = _corpus(tmp_path, _reports(count))
@@ -172,9 +199,12 @@ def test_overview_limits_lead_and_headings_per_document_and_counts_the_rest(
     for n, line in enumerate(lines[:shown], start=1):
         assert line.startswith(f"Overview of «Report {n}» [")
         assert f"{ordinal[lead - 1]} lead sentence {n}." in line and ordinal[lead] not in line
-        assert f"Sections: Report {n} [" in line  # the title heading is the first heading
-        assert f"Part {n}.{heads - 1} [" in line and f"Part {n}.{heads}" not in line
-    assert len(answer.citations) == shown * (1 + lead + heads)
+        if heads:  # the heading that repeats the title is left out
+            assert f"Sections: Part {n}.1 [" in line and f"Report {n} [" not in line.split(":", 1)[1]
+            assert f"Part {n}.{heads} [" in line and f"Part {n}.{heads + 1} " not in line
+        else:
+            assert "Sections:" not in line
+    assert len(answer.citations) == shown * (1 + lead + heads) <= 12
     _assert_cited_in_order(answer, docs)
 
 
@@ -224,5 +254,40 @@ def test_overview_framing_fields_and_a_document_with_lead_but_no_sections(tmp_pa
                            "Tickets cost ten euros. [4]")
     assert answer.question == "Résume le texte" and answer.retrieval_query == "" and answer.hits == ()
     assert [c.score for c in answer.citations] == [1.0] * 4
+    # The framing follows the document's language, not the question's.
     german = overview_answer("Worum geht es?", docs, sentences, "de")
-    assert german.text.startswith("Überblick über «Ferry» [1]: ")
+    assert german.text.startswith("Overview of «Ferry» [1]: ") and german.language == "de"
+
+
+@pytest.mark.parametrize("question", [
+    "Gib mir bitte eine kurze Zusammenfassung.",
+    "Summarize the article in a few sentences.",
+    "De quoi parle le texte ?",
+])
+def test_summary_requests_get_the_overview_in_each_documents_language(tmp_path, question) -> None:
+    """Through the pipeline (fake encoder), in three languages: the overview, with a German
+    document framed in German and an English one in English, whatever the question's language."""
+    from conftest import FakeEncoder
+
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "hafen.md").write_text(
+        "# Der Hafen\n\nDer Hafen wurde 1850 eröffnet. Er ist der grösste im Land.\n\n"
+        "## Schiffe\n\nHeute legen dort täglich Schiffe an.\n", encoding="utf-8")
+    (seeds / "ferry.md").write_text(
+        "# The ferry\n\nThe ferry leaves at noon. It returns at six.\n\n"
+        "## Tickets\n\nTickets cost ten euros.\n", encoding="utf-8")
+    pipeline = Pipeline.open(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"),
+                             encoder=FakeEncoder(), progress=False, on_status=lambda m: None)
+    answer = pipeline.ask(question)
+    assert not answer.abstained and answer.notice == "", answer
+    lines = answer.text.split("\n")
+    assert sorted(line.split(" «")[0] for line in lines) == ["Overview of", "Überblick über"], lines
+    german = next(line for line in lines if "Hafen" in line)
+    english = next(line for line in lines if "ferry" in line)
+    assert "Abschnitte: Schiffe" in german and "Sections: Tickets" in english
+    assert "Overview" not in german and "Überblick" not in english and "Abschnitte" not in english
+    assert len(answer.citations) <= 12
