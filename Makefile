@@ -77,18 +77,22 @@ clean:
 
 # The shipped answer model: trained on XQuAD articles 0-15 only (16-23 stay unseen for
 # `make eval-heldout`; German text with questions in de, en, es, ru, zh, tr, ar, th, and English
-# text with English questions) and on seeds/eval/article.jsonl (each file weighs the same;
-# seeds/eval/article-heldout.jsonl stays unseen). About two minutes on 2 cores.
+# text with English questions), on seeds/eval/article.jsonl and on the written user-style
+# questions of three documents (seeds/eval/user/train.jsonl over seeds/eval/user/docs), plus
+# synthetic on-topic questions the text cannot answer made from each (each file weighs the same,
+# the synthetic ones together as one). seeds/eval/article-heldout.jsonl, article-user.jsonl and
+# user/heldout.jsonl (two other documents) stay unseen. About six minutes on 2 cores.
 TRAIN_ARTICLES := 0-15
 TEST_ARTICLES := 16-23
 train: setup
 	$(VENV)/bin/rag train --articles $(TRAIN_ARTICLES) --out rag/answer/answer_model.json \
 	  --squad $(XQUAD)/xquad-dev.de.json --squad $(XQUAD)/xquad-dev.en.json \
 	  $(foreach l,en es ru zh tr ar th,--squad $(XQUAD)/xquad-dev.de.json=$(XQUAD)/xquad-dev.$(l).json) \
-	  --jsonl seeds/eval/article.jsonl
+	  --jsonl seeds/eval/article.jsonl --jsonl seeds/eval/user/train.jsonl=seeds/eval/user/docs
 
 # Out-of-sample figures of the answer model: XQuAD articles 16-23, never trained or tuned on,
-# each with near-miss copies (gold paragraph withheld). Reports in reports/heldout-*/.
+# each with near-miss copies (gold paragraph withheld), and the question sets `make train` never
+# reads. Reports in reports/heldout-*/ (each with its support levels: report.md, "support").
 eval-heldout: setup
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --articles $(TEST_ARTICLES) --withhold-gold \
 	  --no-charts --out reports/heldout-de-de
@@ -97,6 +101,10 @@ eval-heldout: setup
 	$(foreach l,en es ru zh tr ar th,$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json \
 	  --questions $(XQUAD)/xquad-dev.$(l).json --articles $(TEST_ARTICLES) --withhold-gold --no-charts \
 	  --out reports/heldout-$(l)-de;)
+	$(VENV)/bin/rag eval seeds/eval/user/heldout.jsonl --seeds seeds/eval/user/docs --index build/eval-user \
+	  --no-charts --out reports/heldout-user
+	$(VENV)/bin/rag eval seeds/eval/article-user.jsonl --no-charts --out reports/heldout-article-user
+	$(VENV)/bin/rag eval seeds/eval/article-heldout.jsonl --no-charts --out reports/heldout-article
 
 # Mutation testing (mutmut 3) of the answer step, BM25, ingestion and the index store against
 # the fast suite (`-m "not slow"`), in a copy under build/mutants/ so the tree is never touched.

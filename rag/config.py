@@ -127,6 +127,9 @@ class Settings:
     threads: int | None = None  # None: the usable cores
     chunk_size: int = 3
     chunk_stride: int = 1
+    # Word vectors kept for word coverage (rag/index/words.py), the most frequent words first:
+    # 200,000 x 516 bytes at most; rarer words are matched by spelling.
+    max_word_vectors: int = 200_000
     top_k: int = 5
     retriever: str = "hybrid"
     max_question_chars: int = 2000
@@ -172,7 +175,10 @@ class Settings:
 
     def index_params(self) -> dict[str, object]:
         """The settings an index depends on: a change in any of them means a rebuild."""
-        return {"model": self.model, "chunk_size": self.chunk_size, "chunk_stride": self.chunk_stride}
+        return {
+            "model": self.model, "chunk_size": self.chunk_size, "chunk_stride": self.chunk_stride,
+            "max_word_vectors": self.max_word_vectors,
+        }
 
 
 def default_settings(**overrides: object) -> Settings:

@@ -33,6 +33,7 @@ from rag.language.identify import (
     identify_language,
     readable_language,
 )
+from rag.query.analysis import AnalysedQuestion, analyse_question
 from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Citation, Document
 
@@ -131,6 +132,11 @@ class Pipeline:
         fallback = self.index.language if self.index.language in LANGUAGES else "en"
         return detect_language(question, default=fallback)
 
+    def analyse(self, question: str, language: str | None = None) -> AnalysedQuestion:
+        """The question analysed once (``rag.query.analysis``) in ``language`` (identified when
+        not given): what retrieval, the features, the selection and the answer read."""
+        return analyse_question(question, language or self.question_language(question))
+
     def cited_language(self, citations: Sequence[Citation], language: str) -> str:
         """The language of the quoted documents: the question's when every one is in it, else
         another one (the lead then says the quotes are in the original language)."""
@@ -221,11 +227,13 @@ class Pipeline:
         query = self.retrieval_query(searched, history)
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)
+        analysed = self.analyse(query, language)
         retrieval = self.retriever.search(
-            query, max(shown, self.settings.tuning.answer_pool), language, withhold
+            query, max(shown, self.settings.tuning.answer_pool), language, withhold,
+            words=self.extractor.coverage.missing_words(analysed),
         )
         t_answer = time.perf_counter()
-        selection = self.selector.select(retrieval, query)
+        selection = self.selector.select(retrieval, analysed)
         hits = rerank_hits(retrieval.hits, selection.candidates, self.settings.tuning.rerank_weight)
         text = compose_text(
             selection.citations, language, self.cited_language(selection.citations, language),
@@ -253,4 +261,5 @@ class Pipeline:
             refusal_score=selection.refusal_logit,
             refusal_threshold=selection.threshold,
             confidence=selection.confidence,
+            high_threshold=selection.high_threshold,
         )

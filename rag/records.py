@@ -143,6 +143,8 @@ class Answer:
     refusal_score: float | None = None
     refusal_threshold: float | None = None
     confidence: str = ""
+    # At or below this refusal score the answer is confident ("high").
+    high_threshold: float | None = None
 
     def __post_init__(self) -> None:
         level = self.confidence or (NONE if self.abstained else HIGH)
@@ -166,10 +168,13 @@ class Answer:
         if self.notice:
             data["notice"] = self.notice
         if self.refusal_score is not None and self.refusal_threshold is not None:
-            data["refusal"] = {
+            refusal = {
                 "score": round(self.refusal_score, 4),
                 "threshold": round(self.refusal_threshold, 4),
             }
+            if self.high_threshold is not None:
+                refusal["high_threshold"] = round(self.high_threshold, 4)
+            data["refusal"] = refusal
         if self.retrieval_query and self.retrieval_query != self.question:
             data["retrieval_query"] = self.retrieval_query
         return data

@@ -179,7 +179,7 @@ def test_hits_are_reranked_by_their_best_sentence(shared) -> None:
 
     pipeline = shared
     retrieval = pipeline.retriever.search(SOFTBANK, 10, "de")
-    selection = pipeline.selector.select(retrieval, SOFTBANK)
+    selection = pipeline.selector.select(retrieval, pipeline.analyse(SOFTBANK))
     reranked = rerank_hits(retrieval.hits, selection.candidates, 3.0)
     assert [h.rank for h in reranked] == list(range(1, len(reranked) + 1))
     best = {}

@@ -46,12 +46,20 @@ _TIME_S = re.compile(
 )
 
 
-def _counted_noun(question: str) -> str | None:
+def counted_noun(question: str) -> str | None:
     for pattern in _COUNTED:
         match = pattern.search(question)
         if match:
             return next((group for group in match.groups() if group), None)
     return None
+
+
+def counted_stem(noun: str, analyzer: Analyzer) -> str | None:
+    """The stem a sentence must hold for a count of ``noun`` (None for generic nouns)."""
+    if noun.casefold() in _GENERIC_COUNTED:
+        return None
+    stems = analyzer.terms(noun)
+    return stems[0] if stems else None
 
 
 @dataclass(frozen=True)
@@ -70,10 +78,9 @@ def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerTy
         return AnswerType(QUANTITY, money=True)
     if _QUANTITY_Q.search(question):
         counted = None
-        noun = _counted_noun(question)
-        if noun and analyzer is not None and noun.casefold() not in _GENERIC_COUNTED:
-            stems = analyzer.terms(noun)
-            counted = stems[0] if stems else None
+        noun = counted_noun(question)
+        if noun and analyzer is not None:
+            counted = counted_stem(noun, analyzer)
         return AnswerType(QUANTITY, counted)
     if _YEAR_Q.search(question):
         return AnswerType(YEAR)

@@ -18,20 +18,20 @@ training negatives were made instead of what an answer looks like.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.answer.answer_type import ANY, AnswerType, can_answer, expected_answer
+from rag.answer.answer_type import ANY, AnswerType, can_answer
+from rag.answer.coverage import COVERAGE_FEATURES, WordCoverage
 from rag.answer.retrieve import Retrieval, withheld_by
 from rag.config import Tuning
 from rag.index.lexical_parts import LexicalParts, QueryTerms
 from rag.index.names import names_in_question
 from rag.index.store import LoadedIndex
-from rag.language import known_languages
+from rag.query.analysis import AnalysedQuestion, name_like_words
 from rag.records import Sentence
 
 # Sentences whose stemmed terms are kept between questions (bounds memory on large corpora).
@@ -45,6 +45,7 @@ FEATURES: tuple[str, ...] = (
     "first_in_para", "log_chars",
     *(f"{name}_same" for name in LEXICAL),
     *(f"{name}_cross" for name in LEXICAL),
+    *COVERAGE_FEATURES,
 )
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
 
@@ -65,6 +66,7 @@ class QuestionFacts:
     # der Chef von Toyota?" on a text without Toyota.
     corpus_coverage: float
     unknown_names: int
+    question_words: int = 0  # content words and numbers (word coverage's denominator)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class FeatureExtractor:
         self.index = index
         self.tuning = tuning
         self.titles = {d.doc_id: d.title for d in index.documents}
+        self.coverage = WordCoverage(index)
         self._term_cache: dict[int, list[str]] = {}
         self._title_name_cache: dict[str, set[str]] = {}
 
@@ -116,11 +119,17 @@ class FeatureExtractor:
         previous = self.index.previous_in_paragraph(sentence)
         return self._terms(previous.sentence_id) if previous is not None else []
 
-    def expected(self, retrieval: Retrieval, question: str) -> AnswerType:
-        # The counted noun is only checked within one language ("Mitarbeiter" vs "staff").
-        if not retrieval.same_language:
-            return replace(expected_answer(question), counted=None)
-        return expected_answer(question, self.index.sentence_lexical.analyzer(retrieval.text_language))
+    def expected(self, retrieval: Retrieval, question: AnalysedQuestion) -> AnswerType:
+        """The answer type, with the counted noun stemmed in the text's language (it is only
+        checked within one language: "Mitarbeiter" vs "staff")."""
+        expected = question.answer_type
+        noun = question.counted_noun
+        if not retrieval.same_language or expected.money or noun is None:
+            return replace(expected, counted=None)
+        from rag.answer.answer_type import counted_stem
+
+        analyzer = self.index.sentence_lexical.analyzer(retrieval.text_language)
+        return replace(expected, counted=counted_stem(noun, analyzer))
 
     def name_counts(self, excluded: frozenset[str] = frozenset()) -> Counter[str]:
         """In how many sentences each name occurs, without the ``excluded`` passages' sentences
@@ -183,9 +192,10 @@ class FeatureExtractor:
 
     # --- the features ---------------------------------------------------------------------------
 
-    def candidates(self, retrieval: Retrieval, question: str) -> Candidates | None:
+    def candidates(self, retrieval: Retrieval, analysed: AnalysedQuestion) -> Candidates | None:
         """The features of every sentence of the top chunks; None when nothing was retrieved."""
         tuning = self.tuning
+        question = analysed.text
         hits = retrieval.hits[: tuning.answer_pool]
         if not hits:
             return None
@@ -205,7 +215,7 @@ class FeatureExtractor:
         )
         question_pairs = {lang: _word_pairs(t) for lang, t in retrieval.terms.items()}
         question_terms = {lang: set(t) for lang, t in retrieval.terms.items()}
-        expected = self.expected(retrieval, question)
+        expected = self.expected(retrieval, analysed)
         typed = expected.kind != ANY
         # Names are a feature in every language; only names of the searched text count.
         specific = self.specific_names(question, self.name_counts(retrieval.excluded))
@@ -253,8 +263,9 @@ class FeatureExtractor:
             1.0 / (hit_of + 1), fused[hit_of] - fused[0], hit_dense[hit_of] - hit_dense.max(), same_paragraph,
             first, chars,
         ]
+        covered = self.coverage.rows(analysed, retrieval.word_vectors, sentences)
         matrix = np.concatenate(
-            [np.stack(columns, 1), lexical * float(same), lexical * float(not same)], 1
+            [np.stack(columns, 1), lexical * float(same), lexical * float(not same), covered], 1
         ).astype(np.float32)
         coverage, unknown_names = self._coverage(retrieval, question)
         facts = QuestionFacts(
@@ -267,6 +278,7 @@ class FeatureExtractor:
             max_hit_dense=float(hit_dense.max()),
             top_hit_bm25=float(np.log1p(hits[0].lexical_score)),
             max_hit_bm25=float(np.log1p(max(h.lexical_score for h in hits))),
+            question_words=len(analysed.words) + len(analysed.numbers),
         )
         return Candidates(sentences, matrix, base.astype(np.float32), facts)
 
@@ -292,21 +304,6 @@ class FeatureExtractor:
             if stems and not any(self._in_text(language, stem, excluded) for stem in stems):
                 unknown += 1
         return coverage, unknown
-
-
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_NOT_NAMES = frozenset(word.casefold() for lang in known_languages() for word in lang.not_names)
-
-
-def name_like_words(question: str) -> list[str]:
-    """Words the question writes as names: capitalised (or an acronym) and not its first word,
-    not a pronoun. In German every noun qualifies too, which is fine: a noun the text never
-    uses is as telling as a name."""
-    words = _WORD.findall(question)
-    return [
-        w for i, w in enumerate(words)
-        if i > 0 and (w[:1].isupper() or (len(w) > 1 and w.isupper())) and w.casefold() not in _NOT_NAMES
-    ]
 
 
 def _word_pairs(terms: Sequence[str]) -> set[tuple[str, str]]:

@@ -14,7 +14,7 @@ shipped file ``rag/answer/answer_model.json`` records its training data and sett
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +22,26 @@ import numpy as np
 
 from rag.answer.features import COLUMN, FEATURES, Candidates
 
-FORMAT = 1
+FORMAT = 2  # 2: the support model's target is "the first citation is wrong"; two thresholds
 DEFAULT_MODEL_FILE = Path(__file__).with_name("answer_model.json")
 # The best candidate's features the refusal model reads, and the pool-wide maxima.
 TOP_FEATURES = (
     "dense", "context", "words_same", "trigrams_same", "trigrams_cross", "qshare_same",
     "qshare_cross", "typed_fits", "typed_misses", "names_grounded", "names_ungrounded",
     "chunk_rank_inv", "same_para_top_hit",
+    "cov_mean", "cov_min", "cov_key_min", "cov_known", "new_number", "new_name", "new_person",
+    "slot_filled", "slot_unfilled",
 )
-POOL_MAX_FEATURES = ("qshare_same", "qshare_cross", "typed_fits", "names_grounded")
+POOL_MAX_FEATURES = ("qshare_same", "qshare_cross", "typed_fits", "names_grounded", "cov_mean", "cov_key_min")
 REFUSAL_FEATURES: tuple[str, ...] = (
     "top_score", "margin", "top_prob",
     *(f"top_{name}" for name in TOP_FEATURES),
     "pool_max_qshare_same", "pool_max_qshare_cross", "pool_any_fit", "pool_any_grounded",
+    "pool_max_cov_mean", "pool_max_cov_key_min",
     "same", "typed", "has_names", "top_hit_dense", "max_hit_dense", "top_hit_bm25_same",
     "max_hit_bm25_same", "max_hit_bm25_cross",
     "coverage_same", "coverage_cross", "unknown_names_same", "unknown_names_cross",
-    "top_base_same", "top_base_cross", "no_close_fit",
+    "top_base_same", "top_base_cross", "no_close_fit", "question_words",
 )
 # The hand-made checks of earlier versions, as inputs: a typed question (or one naming something
 # specific) with no candidate that fits (or is grounded) within this much of the best base score.
@@ -89,7 +92,7 @@ def refusal_inputs(candidates: Candidates, scores: np.ndarray) -> np.ndarray:
         facts.corpus_coverage * same, facts.corpus_coverage * (1 - same),
         min(facts.unknown_names, 3) * same, min(facts.unknown_names, 3) * (1 - same),
         float(candidates.base.max()) * same, float(candidates.base.max()) * (1 - same),
-        _no_close_fit(candidates),
+        _no_close_fit(candidates), float(min(facts.question_words, 8)),
     ]
     return np.asarray(row, np.float64)
 
@@ -107,19 +110,49 @@ def _no_close_fit(candidates: Candidates) -> float:
     return float(not np.any(close & fits & grounded))
 
 
-def refusal_group(same_language: bool, text_language: str) -> str:
-    """Questions are refused against one threshold per group: ``same-de``, ``cross-de`` ..."""
-    return f"{'same' if same_language else 'cross'}-{text_language}"
+def refusal_group(same_language: bool, text_language: str, question_language: str = "") -> str:
+    """Questions are held against thresholds per group: ``same-de`` (a question in the
+    language of the German text it asks about), ``en-de`` (an English one about a German
+    text), ``cross-de`` when the question's language is not given. How well the support model
+    separates right from wrong answers differs by language pair (a Thai question on a German
+    text shares no words with it), so each pair seen in training gets its own thresholds."""
+    if same_language:
+        return f"same-{text_language}"
+    return f"{question_language or 'cross'}-{text_language}"
+
+
+def _closest(thresholds: dict[str, float], group: str) -> float:
+    """The group's threshold; a group not seen in training takes the strictest of the other
+    language pairs on texts of its language (``fr-de`` -> the lowest of ``en-de``, ``ru-de``
+    ...), else the strictest known."""
+    if group in thresholds:
+        return thresholds[group]
+    kind, _, text = group.rpartition("-")
+    if kind != "same" and f"cross-{text}" in thresholds:
+        return thresholds[f"cross-{text}"]
+    if kind == "same":
+        same = [t for g, t in thresholds.items() if g.startswith("same-")]
+        return min(same) if same else min(thresholds.values())
+    other = [t for g, t in thresholds.items() if g.endswith("-" + text) and not g.startswith("same-")]
+    return min(other) if other else min(thresholds.values())
 
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """Ranker, refusal model and thresholds, as loaded from one JSON file."""
+    """Ranker, support model and its two thresholds per group, as loaded from one JSON file.
+
+    The support model ("refusal" in the file) gives the log-odds that the first citation would
+    be wrong or the text cannot answer. At or below the group's ``high`` threshold the answer
+    is given with confidence (set in training so that at least 90% of such answers were right),
+    above its ``thresholds`` ("none") the text does not say, in between the closest passage is
+    shown as what it is.
+    """
 
     ranker: LinearModel
     refusal: LinearModel
     thresholds: dict[str, float]
     info: dict[str, Any]
+    high_thresholds: dict[str, float] = field(default_factory=dict)
 
     def rank(self, candidates: Candidates) -> np.ndarray:
         """One score per candidate; higher is a better answer."""
@@ -130,13 +163,14 @@ class AnswerModel:
         return float(self.refusal(refusal_inputs(candidates, scores)[None, :])[0])
 
     def threshold(self, group: str) -> float:
-        """The group's threshold; a group not seen in training takes its kind's closest one
-        (``cross-fr`` -> ``cross-de``), else the strictest known."""
-        if group in self.thresholds:
-            return self.thresholds[group]
-        kind = group.split("-", 1)[0]
-        same_kind = [t for g, t in sorted(self.thresholds.items()) if g.startswith(kind + "-")]
-        return same_kind[0] if same_kind else min(self.thresholds.values())
+        """Above this the text does not say (see :func:`_closest` for unseen groups)."""
+        return _closest(self.thresholds, group)
+
+    def high_threshold(self, group: str) -> float:
+        """At or below this the answer is confident (never above :meth:`threshold`)."""
+        if not self.high_thresholds:
+            return self.threshold(group)
+        return min(_closest(self.high_thresholds, group), self.threshold(group))
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL_FILE) -> AnswerModel:
@@ -151,9 +185,10 @@ class AnswerModel:
                 raise AnswerModelError(f"answer model {path} has format {data.get('format')}, not {FORMAT}")
             ranker = LinearModel.from_json(data["ranker"], FEATURES)
             refusal = LinearModel.from_json(data["refusal"], REFUSAL_FEATURES)
-            thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
+            thresholds = {str(k): float(v) for k, v in data["thresholds"]["none"].items()}
+            high = {str(k): float(v) for k, v in data["thresholds"]["high"].items()}
         except (KeyError, TypeError, ValueError) as exc:
             raise AnswerModelError(f"answer model {path} is damaged ({exc})") from exc
         if not thresholds:
             raise AnswerModelError(f"answer model {path} has no refusal thresholds")
-        return cls(ranker, refusal, thresholds, dict(data.get("training", {})))
+        return cls(ranker, refusal, thresholds, dict(data.get("training", {})), high)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -90,6 +90,9 @@ class Retrieval:
     # see passage_key), and their chunks.
     excluded: frozenset[str] = frozenset()
     excluded_chunks: frozenset[int] = frozenset()
+    # Vectors of the question's words that the index has none for (word coverage), encoded in
+    # the question's own encoder call.
+    word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -134,13 +137,28 @@ class Retriever:
         top_k: int = 5,
         language: str | None = None,
         withhold: frozenset[str] = frozenset(),
+        words: Sequence[str] = (),
     ) -> Retrieval:
-        """The ``top_k`` chunks for ``question``; ``withhold`` passages are searched as if absent."""
+        """The ``top_k`` chunks for ``question``; ``withhold`` passages are searched as if absent.
+
+        ``words`` (the question's words the index has no vectors for) are encoded in the same
+        call as the question: a batch of a question and five words costs about what the
+        question alone does, five calls would cost five times as much.
+        """
         started = time.perf_counter()
-        vector = encode(self.encoder, [question])[0]
+        if words:
+            batch = getattr(self.encoder, "encode_questions", None)
+            texts = [question, *words]
+            raw = batch(texts) if batch is not None else encode(self.encoder, texts)
+            vectors = np.asarray(raw, np.float32)
+            vector = vectors[0]
+        else:
+            vector = encode(self.encoder, [question])[0]
         encoded = time.perf_counter()
         result = self.search_vector(question, vector, top_k, language, withhold)
         result.timings_ms["encode"] = (encoded - started) * 1000
+        if words:
+            result.word_vectors.update(zip(words, vectors[1:], strict=True))
         return result
 
     def search_vector(

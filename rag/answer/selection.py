@@ -15,7 +15,8 @@ from rag.answer.features import Candidates, FeatureExtractor
 from rag.answer.model import AnswerModel, refusal_group
 from rag.answer.retrieve import Retrieval
 from rag.config import Tuning
-from rag.records import HIGH, NONE, Citation, Hit
+from rag.query.analysis import AnalysedQuestion
+from rag.records import HIGH, LOW, NONE, Citation, Hit
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Selection:
     refusal_logit: float | None = None
     threshold: float | None = None
     confidence: str = ""
+    high_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if not self.confidence:
@@ -44,21 +46,26 @@ class AnswerSelector:
         self.model = model
         self.tuning = tuning
 
-    def select(self, retrieval: Retrieval, question: str) -> Selection:
+    def select(self, retrieval: Retrieval, question: AnalysedQuestion) -> Selection:
         candidates = self.extractor.candidates(retrieval, question)
         if candidates is None:
             return Selection((), True)
         scores = self.model.rank(candidates)
         logit = self.model.refusal_logit(candidates, scores)
-        group = refusal_group(retrieval.same_language, retrieval.text_language)
+        group = refusal_group(retrieval.same_language, retrieval.text_language, question.language)
         threshold = self.model.threshold(group)
+        high = self.model.high_threshold(group)
         if logit > threshold:
-            return Selection((), True, candidates, scores, logit, threshold)
+            return Selection((), True, candidates, scores, logit, threshold, NONE, high)
+        confidence = HIGH if logit <= high else LOW
         order = np.argsort(-scores, kind="stable")
         share = np.exp(scores - scores[order[0]])  # probability relative to the best candidate
         chosen = [int(order[0])]
+        # The closest passage alone when the answer is not confident: more quotes would only
+        # look like more support.
+        limit = self.tuning.max_citations if confidence == HIGH else 1
         for i in order[1:]:
-            if len(chosen) >= self.tuning.max_citations or share[i] < self.tuning.extra_citation_share:
+            if len(chosen) >= limit or share[i] < self.tuning.extra_citation_share:
                 break
             chosen.append(int(i))
         citations = tuple(
@@ -70,7 +77,7 @@ class AnswerSelector:
             )
             for n, i in enumerate(chosen, start=1)
         )
-        return Selection(citations, False, candidates, scores, logit, threshold)
+        return Selection(citations, False, candidates, scores, logit, threshold, confidence, high)
 
 
 def rerank_hits(hits: tuple[Hit, ...], candidates: Candidates | None, weight: float) -> tuple[Hit, ...]:

@@ -44,6 +44,10 @@ BLOCKS: dict[str, tuple[str, ...]] = {
         "refused_unanswerable", "refused_answerable",
         *(f"refused_unanswerable@{rate:.0%}" for rate in (0.01, 0.05, 0.10)),
     ),
+    "support": (
+        "high", "high_precision", "low", "low_precision", "none", "none_precision",
+        "answerable_right_high", "unanswerable_high", "answerable_none",
+    ),
     "latency_ms": ("p50", "p95"),
 }
 ROUND = 4  # decimals kept in report.json
@@ -223,11 +227,40 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
                 for rate in (0.01, 0.05, 0.10)
             },
         },
+        "support": support_levels(results),
         "latency_ms": {
             "p50": percentile([r.latency_ms for r in results], 50),
             "p95": percentile([r.latency_ms for r in results], 95),
         },
     }
+
+
+def first_citation_right(r: QuestionResult) -> bool:
+    return r.answerable and bool(r.citation_hits) and r.citation_hits[0]
+
+
+def support_levels(results: Sequence[QuestionResult]) -> dict[str, float | None]:
+    """Each level's share of the questions and its precision (high and low: the first citation
+    holds the answer; none: the text indeed cannot answer), the share of answerable questions
+    answered right and with confidence, of unanswerable ones answered with confidence, and of
+    answerable ones refused outright."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    block: dict[str, float | None] = {}
+    for level in ("high", "low", "none"):
+        at = [r for r in results if r.confidence == level]
+        block[level] = share(len(at), len(results))
+        if level == "none":
+            right = sum(not r.answerable for r in at)
+        else:
+            right = sum(first_citation_right(r) for r in at)
+        block[f"{level}_precision"] = share(right, len(at))
+    block["answerable_right_high"] = share(
+        sum(r.confidence == "high" and first_citation_right(r) for r in answerable), len(answerable)
+    )
+    block["unanswerable_high"] = share(sum(r.confidence == "high" for r in unanswerable), len(unanswerable))
+    block["answerable_none"] = share(sum(r.confidence == "none" for r in answerable), len(answerable))
+    return block
 
 
 def _refusal_scores(results: Sequence[QuestionResult]) -> np.ndarray:

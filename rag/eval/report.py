@@ -22,6 +22,7 @@ LABELS = {
     "retrieval": "",
     "answer": "",
     "abstention": "",
+    "support": "",
     "latency_ms": " (ms)",
 }
 CHARTS = {"hit_at_k": "hit_at_k.png", "latency": "latency.png", "risk_coverage": "risk_coverage.png"}
@@ -197,13 +198,17 @@ def write_charts(out: Path, report: dict[str, Any], results: Sequence[QuestionRe
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         ax.plot(coverage, risk, color="#c44e52")
+        confident = sum(r.confidence == "high" for r in results) / len(results)
         answered = sum(not r.abstained for r in results) / len(results)
-        ax.axvline(answered, color="black", linestyle="--", label=f"the threshold answers {answered:.0%}")
+        ax.axvline(confident, color="#2f7d32", linestyle="-", label=f"'high' up to here: {confident:.0%}")
+        ax.axvline(
+            answered, color="black", linestyle="--", label=f"'none' from here: {1 - answered:.0%} refused"
+        )
         ax.set_xlabel("share of questions answered (most confident first)")
         ax.set_ylabel("share of those answered wrongly")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_title("Risk and coverage of the refusal model")
+        ax.set_title("Risk and coverage of the support model (its two thresholds marked)")
         ax.legend(loc="upper left", frameon=False)
         fig.savefig(out / CHARTS["risk_coverage"], dpi=110)
         written["risk-coverage"] = CHARTS["risk_coverage"]

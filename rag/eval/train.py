@@ -23,6 +23,7 @@ data (file names and SHA-256), settings and counts.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -40,8 +41,10 @@ from rag.eval.evaluate import citation_hits
 from rag.eval.nearmiss import withhold_gold
 from rag.eval.questions import EvalQuestion, load_questions
 from rag.eval.squad import article_of, corpus_fingerprint, load_squad_run
+from rag.eval.synthetic import synthetic_unanswerable
 from rag.index.encoders import Encoder
 from rag.pipeline import Pipeline
+from rag.query.analysis import analyse_question, name_like_words
 
 FOLDS = 4
 
@@ -53,10 +56,32 @@ class Example:
     candidates: Candidates
     labels: np.ndarray
     answerable: bool
-    eligible: bool  # used by the refusal model (answerable ones only when a copy was withheld)
+    eligible: bool  # used by the support model (every question now: see train)
     group: str
     fold: int
     source: str
+
+
+SYNTHETIC = "synthetic"
+# A language pair gets thresholds of its own from this many answerable training questions on.
+MIN_GROUP_EXAMPLES = 40
+
+
+@dataclass(frozen=True)
+class JsonlSource:
+    """A JSONL question file asked over a seeds folder (``None``: the settings' own)."""
+
+    questions: Path
+    seeds: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.questions.name if self.seeds is None else f"{self.questions.name}={self.seeds.name}"
+
+    def index_dir(self, settings: Settings) -> Path:
+        """An index folder of its own for a corpus other than the settings' seeds."""
+        digest = hashlib.sha256(str(self.seeds).encode()).hexdigest()[:10]
+        return Path(settings.index_dir) / f"squad-jsonl-{settings.model.replace('/', '-')[:30]}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -88,10 +113,12 @@ def _examples_of(
         language = pipeline.question_language(q.question)
         if pipeline.unreadable(language):
             continue
+        analysed = analyse_question(q.question, language)
         retrieval = pipeline.retriever.search(
-            q.question, pipeline.settings.tuning.answer_pool, language, frozenset(q.withheld)
+            q.question, pipeline.settings.tuning.answer_pool, language, frozenset(q.withheld),
+            words=pipeline.extractor.coverage.missing_words(analysed),
         )
-        candidates = pipeline.extractor.candidates(retrieval, q.question)
+        candidates = pipeline.extractor.candidates(retrieval, analysed)
         if candidates is None:
             continue
         labels = np.array(
@@ -99,22 +126,96 @@ def _examples_of(
              for s in candidates.sentences],
             dtype=np.int8,
         )
-        eligible = not q.answerable or eligible_answerable is None or q.qid in eligible_answerable
-        group = refusal_group(retrieval.same_language, retrieval.text_language)
-        examples.append(Example(candidates, labels, q.answerable, eligible, group, fold_of(q), source))
+        group = refusal_group(retrieval.same_language, retrieval.text_language, language)
+        # Every synthetic question of every corpus weighs together as one source.
+        origin = SYNTHETIC if "/synthetic-" in q.qid else source
+        examples.append(Example(candidates, labels, q.answerable, True, group, fold_of(q), origin))
     return examples
+
+
+def absent_from(pipeline: Pipeline) -> Callable[[str], bool]:
+    """Whether a word occurs nowhere in the pipeline's corpus (in no language part, as a stem)."""
+    lexical = pipeline.index.lexical
+
+    def absent(word: str) -> bool:
+        for language in lexical.parts:
+            stems = lexical.analyzer(language).terms(word)
+            if stems and any(len(lexical.texts_with(language, stem)) for stem in stems):
+                return False
+        return True
+
+    return absent
+
+
+def corpus_names(pipeline: Pipeline, limit: int = 40) -> list[tuple[str, str]]:
+    """Names the corpus mentions in a few sentences (not places), as written, with a document
+    that holds them: the subjects of attribute questions."""
+    from rag.index.names import german_nouns
+
+    index = pipeline.index
+    counts = index.name_counts
+    _, _, given, places = german_nouns()
+    most = max(2.0, pipeline.settings.tuning.specific_name_share * len(index.sentences))
+    chosen = sorted(
+        (
+            n for n, c in counts.items()
+            if 2 <= c <= most and len(n) > 2 and n not in index.place_names | given | places
+        ),
+        key=lambda n: (-counts[n], n),
+    )[:limit]
+    found = []
+    for name in chosen:
+        pattern = re.compile(rf"\b{re.escape(name)}\b", re.IGNORECASE)
+        for sentence in index.sentences:
+            match = pattern.search(sentence.text)
+            if match and match.group()[:1].isupper():
+                found.append((match.group(), sentence.doc_id))
+                break
+    return found
+
+
+def _name_pool(squad: Sequence[SquadSource], jsonl: Sequence[JsonlSource], settings: Settings,
+               articles: frozenset[int] | None) -> list[str]:
+    """Names written in the training questions of every source: what name swaps draw from."""
+    texts: list[str] = []
+    for source in squad:
+        texts += [q.question for q in load_squad_run(source.corpus, source.questions, settings, articles)[1]]
+    for item in jsonl:
+        texts += [q.question for q in load_questions(item.questions)]
+    from rag.index.names import german_nouns
+
+    common, _, _, _ = german_nouns()
+    return sorted(
+        {w for t in texts for w in name_like_words(t) if len(w) > 2 and w.casefold() not in common}
+    )
 
 
 def collect(
     settings: Settings,
     squad: Sequence[SquadSource] = (),
-    jsonl: Sequence[Path] = (),
+    jsonl: Sequence[JsonlSource | Path] = (),
     articles: frozenset[int] | None = None,
     encoder: Encoder | None = None,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr, flush=True),
+    synthetic_share: float = 0.3,
 ) -> list[Example]:
-    """The training examples of every source, each through a real index of its corpus."""
+    """The training examples of every source, each through a real index of its corpus, with
+    ``synthetic_share`` x its answerable questions of synthetic unanswerable ones (synthetic.py)."""
     examples: list[Example] = []
+    sources = [j if isinstance(j, JsonlSource) else JsonlSource(Path(j)) for j in jsonl]
+    pool = _name_pool(squad, sources, settings, articles) if synthetic_share > 0 else []
+
+    def synthetic(pipeline: Pipeline, questions: Sequence[EvalQuestion], seed: str) -> list[EvalQuestion]:
+        if synthetic_share <= 0:
+            return []
+        known = pipeline.index.name_counts
+        made = synthetic_unanswerable(
+            questions, absent_from(pipeline), pool, corpus_names(pipeline), synthetic_share, seed,
+            is_name=lambda word: word.casefold() in known,
+        )
+        log(f"train: {seed}: {len(made)} synthetic questions the text cannot answer")
+        return made
+
     for source in squad:
         started = time.perf_counter()
         documents, questions, index_dir = load_squad_run(
@@ -139,26 +240,29 @@ def collect(
         def fold_of(q: EvalQuestion, fold: dict[int, int] = fold) -> int:
             return fold[article_of(q.doc_id or q.withheld[0])]
 
-        made = _examples_of(pipeline, [*questions, *copies], fold_of, withheld, source.name)
+        extra = synthetic(pipeline, questions, source.name)
+        made = _examples_of(pipeline, [*questions, *copies, *extra], fold_of, withheld, source.name)
         examples += made
         log(f"train: {source.name}: {len(made)} examples in {time.perf_counter() - started:.0f} s")
-    for path in jsonl:
-        questions = load_questions(path)
-        pipeline = Pipeline.open(
-            settings, on_status=log, encoder=encoder, progress=False, load_answer_model=False
+    for item in sources:
+        questions = load_questions(item.questions)
+        own = settings if item.seeds is None else settings.with_(
+            seeds_dir=item.seeds, index_dir=item.index_dir(settings), per_model_index=False
         )
+        pipeline = Pipeline.open(own, on_status=log, encoder=encoder, progress=False, load_answer_model=False)
         encoder = pipeline.encoder
         # No near-miss copies here: on the article they taught the refusal model to refuse 4x
         # more of the set's own answerable questions (6.7% instead of 1.7%, in-sample).
+        extra = synthetic(pipeline, questions, item.name)
         made = _examples_of(
             pipeline,
-            questions,
-            lambda q: int(hashlib.sha256(q.qid.encode()).hexdigest(), 16) % FOLDS,
+            [*questions, *extra],
+            lambda q: int(hashlib.sha256(q.qid.split("/synthetic")[0].encode()).hexdigest(), 16) % FOLDS,
             None,
-            path.name,
+            item.name,
         )
         examples += made
-        log(f"train: {path.name}: {len(made)} examples")
+        log(f"train: {item.name}: {len(made)} examples")
     return examples
 
 
@@ -240,7 +344,8 @@ def _ranker_data(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, n
 
 
 def source_weights(examples: Sequence[Example]) -> np.ndarray:
-    """One weight per example so that every source (training file) weighs the same in total."""
+    """One weight per example so that every source (training file) weighs the same in total
+    (the synthetic questions of every file together count as one source)."""
     sizes: dict[str, int] = {}
     for e in examples:
         sizes[e.source] = sizes.get(e.source, 0) + 1
@@ -254,10 +359,44 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[order][min(np.searchsorted(cumulative, q * cumulative[-1]), len(values) - 1)])
 
 
+def pooled_groups(examples: Sequence[Example]) -> dict[str, str]:
+    """Each group, or ``cross-<text language>`` for a language pair with fewer than
+    ``MIN_GROUP_EXAMPLES`` answerable questions (a few French questions set no threshold)."""
+    counts: dict[str, int] = {}
+    for e in examples:
+        counts[e.group] = counts.get(e.group, 0) + e.answerable
+    kept = {g for g, n in counts.items() if n >= MIN_GROUP_EXAMPLES or g.startswith(("same-", "cross-"))}
+    return {g: g if g in kept else "cross-" + g.rpartition("-")[2] for g in counts}
+
+
+def high_threshold(logits: np.ndarray, wrong: np.ndarray, weights: np.ndarray, precision: float) -> float:
+    """The highest threshold at which the answers at or below it are right at least
+    ``precision`` of the time (weighted); below the lowest logit when none is."""
+    order = np.argsort(logits, kind="stable")
+    right = np.cumsum(weights[order] * (1 - wrong[order]))
+    total = np.cumsum(weights[order])
+    ok = np.flatnonzero(right >= precision * total)
+    if not len(ok):
+        return float(logits.min()) - 1.0
+    return float(logits[order][ok[-1]])
+
+
 def train(
-    examples: Sequence[Example], l2: float = 1.0, false_refusal_rate: float = 0.04
+    examples: Sequence[Example],
+    l2: float = 1.0,
+    false_refusal_rate: float = 0.04,
+    high_precision: float = 0.9,
 ) -> dict[str, Any]:
-    """The answer model's JSON content (without the ``training`` record)."""
+    """The answer model's JSON content (without the ``training`` record).
+
+    The support model learns "the first citation would be wrong or the text cannot answer"
+    from out-of-fold ranker scores: an answerable question whose best-ranked sentence is not
+    the answer is as much a reason for doubt as one the text cannot answer, and only this
+    target lets the model use word coverage (a neighbouring sentence of the right paragraph
+    covers the question as well as the answer does). Per group, the "none" threshold refuses
+    ``false_refusal_rate`` of the answerable questions; the "high" one is the highest at which
+    ``high_precision`` of the answers at or below it were right.
+    """
     if not any(e.answerable for e in examples) or all(e.answerable for e in examples):
         raise ValueError("training needs answerable questions and questions the text cannot answer")
     weight = source_weights(examples)
@@ -267,7 +406,7 @@ def train(
         return fit_ranker(*_ranker_data([examples[i] for i in indices]), l2, weight[indices])
 
     ranker = ranker_on(answerable)
-    # Out-of-fold ranker scores for the refusal model's inputs.
+    # Out-of-fold ranker scores for the support model's inputs and target.
     scores: list[np.ndarray] = [np.zeros(0)] * len(examples)
     for fold in range(FOLDS):
         trained_on = [i for i in answerable if examples[i].fold != fold]
@@ -277,20 +416,40 @@ def train(
                 scores[i] = _scores(model, e.candidates.matrix.astype(np.float64))
     rows = np.stack([refusal_inputs(e.candidates, s) for e, s in zip(examples, scores, strict=True)])
     eligible = np.array([e.eligible for e in examples])
-    target = np.array([not e.answerable for e in examples], dtype=np.float64)
-    refusal = fit_logistic(rows[eligible], target[eligible], l2, weight[eligible])
-    logits = _scores(refusal, rows)
-    groups = np.array([e.group for e in examples])
-    answerable_mask = ~target.astype(bool)
-    thresholds = {}
+    wrong = np.array(
+        [not e.answerable or not e.labels[int(np.argmax(s))] for e, s in zip(examples, scores, strict=True)],
+        dtype=np.float64,
+    )
+    refusal = fit_logistic(rows[eligible], wrong[eligible], l2, weight[eligible])
+    # The thresholds are set on out-of-fold logits: in-sample ones are over-confident, and a
+    # threshold chosen on them let through more wrong answers on questions it never saw.
+    folds = np.array([e.fold for e in examples])
+    logits = np.zeros(len(examples))
+    for fold in range(FOLDS):
+        held = folds == fold
+        trained_on = eligible & ~held
+        if trained_on.any():
+            fitted = fit_logistic(rows[trained_on], wrong[trained_on], l2, weight[trained_on])
+        else:
+            fitted = refusal
+        logits[held] = _scores(fitted, rows[held])
+    pooled = pooled_groups(examples)
+    groups = np.array([pooled[e.group] for e in examples])
+    answerable_mask = np.array([e.answerable for e in examples])
+    none: dict[str, float] = {}
+    high: dict[str, float] = {}
     for g in sorted(set(groups[answerable_mask])):
         chosen = (groups == g) & answerable_mask
-        thresholds[str(g)] = weighted_quantile(logits[chosen], weight[chosen], 1 - false_refusal_rate)
+        none[str(g)] = weighted_quantile(logits[chosen], weight[chosen], 1 - false_refusal_rate)
+        in_group = (groups == g) & eligible
+        high[str(g)] = min(
+            none[str(g)], high_threshold(logits[in_group], wrong[in_group], weight[in_group], high_precision)
+        )
     return {
         "format": FORMAT,
         "ranker": {"features": list(FEATURES), **ranker},
         "refusal": {"features": list(REFUSAL_FEATURES), **refusal},
-        "thresholds": thresholds,
+        "thresholds": {"none": none, "high": high},
     }
 
 
@@ -301,6 +460,7 @@ def training_record(
     articles: frozenset[int] | None,
     l2: float,
     false_refusal_rate: float,
+    high_precision: float = 0.9,
 ) -> dict[str, Any]:
     """What the model file says about how it was made."""
     from dataclasses import asdict
@@ -317,6 +477,7 @@ def training_record(
         "examples": counts,
         "l2": l2,
         "false_refusal_rate": false_refusal_rate,
+        "high_precision": high_precision,
         "folds": FOLDS,
         "model": settings.model,
         "tuning": asdict(settings.tuning),
@@ -324,5 +485,5 @@ def training_record(
     }
 
 
-__all__ = ["Example", "SquadSource", "collect", "file_record", "fit_logistic", "fit_ranker",
+__all__ = ["Example", "JsonlSource", "SquadSource", "collect", "file_record", "fit_logistic", "fit_ranker",
            "train", "training_record"]

@@ -182,6 +182,24 @@ def place_names(names: Iterable[str]) -> list[str]:
     return sorted(n for n in set(names) if n in places or n in english)
 
 
+def person_names(sentences: Sequence[Sentence], names: Sequence[Sequence[str]]) -> list[str]:
+    """The names that name people: given names ("Masayoshi", "Priya"), and a name written
+    right after one ("Son" in "Masayoshi Son"). "Wer leitet ...?" is answered by a person, and
+    a sentence that only adds a firm or a place does not answer it."""
+    given = german_nouns()[2]
+    found: set[str] = set()
+    for sentence, own in zip(sentences, names, strict=True):
+        if not own:
+            continue
+        words = [w.casefold() for w in _TOKEN.findall(sentence.text)]
+        for i, word in enumerate(words):
+            if word in given and word in own:
+                found.add(word)
+                if i + 1 < len(words) and words[i + 1] in own:
+                    found.add(words[i + 1])
+    return sorted(found)
+
+
 def sentence_names(documents: Sequence[Document], sentences: Sequence[Sentence]) -> list[list[str]]:
     """Each sentence's names, found over all documents of the sentence's language at once.
 

@@ -39,7 +39,7 @@ from rag.index.dense import RowFile, VectorIndex, build_vector_index, load_vecto
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical import TRIGRAMS
 from rag.index.lexical_parts import LexicalParts
-from rag.index.names import place_names, sentence_names
+from rag.index.names import person_names, place_names, sentence_names
 from rag.index.reuse import (
     Embedded,
     PreviousVectors,
@@ -49,12 +49,13 @@ from rag.index.reuse import (
     sentences_by_document,
     write_keys,
 )
+from rag.index.words import WordTable
 from rag.ingest import load_documents, seeds_fingerprint, sentences_of
 from rag.ingest.chunking import chunk_sentences
 from rag.jsonfile import read_json
 from rag.records import Chunk, Document, Sentence
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 7  # 6: the word table (words.py); 7: person names
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
@@ -98,6 +99,9 @@ class LoadedIndex:
     # The proper names in each sentence (names.py), case-folded; computed when building.
     sentence_names: list[tuple[str, ...]] = field(default_factory=list)
     place_names: frozenset[str] = frozenset()  # the names above that are places
+    person_names: frozenset[str] = frozenset()  # and those that name people
+    # Each sentence's content words and the corpus's word vectors (words.py): word coverage.
+    words: WordTable | None = None
 
     @property
     def language(self) -> str:
@@ -289,13 +293,20 @@ def build_index(
         LexicalParts.build([c.text for c in chunks], chunk_languages).save(tmp / "bm25_chunks")
         LexicalParts.build(sentence_texts, sentence_languages).save(tmp / "bm25_sentences")
         LexicalParts.build(sentence_texts, sentence_languages, TRIGRAMS).save(tmp / "trigrams_sentences")
+        WordTable.build(
+            sentence_texts, sentence_languages, encoder, int(params.get("max_word_vectors", 200_000))
+        ).save(tmp)
         _write_json(tmp / "documents.json", [asdict(d) for d in documents])
         _write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
         _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
         names = sentence_names(documents, sentences)
         _write_json(
             tmp / "names.json",
-            {"sentences": names, "places": place_names(n for found in names for n in found)},
+            {
+                "sentences": names,
+                "places": place_names(n for found in names for n in found),
+                "persons": person_names(sentences, names),
+            },
         )
         files = {
             p.relative_to(tmp).as_posix(): p.stat().st_size
@@ -410,6 +421,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         lexical = LexicalParts.load(path / "bm25_chunks", languages, mmap=mmap)
         sentence_lexical = LexicalParts.load(path / "bm25_sentences", languages)
         sentence_trigrams = LexicalParts.load(path / "trigrams_sentences", languages, TRIGRAMS)
+        words = WordTable.load(path, mmap=mmap)
     except (RuntimeError, ValueError, OSError, KeyError) as exc:
         raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
     documents = [Document(**d) for d in _read_json(path / "documents.json")]
@@ -421,6 +433,7 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
     try:
         names_per_sentence = [tuple(names) for names in names_file["sentences"]]
         places = frozenset(names_file["places"])
+        persons = frozenset(names_file["persons"])
     except (TypeError, KeyError) as exc:
         raise IndexCorrupt(f"index in {path} is damaged: names.json has no {exc}") from exc
     counts = manifest.get("counts", {})
@@ -430,7 +443,8 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         == counts.get("sentences")
         and dense.dimension == manifest.get("dimension")
         and lexical.size == len(chunks)
-        and sentence_lexical.size == sentence_trigrams.size == len(sentences)
+        and sentence_lexical.size == sentence_trigrams.size == words.size == len(sentences)
+        and words.codes.shape[1] == dense.dimension
     ):
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
@@ -448,6 +462,8 @@ def load_index(index_dir: Path, mmap: bool = False) -> LoadedIndex:
         sentence_trigrams=sentence_trigrams,
         sentence_names=names_per_sentence,
         place_names=places,
+        person_names=persons,
+        words=words,
     )
 
 

@@ -34,6 +34,22 @@ def get_language(code: str) -> Language:
     return LANGUAGES.get(code) or generic_language(code)
 
 
+# bm25s's stop word lists of languages without a module of their own: a question in one of them
+# still has its function words told from its content words (word coverage, rag/index/words.py).
+_OTHER_STOP_WORD_LISTS = {
+    "fr": "STOPWORDS_FRENCH", "es": "STOPWORDS_SPANISH", "it": "STOPWORDS_ITALIAN",
+    "pt": "STOPWORDS_PORTUGUESE", "nl": "STOPWORDS_DUTCH", "ru": "STOPWORDS_RUSSIAN",
+    "tr": "STOPWORDS_TURKISH", "da": "STOPWORDS_DANISH", "sv": "STOPWORDS_SWEDISH",
+    "no": "STOPWORDS_NORWEGIAN", "nb": "STOPWORDS_NORWEGIAN",
+}
+
+
+def stop_word_list_name(code: str) -> str:
+    """The name of bm25s's stop word list for a language ("" when there is none)."""
+    known = LANGUAGES.get(code)
+    return known.stop_word_list if known is not None else _OTHER_STOP_WORD_LISTS.get(code, "")
+
+
 def known_languages() -> tuple[Language, ...]:
     """The languages with a module of their own: their cues apply to every question."""
     return tuple(LANGUAGES.values())
@@ -51,4 +67,5 @@ __all__ = [
     "generic_language",
     "get_language",
     "known_languages",
+    "stop_word_list_name",
 ]

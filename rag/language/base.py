@@ -41,6 +41,11 @@ class AnswerCues:
     months: str = ""
     year_words: str = ""
     time_words: str = ""
+    # What else a question can ask for: a person ("Wer leitet ..."), a name ("Welches Modell
+    # ...", "Wie heisst ..."), a place ("Wo ...").
+    person_question: str = ""
+    name_question: str = ""
+    place_question: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,3 +106,7 @@ class Language:
     # German capitalises every noun, so a capital says nothing about a name there: names are
     # told from nouns with a noun list (rag/index/names.py).
     capitalises_nouns: bool = False
+    # Questions about an attribute a text may never give, for training on on-topic questions
+    # the text cannot answer (rag/eval/synthetic.py): a template with ``{name}`` and the words
+    # whose absence from the text makes it unanswerable.
+    attribute_questions: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -40,6 +40,9 @@ GERMAN = Language(
         money_question=r"wie\s+viel\s+geld|welche[mnrs]?\s+(?:summe|betrag)|wie\s+teuer|was\s+kostet\w*",
         year_question=r"in\s+welchem\s+jahr|welche[ms]?\s+jahr",
         time_question=r"seit\s+wann|wann",
+        person_question=r"wer|wem|wen|wessen",
+        name_question=r"welche[mnrs]?|wie\s+hei(?:ss|ß)(?:t|en)|wie\s+lautet|was\s+für\s+(?:ein|eine|einen)",
+        place_question=r"wo|wohin|woher",
         # Nouns are capitalised, adjectives before them not: "wie viele neue Mitarbeiter".
         counted_noun=(
             r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)|"
@@ -104,4 +107,14 @@ GERMAN = Language(
     ),
     not_names=_WORDS("ich du er sie es wir ihr ihnen ihm ihn ihre ihrer ihren seine seiner seinen".split()),
     capitalises_nouns=True,
+    attribute_questions=(
+        ("Wie viele Mitarbeiter hat {name}?",
+         ("mitarbeiter", "mitarbeitende", "beschäftigte", "angestellte")),
+        ("Wann wurde {name} gegründet?", ("gegründet", "gründung", "gründete", "gründer")),
+        ("Wer hat {name} gegründet?", ("gegründet", "gründung", "gründete", "gründer")),
+        ("Wie hoch ist der Umsatz von {name}?", ("umsatz", "umsätze", "erlös")),
+        ("Wo hat {name} seinen Hauptsitz?", ("hauptsitz", "sitz", "zentrale")),
+        ("Wer ist der Chef von {name}?",
+         ("chef", "chefin", "leiter", "leiterin", "leitet", "ceo", "vorsitzender")),
+    ),
 )

@@ -39,6 +39,9 @@ ENGLISH = Language(
         ),
         year_question=r"(?:in\s+)?(?:what|which)\s+year",
         time_question=r"since\s+when|when",
+        person_question=r"who|whom|whose",
+        name_question=r"which|what\s+is\s+the\s+name|what\s+(?:company|firm|model|product|brand|project|country|city|organi[sz]ation)",
+        place_question=r"where",
         generic_counted=_WORDS("percent times years months days people money".split()),
         quantity_words=(
             r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|"
@@ -75,5 +78,13 @@ ENGLISH = Language(
     not_names=_WORDS(
         """i the a an and or but if in on at of for to with by from as is are was were be this that
         these those it he she we they you his her its their our my your""".split()
+    ),
+    attribute_questions=(
+        ("How many employees does {name} have?", ("employees", "staff", "workforce", "employs")),
+        ("When was {name} founded?", ("founded", "established", "foundation", "founder")),
+        ("Who founded {name}?", ("founded", "established", "founder")),
+        ("What is the annual revenue of {name}?", ("revenue", "turnover", "sales")),
+        ("Where is {name} headquartered?", ("headquarters", "headquartered", "based")),
+        ("Who is the CEO of {name}?", ("ceo", "chief", "head", "leads", "runs", "director", "chairman")),
     ),
 )

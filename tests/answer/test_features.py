@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answer.features import FEATURES, FeatureExtractor, name_like_words
+from rag.answer.features import FEATURES, FeatureExtractor
 from rag.answer.retrieve import Retriever, _minmax, passage_key
 from rag.config import Settings, Tuning
 from rag.index.store import ensure_index
+from rag.query.analysis import analyse_question, name_like_words
 
 DOCS = {
     "softbank.txt": "Masayoshi Son leitet den Konzern Softbank in Tokio. Softbank investiert in KI.",
@@ -32,7 +33,7 @@ def corpus(tmp_path, fake_encoder):
 def test_candidates_have_every_feature_and_are_finite(corpus):
     index, retriever, extractor = corpus
     retrieval = retriever.search("Wer leitet das DFKI?", 10, "de")
-    candidates = extractor.candidates(retrieval, "Wer leitet das DFKI?")
+    candidates = extractor.candidates(retrieval, analyse_question("Wer leitet das DFKI?", "de"))
     assert candidates is not None
     assert candidates.matrix.shape == (len(candidates), len(FEATURES))
     assert np.isfinite(candidates.matrix).all()
@@ -52,11 +53,12 @@ def test_a_withheld_document_is_never_retrieved_nor_its_names_known(corpus):
     blind = retriever.search(question, 10, "de", withhold=frozenset({passage_key("dfki")}))
     assert blind.hits and "dfki" not in {hit.chunk.doc_id for hit in blind.hits}
     assert blind.excluded == frozenset({"dfki"})
-    candidates = extractor.candidates(blind, question)
+    candidates = extractor.candidates(blind, analyse_question(question, "de"))
     assert candidates is not None and all(s.doc_id != "dfki" for s in candidates.sentences)
     # Without the DFKI document the text has no "Kaiserslautern" and no "DFKI".
     assert candidates.facts.unknown_names == 2
-    assert candidates.facts.corpus_coverage < extractor.candidates(normal, question).facts.corpus_coverage
+    unblind = extractor.candidates(normal, analyse_question(question, "de"))
+    assert candidates.facts.corpus_coverage < unblind.facts.corpus_coverage
     assert "dfki" not in extractor.name_counts(frozenset({"dfki"}))
     assert extractor.name_counts()["dfki"] >= 1
     # One paragraph withheld: the document's other paragraphs stay searchable.
@@ -85,7 +87,7 @@ def test_a_count_may_name_its_noun_in_the_sentence_before_in_the_same_paragraph(
     index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
     question = "Wie viele Sprachmodelle zählt Matsuo auf?"
     retrieval = Retriever(index, fake_encoder, Tuning()).search(question, 10, "de")
-    candidates = FeatureExtractor(index, Tuning()).candidates(retrieval, question)
+    candidates = FeatureExtractor(index, Tuning()).candidates(retrieval, analyse_question(question, "de"))
     column = FEATURES.index("typed_fits")
     fits = {s.text: float(candidates.matrix[i, column]) for i, s in enumerate(candidates.sentences)}
     assert fits == {

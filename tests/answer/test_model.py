@@ -29,7 +29,10 @@ def test_shipped_model_is_small_plain_json_with_its_training_record():
     # Trained on some XQuAD articles only, the rest kept for out-of-sample figures.
     assert training["articles"] == list(range(16))
     assert all(len(f["sha256"]) == 64 and "/" not in f["file"] for f in training["files"])
-    assert {"same-de", "cross-de", "same-en"} <= set(data["thresholds"])
+    none, high = data["thresholds"]["none"], data["thresholds"]["high"]
+    assert {"same-de", "en-de", "same-en"} <= set(none) == set(high)
+    # A confident answer needs more support than one that is given at all.
+    assert all(high[g] <= none[g] for g in none)
     model = AnswerModel.load()
     assert model.ranker.features == FEATURES and np.isfinite(model.ranker.weights).all()
 
@@ -86,16 +89,23 @@ def test_a_pool_of_one_sentence_has_the_fixed_margin():
 
 
 def test_threshold_of_an_unseen_group_falls_back_to_its_kind():
-    model = AnswerModel.load()
-    assert model.threshold("same-de") == model.thresholds["same-de"]
-    assert model.threshold("cross-en") == model.thresholds["cross-de"]  # no cross-en in training
-    assert model.threshold("same-fr") == model.thresholds[sorted(
-        g for g in model.thresholds if g.startswith("same-"))[0]]
-    assert refusal_group(False, "en") == "cross-en"
-    # A kind that no group of the model has: the strictest (lowest) threshold of all.
     from dataclasses import replace
 
-    two = replace(model, thresholds={"same-de": 1.0, "cross-de": -2.0})
+    model = replace(
+        AnswerModel.load(),
+        thresholds={"same-de": 3.0, "same-en": 2.0, "en-de": 1.5, "ru-de": 1.0, "cross-en": 2.5},
+        high_thresholds={"same-de": -1.0, "same-en": -2.0, "en-de": -1.5, "ru-de": 4.0, "cross-en": 0.0},
+    )
+    assert model.threshold("same-de") == 3.0 and model.threshold("en-de") == 1.5
+    assert model.threshold("fr-en") == 2.5  # a rare pair on English text: the pooled cross-en
+    assert model.threshold("fr-de") == 1.0  # unseen on German text: the strictest pair
+    assert model.threshold("same-fr") == 2.0  # the strictest same-language group
+    # The "high" threshold never lies above the "none" one.
+    assert model.high_threshold("en-de") == -1.5 and model.high_threshold("ru-de") == 1.0
+    assert refusal_group(False, "en") == "cross-en"
+    assert refusal_group(False, "de", "ru") == "ru-de" and refusal_group(True, "de", "de") == "same-de"
+    # A kind that no group of the model has: the strictest (lowest) threshold of all.
+    two = replace(model, thresholds={"same-de": 1.0, "en-de": -2.0})
     assert two.threshold("odd-xx") == -2.0
 
 

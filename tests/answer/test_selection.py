@@ -24,12 +24,29 @@ QUESTIONS = [
 ]
 
 
+def model_file(folder, none: dict[str, float], high: dict[str, float] | None = None):  # noqa: ANN001, ANN201
+    """The shipped ranker and support model with the given thresholds, written to ``folder``."""
+    from rag.answer.model import DEFAULT_MODEL_FILE
+
+    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    data["thresholds"] = {"none": none, "high": high if high is not None else dict(none)}
+    path = folder / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Pipeline:
+    """The article over the fake encoder, whose vectors the support model was not trained on:
+    every group's thresholds are open (never refused, always confident), so these tests see
+    the ranker's choice; tests of the thresholds set their own."""
     work = tmp_path_factory.mktemp("selection")
     (work / "seeds").mkdir()
     shutil.copy(ARTICLE, work / "seeds" / ARTICLE.name)
-    settings = Settings(seeds_dir=work / "seeds", index_dir=work / "index")
+    open_all = dict.fromkeys(("same-de", "en-de", "cross-de", "same-en"), 1e9)
+    settings = Settings(
+        seeds_dir=work / "seeds", index_dir=work / "index", answer_model=model_file(work, open_all)
+    )
     return Pipeline.open(settings, encoder=FakeEncoder(), progress=False, on_status=lambda m: None)
 
 
@@ -39,8 +56,13 @@ def _with(pipeline: Pipeline, **tuning) -> Pipeline:
 
 
 def _select(pipeline: Pipeline, question: str):
-    retrieval = pipeline.retriever.search(question, pipeline.settings.tuning.answer_pool, None)
-    return pipeline.selector.select(retrieval, question)
+    """What ``Pipeline.ask`` selects for ``question`` (same language, words and pool)."""
+    analysed = pipeline.analyse(question)
+    retrieval = pipeline.retriever.search(
+        question, pipeline.settings.tuning.answer_pool, analysed.language,
+        words=pipeline.extractor.coverage.missing_words(analysed),
+    )
+    return pipeline.selector.select(retrieval, analysed)
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -96,12 +118,7 @@ def test_nothing_retrieved_is_a_refusal(pipeline) -> None:
 def test_a_question_in_another_language_is_held_against_the_cross_language_threshold(
     pipeline, tmp_path
 ) -> None:
-    from rag.answer.model import DEFAULT_MODEL_FILE
-
-    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
-    data["thresholds"] = {"same-de": -1e9, "cross-de": 1e9}  # refuse German, answer any other
-    path = tmp_path / "model.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = model_file(tmp_path, {"same-de": -1e9, "en-de": 1e9})  # refuse German, answer English
     split = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
     german = split.ask("Wer leitet den Technologieinvestor Softbank?")
     english = split.ask("Who is the head of Softbank?")
@@ -118,7 +135,7 @@ def test_a_passage_outside_the_answer_pool_is_ranked_by_the_pools_weakest_senten
     wide = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, top_k=shown))
     answer = wide.ask(question)
     retrieval = pipeline.retriever.search(question, shown, "de")
-    candidates = pipeline.selector.select(retrieval, question).candidates
+    candidates = pipeline.selector.select(retrieval, pipeline.analyse(question)).candidates
     pooled = {s.sentence_id for s in candidates.sentences}
     fused = {h.chunk.chunk_id: h.score for h in retrieval.hits}
     floor = float(candidates.base.min())
@@ -137,12 +154,7 @@ def test_a_passage_outside_the_answer_pool_is_ranked_by_the_pools_weakest_senten
 def test_the_threshold_is_the_one_of_the_indexed_language(pipeline, tmp_path) -> None:
     """Of several languages' thresholds, a German question over the German index takes
     ``same-de`` -- not the first, nor the strictest of its kind."""
-    from rag.answer.model import DEFAULT_MODEL_FILE
-
-    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
-    data["thresholds"] = {"same-aa": -1e9, "same-de": 1e9, "cross-aa": -1e9, "cross-de": 1e9}
-    path = tmp_path / "model.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = model_file(tmp_path, {"same-aa": -1e9, "same-de": 1e9, "cross-aa": -1e9, "cross-de": 1e9})
     split = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
     answer = split.ask(QUESTIONS[0])
     assert not answer.abstained and answer.refusal_threshold == 1e9
@@ -183,11 +195,48 @@ def test_a_runner_up_exactly_at_the_share_is_cited_and_every_answer_reports_its_
     answered = pipeline.ask(question)
     assert not answered.abstained and answered.refusal_score is not None
     assert answered.refusal_score <= answered.refusal_threshold
-    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
-    data["thresholds"] = {group: -1e9 for group in data["thresholds"]}  # refuse everything
-    path = tmp_path / "model.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = model_file(tmp_path, dict.fromkeys(("same-de", "en-de", "cross-de", "same-en"), -1e9))
     strict = Pipeline(pipeline.index, pipeline.encoder, replace(pipeline.settings, answer_model=path))
     refused = strict.ask(question)
     assert refused.abstained and refused.refusal_score == pytest.approx(answered.refusal_score)
-    assert refused.to_dict()["refusal"] == {"score": round(refused.refusal_score, 4), "threshold": -1e9}
+    assert refused.to_dict()["refusal"] == {
+        "score": round(refused.refusal_score, 4), "threshold": -1e9, "high_threshold": -1e9
+    }
+
+
+def _with_thresholds(pipeline: Pipeline, none: float, high: float) -> Pipeline:
+    """The pipeline with every group's two thresholds set (the ranker and support model kept)."""
+    from rag.answer.selection import AnswerSelector
+
+    model = pipeline.selector.model
+    groups = set(model.thresholds)
+    changed = replace(
+        model, thresholds=dict.fromkeys(groups, none), high_thresholds=dict.fromkeys(groups, high)
+    )
+    other = Pipeline(pipeline.index, pipeline.encoder, pipeline.settings)
+    other.selector = AnswerSelector(other.extractor, changed, pipeline.settings.tuning)
+    return other
+
+
+def test_the_support_score_against_two_thresholds_gives_three_levels(pipeline) -> None:
+    question = QUESTIONS[0]
+    score = pipeline.ask(question).refusal_score
+    assert score is not None
+    levels = {}
+    for name, (none, high) in {
+        "high": (score + 2, score + 1),
+        "low": (score + 1, score - 1),
+        "none": (score - 1, score - 2),
+    }.items():
+        answer = _with_thresholds(pipeline, none, high).ask(question)
+        levels[name] = answer
+        assert answer.confidence == name
+        assert answer.abstained == (name == "none")
+        assert answer.to_dict()["confidence"] == name
+        assert answer.to_dict()["refusal"]["high_threshold"] == pytest.approx(high, abs=1e-4)
+    # A confident answer may cite several sentences, a low one only the closest, and says so.
+    assert len(levels["low"].citations) == 1
+    assert levels["low"].citations[0].sentence == levels["high"].citations[0].sentence
+    assert levels["low"].text.startswith("Der Text sagt das nicht direkt. Am nächsten kommt:")
+    assert levels["high"].text.startswith("Laut dem Text:")
+    assert not levels["none"].citations and levels["none"].text == "Dazu sagt der Text nichts."

@@ -58,14 +58,15 @@ def test_logistic_separates_and_weights_count():
 def test_training_is_deterministic_and_refuses_what_it_should():
     first, second = train(_examples()), train(_examples())
     assert json.dumps(first) == json.dumps(second)
-    assert set(first["thresholds"]) == {"same-de"}
+    assert set(first["thresholds"]["none"]) == set(first["thresholds"]["high"]) == {"same-de"}
     model = AnswerModel(
         ranker=AnswerModel.load().ranker.__class__.from_json(first["ranker"], FEATURES),
         refusal=AnswerModel.load().refusal.__class__.from_json(
             first["refusal"], tuple(first["refusal"]["features"])
         ),
-        thresholds=first["thresholds"],
+        thresholds=first["thresholds"]["none"],
         info={},
+        high_thresholds=first["thresholds"]["high"],
     )
     fresh = _examples(seed=7)  # examples the model never saw
     refused = []
@@ -76,6 +77,30 @@ def test_training_is_deterministic_and_refuses_what_it_should():
     answerable = np.array([e.answerable for e in fresh])
     assert refused[~answerable].mean() > 0.8
     assert refused[answerable].mean() < 0.15
+    # The confident answers on unseen examples: mostly right, and most of the right ones.
+    confident = np.array([
+        model.refusal_logit(e.candidates, model.rank(e.candidates)) <= model.high_threshold(e.group)
+        for e in fresh
+    ])
+    right = np.array([
+        e.answerable and bool(e.labels[int(np.argmax(model.rank(e.candidates)))]) for e in fresh
+    ])
+    assert right[confident].mean() >= 0.85 and confident[right].mean() > 0.5
+
+
+def test_the_high_threshold_is_the_highest_at_the_asked_precision():
+    from rag.eval.train import high_threshold
+
+    logits = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0])
+    wrong = np.array([0, 0, 1, 0, 1, 1], dtype=float)
+    ones = np.ones(6)
+    # At or below -2: 2 of 2 right; at 0: 3 of 4 (0.75); at -1: 2 of 3.
+    assert high_threshold(logits, wrong, ones, 0.9) == -2.0
+    assert high_threshold(logits, wrong, ones, 0.75) == 0.0
+    # Weights count: the wrong one at -1 weighs nothing, so 0 is 100% right.
+    assert high_threshold(logits, wrong, np.array([1, 1, 0, 1, 1, 1.0]), 0.9) == 0.0
+    # Nothing is right enough: below the lowest logit, so no answer is confident.
+    assert high_threshold(logits, np.ones(6), ones, 0.9) < -3.0
 
 
 def test_every_source_weighs_the_same_and_the_weighted_quantile():

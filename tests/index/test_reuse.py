@@ -5,6 +5,7 @@ with the real model."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +27,28 @@ from rag.ingest import load_documents, seeds_fingerprint, sentences_of, sentence
 from rag.ingest.chunking import chunk_sentences
 
 VECTOR_FILES = ("chunk_vectors.npy", "sentence_vectors.npy", "context_vectors.npy")
+# The word table is made anew at every build; it must equal a full rebuild's too.
+WORD_FILES = ("word_codes.npy", "word_scales.npy", "sentence_word_ids.npy", "sentence_word_offsets.npy")
 
 
 class RecordingFakeEncoder(FakeEncoder):
-    """The fake hashing encoder, keeping every text it was asked to encode (a fake, for logic)."""
+    """The fake hashing encoder, keeping every document text it was asked to encode (a fake, for
+    logic). The word table's vocabulary is encoded anew at every build, full or incremental, in
+    one call (rag/index/words.py; ``test_the_word_table_is_the_same_as_a_full_rebuild``): those
+    words are counted in ``words``, not in ``texts``, since these tests are about what is reused."""
 
     def __init__(self, dim: int = 64) -> None:
         super().__init__(dim)
         self.texts: list[str] = []
+        self.words: list[str] = []
 
     def encode(self, texts) -> np.ndarray:  # noqa: ANN001
-        self.texts.extend(texts)
+        caller = sys._getframe(2).f_globals.get("__name__", "")  # encode() -> WordTable.build
+        if caller == "rag.index.words":
+            self.words.extend(texts)
+            self.calls -= 1  # counted in words, not in calls
+        else:
+            self.texts.extend(texts)
         return super().encode(texts)
 
 
@@ -64,10 +76,10 @@ def build(
 def assert_same_as_full_rebuild(folder: Path, index_dir: Path, tmp_path: Path, chunk_size: int = 3) -> None:
     fresh = build(folder, tmp_path / "fresh", RecordingFakeEncoder(), reuse=False, chunk_size=chunk_size)
     live = current_build(index_dir)
-    for file in VECTOR_FILES:
+    for file in VECTOR_FILES + WORD_FILES:
         a, b = np.load(live / file), np.load(fresh / file)
-        assert a.dtype == b.dtype == np.float32 and a.shape == b.shape and np.array_equal(a, b), file
-    for file in ("sentences.json", "chunks.json", "names.json"):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), file
+    for file in ("sentences.json", "chunks.json", "names.json", "words.json"):
         assert json.loads((live / file).read_text("utf-8")) == json.loads((fresh / file).read_text("utf-8"))
     load_index(index_dir)  # and the incremental build loads
 
