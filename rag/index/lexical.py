@@ -38,6 +38,7 @@ def _stopwords() -> frozenset[str]:
     return frozenset(w.casefold() for w in words)
 
 
+@lru_cache(maxsize=1)
 def _bm25s_stopwords() -> Any:
     """bm25s's stop word lists, read from its ``stopwords.py`` without importing the package.
 
