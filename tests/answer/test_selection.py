@@ -180,7 +180,6 @@ def test_a_runner_up_exactly_at_the_share_is_cited_and_every_answer_reports_its_
 ) -> None:
     """The share is a floor (a runner-up exactly at it is cited); answered and refused answers
     alike carry the refusal model's score and the threshold it was held against."""
-    from rag.answer.model import DEFAULT_MODEL_FILE
 
     question = QUESTIONS[0]
     free = _select(_with(pipeline, extra_citation_share=1e-12, max_citations=3), question)
