@@ -48,6 +48,12 @@ class AskRequest(BaseModel):
         description=f"The user's earlier questions in this conversation, oldest first (last "
         f"{MAX_HISTORY} used); a follow-up such as 'Und wann war das?' is resolved against them.",
     )
+    documents: list[str] | None = Field(
+        default=None,
+        description="Search only these documents (ids as `GET /api/documents` lists them, file "
+        "names or titles); all when left out. A refusal then says that the chosen documents do "
+        "not hold the answer; an unknown name is a 400 error.",
+    )
 
 
 class QuestionBatcher(EncoderWrapper):
@@ -105,13 +111,16 @@ class PipelineWorker:
         self._thread = threading.Thread(target=self._run, name="rag-api-worker", daemon=True)
         self._thread.start()
 
-    async def ask(self, question: object, history: object) -> dict[str, Any]:
-        """The answer's dict; raises :class:`ApiError` (400) for a question that cannot be asked."""
+    async def ask(
+        self, question: object, history: object, documents: list[str] | None = None
+    ) -> dict[str, Any]:
+        """The answer's dict; raises :class:`ApiError` (400) for a question that cannot be asked
+        (or an unknown document in ``documents``, the names searched; None: all)."""
         import asyncio
 
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._queue.put((question, history, loop, future))
+        self._queue.put((question, history, loop, future, documents))
         return await future
 
     def _predict(self, question: object, history: object) -> str | None:
@@ -132,16 +141,17 @@ class PipelineWorker:
                     break
             if self.batcher is not None and len(items) > 1:
                 with self.lock:
-                    texts = [self._predict(q, h) for q, h, _, _ in items]
+                    texts = [self._predict(q, h) for q, h, *_ in items]
                     try:
                         self.batcher.prime([t for t in texts if t])
                     except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
                         self.batcher.clear()
             try:
-                for question, history, loop, future in items:
+                for question, history, loop, future, documents in items:
                     try:
-                        with self.lock:
-                            answer = self.pipeline.ask(question, history)  # checked and cleaned there
+                        with self.lock:  # checked and cleaned there
+                            answer = (self.pipeline.ask(question, history) if documents is None
+                                      else self.pipeline.ask(question, history, documents=documents))
                         result: Any = answer.to_dict()
                         ok = True
                     except QuestionError as exc:
@@ -312,7 +322,12 @@ def build_api(
         history = body.get("history", [])
         if history is not None and not isinstance(history, list):
             raise ApiError(400, '"history" must be a list of earlier questions')
-        return _Json(await worker.ask(body["question"], history))
+        documents = body.get("documents")
+        if documents is not None and not (
+            isinstance(documents, list) and all(isinstance(d, str) for d in documents)
+        ):
+            raise ApiError(400, '"documents" must be a list of document names (ids, file names or titles)')
+        return _Json(await worker.ask(body["question"], history, documents))
 
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:

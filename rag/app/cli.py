@@ -12,7 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rag.app.options import add_corpus_options, settings_from, user_message
+from rag.app.options import (
+    add_corpus_options,
+    add_documents_option,
+    chosen_names,
+    settings_from,
+    user_message,
+)
 from rag.config import Settings
 
 EXIT_USER_ERROR = 2
@@ -63,10 +69,11 @@ def format_answer(answer, info: dict | None = None) -> str:  # noqa: ANN001
             where = f"{c.doc_title or s.doc_id}"
             if s.heading:
                 where += f" › {s.heading}"
-            page = getattr(s, "page", None)
+            page, row = getattr(s, "page", None), getattr(s, "row", None)
             lines.append(
                 f"[{c.marker}] {where}, "
                 + (f"page {page}, " if page is not None else "")
+                + (f"row {row}, " if row is not None else "")
                 + f"paragraph {s.paragraph}, sentence {s.sentence} "
                 f"(chars {s.start}-{s.end}, score {c.score:.2f})"
             )
@@ -94,9 +101,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.query.clean import clean_question
 
     clean_question(question, settings.max_question_chars)  # unaskable: one line, before any build
+    names = chosen_names(args)
     preload(settings.model, settings.threads)  # model weights load while the index is read
     pipeline = Pipeline.open(settings, progress=not args.json)
-    answer = pipeline.ask(question)
+    answer = pipeline.ask(question, documents=names)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -207,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p_ask.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
+    add_documents_option(p_ask)
     p_ask.set_defaults(func=cmd_ask)
     _register_document_commands(sub)
 

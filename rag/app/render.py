@@ -124,9 +124,10 @@ def _citation_html(citation: Citation, doc: Document | None) -> str:
 
 
 def _page(citation: Citation) -> str:
-    """ "page 2, " for a sentence of a PDF (its 1-based page), "" for formats without pages."""
-    page = citation.sentence.page
-    return f"page {page}, " if page is not None else ""
+    """ "page 2, " for a sentence of a PDF or a slide deck (its 1-based page), "row 5, " for a
+    spreadsheet row (the sheet is its heading), "" for formats without either."""
+    page, row = citation.sentence.page, getattr(citation.sentence, "row", None)
+    return (f"page {page}, " if page is not None else "") + (f"row {row}, " if row is not None else "")
 
 
 def _where(citation: Citation) -> str:
