@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
@@ -328,6 +329,59 @@ def build_api(
         ):
             raise ApiError(400, '"documents" must be a list of document names (ids, file names or titles)')
         return _Json(await worker.ask(body["question"], history, documents))
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+                             for e in exc.errors())
+        return _error(400, problems or "invalid request")
+
+    @api.get(
+        "/page",
+        summary="A page of a PDF (text or scanned) or a page image, as PNG, a sentence highlighted",
+        description="`document` is a document id (as `/api/documents` lists it); `page` counts from 1 "
+        "(a citation's `page`). With `start` and `end` (a citation's character offsets) or "
+        "`sentence` (a sentence id of the index), that sentence's boxes are highlighted; `page` "
+        "may then be left out. `width` in pixels "
+        "(default 1000). The highlighted boxes, as fractions of the page (left, top, right, "
+        "bottom), are in the `X-Highlight` header as JSON.",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "The page as PNG"},
+            400: {"description": 'Bad parameters or a document without pages: `{"error": "..."}`'},
+            404: {"description": "No such document, page or sentence"},
+            409: {"description": "The file changed since the index was built"},
+        },
+    )
+    def page_image(document: str, page: int | None = None, sentence: int | None = None,
+                   start: int | None = None, end: int | None = None, width: int = 1000) -> Response:
+        from rag.app.page_view import PageError, render_page
+
+        doc = next((d for d in pipeline.index.documents if d.doc_id == document), None)
+        if doc is None:
+            raise ApiError(404, f"no document {document!r} (see /api/documents)")
+        if sentence is not None:
+            sentences = pipeline.index.sentences
+            if not 0 <= sentence < len(sentences) or sentences[sentence].doc_id != document:
+                raise ApiError(404, f"no sentence {sentence} in {document!r}")
+            start, end = sentences[sentence].start, sentences[sentence].end
+            page = page or sentences[sentence].page or 1
+        if (start is None) != (end is None):
+            raise ApiError(400, "give both start and end (a citation's character offsets), or neither")
+        if start is not None and end is not None:
+            if not 0 <= start < end <= len(doc.text):
+                raise ApiError(400, f"start and end must satisfy 0 <= start < end <= {len(doc.text)}")
+            if page is None:
+                from rag.ingest.sentences import page_of
+
+                page = page_of(doc, start) or 1
+        try:
+            rendered = render_page(doc, page or 1, start, end, width)
+        except PageError as exc:
+            raise ApiError(exc.status, str(exc)) from None
+        boxes = [[round(v, 4) for v in box] for box in rendered.boxes]
+        return Response(rendered.png, media_type="image/png",
+                        headers={"X-Highlight": json.dumps(boxes), "Cache-Control": "no-store"})
 
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:

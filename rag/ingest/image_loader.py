@@ -65,9 +65,7 @@ class ImageLoader:
             except (OSError, ValueError, Image.DecompressionBombError, EOFError) as exc:
                 raise DocumentError(f"{path}: page {number} is damaged ({type(exc).__name__})") from exc
             assembler.new_page()
-            page = reader.read(frame)
-            if not page.paragraphs:
-                notes.append(f"page {number} yielded no text (OCR found none: blank or unreadable)")
+            page = reader.read(frame, number, notes)
             add_page(assembler, page, number, boxes)
         if not assembler.text().strip():
             raise DocumentError(f"{path} yielded no text: OCR found none on its {frames} page(s)")

@@ -12,6 +12,7 @@ again too) when its model is installed. A page that yields no text is named in
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,9 +26,18 @@ TESSERACT_LANGUAGES = {"de": "deu", "en": "eng", "fr": "fra", "es": "spa", "it":
                        "pt": "por", "pl": "pol", "ru": "rus", "tr": "tur"}
 FALLBACK = ("deu", "eng")
 # Words Tesseract is less sure of than this (0-100) are specks of noise, not text.
-MIN_CONFIDENCE = 10
+MIN_CONFIDENCE = 40
+# A page with fewer pixels darker than INK_LEVEL (0-255) than this share of its area is blank.
+INK_LEVEL = 128
+BLANK_SHARE = 0.0002
+# One page longer than this in Tesseract is not read (its page is named in Document.notes).
+PAGE_TIMEOUT_S = 120
 # Tesseract's layout (block, paragraph, line) is kept; its page-number lines are not text.
 _PAGE_NUMBER = re.compile(r"^(?:page|seite)?\s*\d{1,4}(?:\s*(?:/|of|von)\s*\d{1,4})?$", re.I)
+
+
+class OcrTimeout(RuntimeError):
+    """Tesseract took longer than PAGE_TIMEOUT_S on one page."""
 
 
 @dataclass(frozen=True)
@@ -98,10 +108,22 @@ def require_tesseract(path: Path, what: str) -> None:
 def read_image(image: Any, lang: str) -> OcrPage:
     """Tesseract's words of one page image, grouped into paragraphs and lines."""
     import pytesseract
+    from PIL import ImageFilter
 
-    gray = image.convert("L")
+    # Tesseract's OpenMP threads spin while they wait: on a busy machine one page took 20 s of CPU
+    # instead of 2. One thread per page (the tests and benchmarks share 2 cores).
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    gray = image.convert("L").filter(ImageFilter.MedianFilter(3))  # dust and specks away, strokes kept
     width, height = gray.size
-    data = pytesseract.image_to_data(gray, lang=lang, output_type=pytesseract.Output.DICT)
+    dark = sum(gray.histogram()[:INK_LEVEL])
+    if dark < BLANK_SHARE * width * height:
+        # A blank page (or only faint dust): Tesseract would binarise the dust and spend minutes.
+        return OcrPage()
+    try:
+        data = pytesseract.image_to_data(gray, lang=lang, output_type=pytesseract.Output.DICT,
+                                         timeout=PAGE_TIMEOUT_S)
+    except RuntimeError as exc:  # pytesseract's timeout
+        raise OcrTimeout(str(exc)) from exc
     grouped: dict[tuple[int, int], dict[int, list[Word]]] = {}
     for i, text in enumerate(data["text"]):
         text = " ".join(str(text).split())
@@ -118,13 +140,20 @@ def read_image(image: Any, lang: str) -> OcrPage:
         grouped.setdefault(key, {}).setdefault(int(data["line_num"][i]), []).append(Word(text, box))
     page = OcrPage()
     for key in sorted(grouped):
-        lines = [grouped[key][n] for n in sorted(grouped[key])]
+        lines = [grouped[key][n] for n in sorted(grouped[key]) if _is_text(grouped[key][n])]
+        if not lines:
+            continue
         if len(lines) == 1 and _PAGE_NUMBER.match(" ".join(w.text for w in lines[0])):
             continue
         if not any(ch.isalnum() for line in lines for w in line for ch in w.text):
             continue  # specks read as punctuation
         page.paragraphs.append(lines)
     return page
+
+
+def _is_text(line: list[Word]) -> bool:
+    """A line of text, not specks read as marks: a word of two letters or digits at least."""
+    return any(sum(ch.isalnum() for ch in word.text) >= 2 for word in line)
 
 
 class PageReader:
@@ -138,7 +167,19 @@ class PageReader:
 
             self.lang = tesseract_language(document_language(language_hint))
 
-    def read(self, image: Any) -> OcrPage:
+    def read(self, image: Any, number: int, notes: list[str]) -> OcrPage:
+        """Page ``number``'s text; a page without text, or one Tesseract gave up on, is named in
+        ``notes``."""
+        try:
+            page = self._read(image)
+        except OcrTimeout:
+            notes.append(f"page {number} could not be read: OCR took longer than {PAGE_TIMEOUT_S} s")
+            return OcrPage()
+        if not page.paragraphs:
+            notes.append(f"page {number} yielded no text (OCR found none: blank or unreadable)")
+        return page
+
+    def _read(self, image: Any) -> OcrPage:
         if self.lang:
             return read_image(image, self.lang)
         first_lang = tesseract_language(None)

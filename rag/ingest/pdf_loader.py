@@ -125,8 +125,10 @@ def page_scale(path: Path, number: int, width_pt: float, height_pt: float, dpi: 
     return min(dpi, fitting) / 72
 
 
-def _scanned_pages(path: Path, raw: bytes, scanned: list[bool], texts: list[str]) -> dict[int, Any]:
-    """The OCR pages (rag.ingest.ocr.OcrPage) of the pages without a text layer, by number."""
+def _scanned_pages(path: Path, raw: bytes, scanned: list[bool], texts: list[str],
+                   notes: list[str]) -> dict[int, Any]:
+    """The OCR pages (rag.ingest.ocr.OcrPage) of the pages without a text layer, by number; a
+    page without text is named in ``notes``."""
     import pypdfium2 as pdfium
 
     from rag.ingest.ocr import PageReader, require_tesseract
@@ -150,7 +152,7 @@ def _scanned_pages(path: Path, raw: bytes, scanned: list[bool], texts: list[str]
                 image = page.render(scale=scale, grayscale=True).to_pil()
             finally:
                 page.close()
-            pages[number] = reader.read(image)
+            pages[number] = reader.read(image, number, notes)
     finally:
         pdf.close()
     return pages
@@ -177,15 +179,13 @@ class PdfLoader:
         scanned = [sum(ch.isalpha() for ch in text) < MIN_TEXT_LAYER_LETTERS for text in texts]
         boxes: list[tuple[int, int, int, float, float, float, float]] = []
         notes: list[str] = []
-        pages_read = _scanned_pages(path, raw, scanned, texts) if any(scanned) else {}
+        pages_read = _scanned_pages(path, raw, scanned, texts, notes) if any(scanned) else {}
         assembler = TextAssembler(path)
         for number, text in enumerate(texts, start=1):
             assembler.new_page()
             if number in pages_read:
                 from rag.ingest.ocr import add_page
 
-                if not pages_read[number].paragraphs:
-                    notes.append(f"page {number} yielded no text (OCR found none: blank or unreadable)")
                 add_page(assembler, pages_read[number], number, boxes)
                 continue
             for block, is_heading in page_paragraphs(text):
