@@ -111,3 +111,24 @@ def test_a_text_named_png_is_refused_by_its_content(tmp_path):
     (tmp_path / "fake.png").write_text("only text", "utf-8")
     with pytest.raises(DocumentError, match=r"fake\.png is text, not an image \(PNG, JPEG or TIFF\)"):
         load_document(tmp_path / "fake.png", tmp_path)
+
+
+@needs_tesseract
+@pytest.mark.slow
+def test_a_page_read_once_comes_from_the_cache_the_next_time(tmp_path, monkeypatch):
+    import pytesseract
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    path = make_photo_png(tmp_path / "notice.png")
+    first = load_document(path, tmp_path)
+    assert len(list((tmp_path / "cache" / "ocr").glob("*.json"))) == 2  # deu+eng, then eng
+
+    def no_tesseract(*args, **kwargs):
+        raise AssertionError("Tesseract ran again")
+
+    monkeypatch.setattr(pytesseract, "image_to_data", no_tesseract)
+    again = load_document(path, tmp_path)
+    assert (again.text, again.boxes) == (first.text, first.boxes)
+    monkeypatch.setenv("RAG_CACHE_DIR", "")  # off: Tesseract runs
+    with pytest.raises(AssertionError, match="Tesseract ran again"):
+        load_document(path, tmp_path)
