@@ -118,6 +118,7 @@ class Citation:
         s = self.sentence
         return {
             "marker": self.marker,
+            "sentence_id": s.sentence_id,  # for GET /api/page?sentence=...
             "text": s.text,
             "doc_id": s.doc_id,
             "doc_title": self.doc_title,

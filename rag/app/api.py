@@ -341,7 +341,7 @@ def build_api(
         summary="A page of a PDF (text or scanned) or a page image, as PNG, a sentence highlighted",
         description="`document` is a document id (as `/api/documents` lists it); `page` counts from 1 "
         "(a citation's `page`). With `start` and `end` (a citation's character offsets) or "
-        "`sentence` (a sentence id of the index), that sentence's boxes are highlighted; `page` "
+        "`sentence` (a citation's `sentence_id`), that sentence's boxes are highlighted; `page` "
         "may then be left out. `width` in pixels "
         "(default 1000). The highlighted boxes, as fractions of the page (left, top, right, "
         "bottom), are in the `X-Highlight` header as JSON.",

@@ -66,7 +66,10 @@ def test_a_text_pdf_page_with_the_cited_sentence_highlighted(tmp_path):
 
     if os.environ.get("RAG_REPORTS"):  # the page to look at
         Path(os.environ["RAG_REPORTS"], "page-view-text.png").write_bytes(response.content)
-    by_id = client.get("/page", params={"document": "lighthouse", "sentence": anna.sentence_id})
+    from rag.records import Citation
+
+    cited = Citation(1, anna, 1.0).to_dict()
+    by_id = client.get("/page", params={"document": "lighthouse", "sentence": cited["sentence_id"]})
     assert by_id.status_code == 200 and json.loads(by_id.headers["x-highlight"]) == boxes
     plain = client.get("/page", params={"document": "lighthouse", "page": 1, "width": 400})
     assert plain.status_code == 200 and json.loads(plain.headers["x-highlight"]) == []
