@@ -1,13 +1,13 @@
 # The two README commands live here: `make run` (set up, build the index, start the chat) and
 # `make test` (set up, run every test). Everything installs into .venv; nothing global but
-# Debian's chromium for the browser tests.
+# Debian's chromium for the browser tests and Tesseract for scanned pages.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast browser index eval bench lint clean train eval-heldout eval-mixed
+.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed
 
 setup: $(STAMP)
 
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Debian's Tesseract with its German and English models, for scanned PDFs and images (OCR).
+ocr:
+	@command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx deu \
+	  && tesseract --list-langs 2>/dev/null | grep -qx eng || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+	    tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng >/dev/null; \
+	  else echo "install Debian's Tesseract (sudo apt-get install tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng) to read scanned pages"; fi; }
+
 # Debian's chromium for the browser tests (a test tool's own browser download fails here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -29,13 +37,13 @@ index: setup
 	$(VENV)/bin/rag index
 
 # The chat on http://127.0.0.1:7860 (builds index/ first if it is missing or stale).
-run: setup
+run: setup ocr
 	$(PY) ui.py
 
-test: setup browser lint
+test: setup browser ocr lint
 	$(VENV)/bin/pytest
 
-test-fast: setup
+test-fast: setup ocr
 	$(VENV)/bin/pytest -m "not slow"
 
 # The project's questions over seeds/, then XQuAD (German paragraphs; German and English

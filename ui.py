@@ -43,6 +43,7 @@ import gradio as gr  # noqa: E402
 
 from rag.app.documents import DocumentDesk, DocumentRow, LivePipeline  # noqa: E402
 from rag.app.options import add_corpus_options, settings_from, user_message  # noqa: E402
+from rag.app.page_html import cited_page_html  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
@@ -364,6 +365,7 @@ def build_app(
         first_doc = current.index.documents[0] if current.index.documents else None
         cited_doc = documents.get(answer.citations[0].sentence.doc_id) if answer.citations else first_doc
         article = article_html(cited_doc, answer.citations) if cited_doc else ""
+        article += cited_page_html(cited_doc, answer.citations)  # the page itself (PDF, scan)
         return ("", messages, messages, history, turns, conv_id, store,
                 gr.update(choices=_choices(store), value=conv_id),
                 sources_html(answer.hits, answer.citations, documents), article,

@@ -194,6 +194,7 @@ class Pipeline:
         *,
         search_k: int | None = None,
         withhold: frozenset[str] = frozenset(),
+        documents: Sequence[str] | None = None,
     ) -> Answer:
         """Answer one question; ``history`` holds the user's earlier questions, oldest first.
 
@@ -201,9 +202,14 @@ class Pipeline:
         the first ``top_k`` of them after re-ranking, or ``search_k`` (for evaluation, so hit@10
         needs no second search). ``withhold`` passages (``rag.answer.retrieve.passage_key``) are
         answered from as if they were not in the index (the near-miss evaluation withholds a
-        question's gold paragraph).
+        question's gold paragraph). ``documents`` (names or ids) limits the search to those
+        documents, the others withheld (``rag.query.choice``).
         Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
         """
+        if documents is not None:
+            from rag.query.choice import ask_within
+
+            return ask_within(self, documents, question, history, search_k=search_k, withhold=withhold)
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)

@@ -25,6 +25,14 @@ class Document:
     # ``text`` (PDF only, page 1 first) and the (start, end, is_heading) spans of its blocks.
     pages: tuple[int, ...] = ()
     layout: tuple[tuple[int, int, int], ...] = ()
+    # Spreadsheets (XLSX, CSV): (start in ``text``, row number in its sheet) of each row's block;
+    # a row is one sentence and its citation names sheet (the heading) and row.
+    rows: tuple[tuple[int, int], ...] = ()
+    # Pages read by OCR: each word's (start, end) in ``text``, its 1-based page and its box on
+    # that page as fractions of the page's width and height (left, top, right, bottom).
+    boxes: tuple[tuple[int, int, int, float, float, float, float], ...] = ()
+    # What the reader should know about a document that was read (a scanned page without text).
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # documents.json gives lists; keep the record hashable and comparable.
@@ -32,6 +40,12 @@ class Document:
         object.__setattr__(
             self, "layout", tuple((int(b[0]), int(b[1]), int(b[2])) for b in self.layout)
         )
+        object.__setattr__(self, "rows", tuple((int(r[0]), int(r[1])) for r in self.rows))
+        object.__setattr__(self, "boxes", tuple(
+            (int(b[0]), int(b[1]), int(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[6]))
+            for b in self.boxes
+        ))
+        object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,8 @@ class Sentence:
     end: int
     heading: str = ""
     kind: str = "body"  # "body", "teaser" or "heading"
-    page: int | None = None  # 1-based page of a PDF document; None for formats without pages
+    page: int | None = None  # 1-based page of a PDF document (slide of a deck); None without pages
+    row: int | None = None  # the row of a spreadsheet (its sheet is the heading); None otherwise
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,7 @@ class Citation:
         s = self.sentence
         return {
             "marker": self.marker,
+            "sentence_id": s.sentence_id,  # for GET /api/page?sentence=...
             "text": s.text,
             "doc_id": s.doc_id,
             "doc_title": self.doc_title,
@@ -113,6 +129,7 @@ class Citation:
             "end": s.end,
             "score": round(float(self.score), 4),
             **({"page": s.page} if s.page is not None else {}),
+            **({"row": s.row, **({"sheet": s.heading} if s.heading else {})} if s.row is not None else {}),
         }
 
 

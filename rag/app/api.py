@@ -25,6 +25,7 @@ import threading
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
@@ -46,6 +47,12 @@ class AskRequest(BaseModel):
         default_factory=list,
         description=f"The user's earlier questions in this conversation, oldest first (last "
         f"{MAX_HISTORY} used); a follow-up such as 'Und wann war das?' is resolved against them.",
+    )
+    documents: list[str] | None = Field(
+        default=None,
+        description="Search only these documents (ids as `GET /api/documents` lists them, file "
+        "names or titles); all when left out. A refusal then says that the chosen documents do "
+        "not hold the answer; an unknown name is a 400 error.",
     )
 
 
@@ -162,13 +169,16 @@ class PipelineWorker:
         self._thread = threading.Thread(target=self._run, name="rag-api-worker", daemon=True)
         self._thread.start()
 
-    async def ask(self, question: object, history: object) -> dict[str, Any]:
-        """The answer's dict; raises :class:`ApiError` (400) for a question that cannot be asked."""
+    async def ask(
+        self, question: object, history: object, documents: list[str] | None = None
+    ) -> dict[str, Any]:
+        """The answer's dict; raises :class:`ApiError` (400) for a question that cannot be asked
+        (or an unknown document in ``documents``, the names searched; None: all)."""
         import asyncio
 
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._queue.put((question, history, loop, future))
+        self._queue.put((question, history, loop, future, documents))
         return await future
 
     def _predict(self, question: object, history: object) -> str | None:
@@ -189,16 +199,17 @@ class PipelineWorker:
                     break
             if self.batcher is not None and len(items) > 1:
                 with self.lock:
-                    texts = [self._predict(q, h) for q, h, _, _ in items]
+                    texts = [self._predict(q, h) for q, h, *_ in items]
                     try:
                         self.batcher.prime([t for t in texts if t])
                     except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
                         self.batcher.clear()
             try:
-                for question, history, loop, future in items:
+                for question, history, loop, future, documents in items:
                     try:
-                        with self.lock:
-                            answer = self.pipeline.ask(question, history)  # checked and cleaned there
+                        with self.lock:  # checked and cleaned there
+                            answer = (self.pipeline.ask(question, history) if documents is None
+                                      else self.pipeline.ask(question, history, documents=documents))
                         result: Any = answer.to_dict()
                         ok = True
                     except QuestionError as exc:
@@ -356,7 +367,65 @@ def build_api(
         history = body.get("history", [])
         if history is not None and not isinstance(history, list):
             raise ApiError(400, '"history" must be a list of earlier questions')
-        return _Json(await worker.ask(body["question"], history))
+        documents = body.get("documents")
+        if documents is not None and not (
+            isinstance(documents, list) and all(isinstance(d, str) for d in documents)
+        ):
+            raise ApiError(400, '"documents" must be a list of document names (ids, file names or titles)')
+        return _Json(await worker.ask(body["question"], history, documents))
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+                             for e in exc.errors())
+        return _error(400, problems or "invalid request")
+
+    @api.get(
+        "/page",
+        summary="A page of a PDF (text or scanned) or a page image, as PNG, a sentence highlighted",
+        description="`document` is a document id (as `/api/documents` lists it); `page` counts from 1 "
+        "(a citation's `page`). With `start` and `end` (a citation's character offsets) or "
+        "`sentence` (a citation's `sentence_id`), that sentence's boxes are highlighted; `page` "
+        "may then be left out. `width` in pixels "
+        "(default 1000). The highlighted boxes, as fractions of the page (left, top, right, "
+        "bottom), are in the `X-Highlight` header as JSON.",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "The page as PNG"},
+            400: {"description": 'Bad parameters or a document without pages: `{"error": "..."}`'},
+            404: {"description": "No such document, page or sentence"},
+            409: {"description": "The file changed since the index was built"},
+        },
+    )
+    def page_image(document: str, page: int | None = None, sentence: int | None = None,
+                   start: int | None = None, end: int | None = None, width: int = 1000) -> Response:
+        from rag.app.page_view import PageError, render_page
+
+        doc = next((d for d in pipeline.index.documents if d.doc_id == document), None)
+        if doc is None:
+            raise ApiError(404, f"no document {document!r} (see /api/documents)")
+        if sentence is not None:
+            sentences = pipeline.index.sentences
+            if not 0 <= sentence < len(sentences) or sentences[sentence].doc_id != document:
+                raise ApiError(404, f"no sentence {sentence} in {document!r}")
+            start, end = sentences[sentence].start, sentences[sentence].end
+            page = page or sentences[sentence].page or 1
+        if (start is None) != (end is None):
+            raise ApiError(400, "give both start and end (a citation's character offsets), or neither")
+        if start is not None and end is not None:
+            if not 0 <= start < end <= len(doc.text):
+                raise ApiError(400, f"start and end must satisfy 0 <= start < end <= {len(doc.text)}")
+            if page is None:
+                from rag.ingest.sentences import page_of
+
+                page = page_of(doc, start) or 1
+        try:
+            rendered = render_page(doc, page or 1, start, end, width)
+        except PageError as exc:
+            raise ApiError(exc.status, str(exc)) from None
+        boxes = [[round(v, 4) for v in box] for box in rendered.boxes]
+        return Response(rendered.png, media_type="image/png",
+                        headers={"X-Highlight": json.dumps(boxes), "Cache-Control": "no-store"})
 
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:

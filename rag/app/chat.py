@@ -67,8 +67,10 @@ def format_sources(answer: Any, titles: dict[str, str], width: int = 100) -> str
 class ChatSession:
     """One conversation: questions in, formatted answers out; no terminal I/O of its own."""
 
-    def __init__(self, pipeline: Any, format_answer: Callable[[Any], str]) -> None:
+    def __init__(self, pipeline: Any, format_answer: Callable[[Any], str],
+                 documents: list[str] | None = None) -> None:
         self.pipeline = pipeline
+        self.documents = documents  # the names searched (None: all)
         self.format_answer = format_answer
         self.history: list[str] = []
         self.last: Any = None
@@ -95,7 +97,8 @@ class ChatSession:
                 return HELP
             return f"Unknown command {text!r}. " + HELP.splitlines()[0] + " :help lists the commands."
         try:
-            answer = self.pipeline.ask(text, self.history)
+            answer = (self.pipeline.ask(text, self.history) if self.documents is None
+                      else self.pipeline.ask(text, self.history, documents=self.documents))
         except QuestionError as exc:
             return f"({exc})"
         self.history.append(answer.question)
@@ -164,6 +167,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
         settings = settings_from(args, top_k=args.top_k, retriever=args.retriever)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    from rag.app.options import chosen_names
+
+    names = chosen_names(args)
     preload(settings.model, settings.threads)
     print("Loading the model and the index ...", file=sys.stderr, flush=True)
     try:
@@ -171,7 +177,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 0
-    docs = ", ".join(d.title for d in pipeline.index.documents) or "no documents"
+    shown = pipeline.index.documents
+    if names is not None:
+        from rag.query.choice import chosen_documents
+
+        keep = set(chosen_documents(shown, names))  # an unknown name: one line, before the prompt
+        shown = [d for d in shown if d.doc_id in keep]
+    docs = ", ".join(d.title for d in shown) or "no documents"
     counts = pipeline.info.get("counts") or {}
     print(
         f"rag chat: {docs} ({counts.get('sentences', '?')} sentences; model {pipeline.info.get('model')}). "
@@ -181,7 +193,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     history_file = Path(args.history_file).expanduser() if args.history_file else None
     if args.history_file is None:
         history_file = default_history_file()
-    return run_chat(ChatSession(pipeline, format_answer), history_file)
+    return run_chat(ChatSession(pipeline, format_answer, names), history_file)
 
 
 def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
@@ -189,6 +201,9 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     add_common(p)
     p.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
+    from rag.app.options import add_documents_option
+
+    add_documents_option(p)
     p.add_argument(
         "--history-file", default=None,
         help=f"readline history file (default ~/.rag_chat_history or ${HISTORY_ENV}; '' for none)",

@@ -12,7 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rag.app.options import add_corpus_options, settings_from, user_message
+from rag.app.options import (
+    add_corpus_options,
+    add_documents_option,
+    chosen_names,
+    settings_from,
+    user_message,
+)
 from rag.config import Settings
 
 EXIT_USER_ERROR = 2
@@ -89,9 +95,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.query.clean import clean_question
 
     clean_question(question, settings.max_question_chars)  # unaskable: one line, before any build
+    names = chosen_names(args)
     preload(settings.model, settings.threads)  # model weights load while the index is read
     pipeline = Pipeline.open(settings, progress=not args.json)
-    answer = pipeline.ask(question, args.history or ())
+    answer = pipeline.ask(question, args.history or (), documents=names)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -208,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_ask.add_argument("--top-k", type=int, default=None, help="passages to retrieve (default 5)")
     p_ask.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
+    add_documents_option(p_ask)
     p_ask.set_defaults(func=cmd_ask)
     _register_document_commands(sub)
 

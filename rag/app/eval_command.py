@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.app.options import article_range
+from rag.app.options import add_documents_option, article_range, chosen_names
 from rag.eval.questions import EvalFormatError
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def register(
         "--out", default=None, help="report folder (default: reports/<name>-<model>-<retriever>-k<K>)"
     )
     p.add_argument("--retriever", choices=("hybrid", "dense", "lexical"), default=None)
+    add_documents_option(p)
     p.add_argument("--top-k", type=int, default=None, help="passages the answer is built from (default 5)")
     p.add_argument(
         "--compare",
@@ -208,6 +209,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         answerable = [q for q in questions if q.answerable]
         questions = questions + withhold_answer_paragraphs(answerable, pipeline.index.sentences)
         name += "-withheld"
+    names = chosen_names(args)
+    if names is not None:  # the documents not chosen are withheld from every question's search
+        from dataclasses import replace as replace_question
+
+        from rag.query.choice import chosen_documents, others_withheld
+
+        chosen = chosen_documents(pipeline.index.documents, names)
+        others = tuple(sorted(others_withheld(pipeline.index.documents, chosen)))
+        questions = [replace_question(q, withheld=tuple(q.withheld) + others) for q in questions]
+        config["documents_chosen"] = list(chosen)
     info = pipeline.info
     model_info = pipeline.selector.model.info
     config.update(

@@ -87,3 +87,23 @@ def article_range(text: str) -> frozenset[int]:
         return parse_articles(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_documents_option(parser: argparse.ArgumentParser) -> None:
+    """--documents NAME[,NAME]: search only these documents (ids as `rag list` shows them, file
+    names or titles); every document when not given."""
+    parser.add_argument(
+        "--documents", default=None, metavar="NAME[,NAME]",
+        help="search only these documents (ids as `rag list` shows them, file names or titles; "
+        "default: all)",
+    )
+
+
+def chosen_names(args: argparse.Namespace) -> list[str] | None:
+    """The names given with --documents (None: all documents); an empty choice is an error."""
+    from rag.query.choice import DocumentChoiceError, split_names
+
+    names = split_names(getattr(args, "documents", None))
+    if names is not None and not names:
+        raise DocumentChoiceError("--documents names no document; give ids as `rag list` shows them")
+    return names

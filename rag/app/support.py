@@ -28,11 +28,13 @@ def section(title: str, heading: str) -> str:
 
 def citation_place(citation: Citation) -> str:
     """Where a quoted sentence stands, for the footnotes, the terminal and the copied text:
-    "Title › Heading, page 2, paragraph 3, sentence 1"; a cited title or heading (an overview's)
+    "Title › Heading, page 2, paragraph 3, sentence 1" (a sheet's row: "row 5"); a cited title or heading (an overview's)
     says so instead of "paragraph 0, sentence 0"."""
     s = citation.sentence
     where = section(citation.doc_title or s.doc_id, s.heading)
     page = f"page {s.page}, " if s.page is not None else ""
+    row = getattr(s, "row", None)
+    page += f"row {row}, " if row is not None else ""  # a spreadsheet row (its sheet: the heading)
     if s.kind == "heading" and s.sentence == 0:
         return f"{where}, {page}{'title' if s.paragraph == 0 else 'heading'}"
     return f"{where}, {page}paragraph {s.paragraph}, sentence {s.sentence}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 from rag.ingest.loader import Block, DocumentError, check_chars
 from rag.records import Document
@@ -61,10 +62,11 @@ class TextAssembler:
     def new_page(self) -> None:
         self.pages.append(self.length + (len(BLOCK_SEPARATOR) if self.parts else 0))
 
-    def add(self, text: str, is_heading: bool = False) -> None:
+    def add(self, text: str, is_heading: bool = False) -> int:
+        """Append a block; returns where it starts in the text (-1 for an empty one)."""
         text = text.strip()
         if not text:
-            return
+            return -1
         if self.parts:
             self.parts.append(BLOCK_SEPARATOR)
             self.length += len(BLOCK_SEPARATOR)
@@ -73,11 +75,14 @@ class TextAssembler:
         self.length += len(text)
         check_chars(self.path, self.length)
         self.layout.append((start, self.length, int(is_heading)))
+        return start
 
     def text(self) -> str:
         return "".join(self.parts)
 
-    def document(self, doc_id: str, raw: bytes, title: str, language: str | None = None) -> Document:
+    def document(self, doc_id: str, raw: bytes, title: str, language: str | None = None,
+                 **extra: Any) -> Document:
+        """The document; ``extra`` sets its other fields (``rows``, ``boxes``, ``notes``)."""
         text = self.text()
         if not text.strip():
             raise DocumentError(f"{self.path} has no text")
@@ -90,6 +95,7 @@ class TextAssembler:
             content_hash=hashlib.sha256(raw).hexdigest(),
             pages=tuple(self.pages),
             layout=tuple(self.layout),
+            **extra,
         )
 
 

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.loader import DocumentError, loader_for, supported_suffixes
+from rag.ingest.loader import REFUSED_SUFFIXES, DocumentError, loader_for, supported_suffixes
 from rag.records import Document
 
 # Sub-folders of seeds/ that hold question sets or notes, not documents.
 NON_DOCUMENT_DIRS = {"eval"}
 # Part of the corpus fingerprint: bump it when loaders read the same files differently, so
 # that indexes built by older loaders are rebuilt.
-LOADERS_VERSION = "formats-1"
+LOADERS_VERSION = "formats-2"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ def scan_seeds(seeds_dir: Path) -> tuple[list[Path], list[Skipped]]:
         if any(part in NON_DOCUMENT_DIRS or part.startswith(".") for part in rel.parts):
             continue
         if not path.is_file():
+            continue
+        if path.suffix.lower() in REFUSED_SUFFIXES:
+            skipped.append(Skipped(path, REFUSED_SUFFIXES[path.suffix.lower()]))
             continue
         if path.suffix.lower() not in supported_suffixes():
             kind = f"{path.suffix.lower()} files" if path.suffix else "files without an ending"
@@ -135,6 +138,9 @@ def load_documents(
     if on_skip is not None:
         for item in skipped:
             on_skip(str(item))
+        for doc in documents:
+            for note in doc.notes:
+                on_skip(f"note: {doc.path}: {note}")
     if not documents:
         detail = "; ".join(str(s) for s in skipped)
         raise DocumentError(
@@ -198,6 +204,8 @@ def add_document(
     if not source.is_file():
         raise DocumentError(f"{shown} is not a file")
     safe = safe_file_name(name or source.name)
+    if Path(safe).suffix in REFUSED_SUFFIXES:
+        raise DocumentError(f"{shown}: {REFUSED_SUFFIXES[Path(safe).suffix]}")
     if Path(safe).suffix not in supported_suffixes():
         suffix = Path(safe).suffix
         raise DocumentError(f"{shown}: {suffix or 'files without an ending'}{' files' if suffix else ''} "

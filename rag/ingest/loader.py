@@ -22,7 +22,20 @@ from rag.records import Document
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PDF_PAGES = 2000
 MAX_CHARS = 5_000_000
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a DOCX's document.xml after unzipping
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a DOCX, PPTX or XLSX file's parts after unzipping
+MAX_ZIP_MEMBERS = 10_000  # parts of one DOCX, PPTX or XLSX file
+MAX_SLIDES = 2000
+MAX_SHEET_CELLS = 2_000_000  # cells of one workbook or CSV file (empty ones included)
+# An image or a PDF page read by OCR: above this many pixels it is refused (a pixel bomb); an A4
+# page at 300 dpi has 8.7 million.
+MAX_IMAGE_PIXELS = 40_000_000
+
+# Endings refused with a reason of their own, not as "not supported": files that carry macros.
+REFUSED_SUFFIXES = {
+    suffix: f"{suffix} files carry macros, which are never opened here; save it as {plain} (without macros)"
+    for suffix, plain in ((".pptm", ".pptx"), (".xlsm", ".xlsx"), (".docm", ".docx"), (".potm", ".pptx"),
+                          (".ppsm", ".pptx"), (".xltm", ".xlsx"))
+}
 
 
 class DocumentError(ValueError):
@@ -52,7 +65,8 @@ class Block:
 
 class DocumentLoader(Protocol):
     """Reads one kind of file. ``suffixes`` are the lower-case file endings it takes; ``kind``
-    says what the bytes must look like (``"text"``, ``"pdf"`` or ``"docx"``)."""
+    says what the bytes must look like (``"text"``, ``"pdf"``, ``"docx"``, ``"pptx"``, ``"xlsx"``
+    or ``"image"``)."""
 
     suffixes: tuple[str, ...]
     kind: str
@@ -71,11 +85,15 @@ def loaders() -> tuple[DocumentLoader, ...]:
     """Every format's loader; the first also reads text that comes from no file."""
     from rag.ingest.docx_loader import DocxLoader
     from rag.ingest.html_loader import HtmlLoader
+    from rag.ingest.image_loader import ImageLoader
     from rag.ingest.markdown_loader import MarkdownLoader
     from rag.ingest.pdf_loader import PdfLoader
+    from rag.ingest.sheet_loader import CsvLoader, XlsxLoader
+    from rag.ingest.slides_loader import PptxLoader
     from rag.ingest.text import TextLoader
 
-    return (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader())
+    return (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader(), PptxLoader(),
+            XlsxLoader(), CsvLoader(), ImageLoader())
 
 
 def supported_suffixes() -> tuple[str, ...]:
@@ -102,8 +120,14 @@ _PROGRAM_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\x
                   b"\xca\xfe\xba\xbe")
 
 
+# Office files are zip archives told apart by their main part.
+_OFFICE_PARTS = (("word/document.xml", "docx"), ("ppt/presentation.xml", "pptx"), ("xl/workbook.xml", "xlsx"))
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+
+
 def _content_kind(head: bytes, path: Path) -> str:
-    """What the bytes are: "pdf", "docx", "zip" (another zip file), "program", "binary" or "text"."""
+    """What the bytes are: "pdf", "docx", "pptx", "xlsx", "zip" (another zip file), "image" (PNG,
+    JPEG, TIFF), "program", "binary" or "text"."""
     if head.startswith(_PROGRAM_MAGIC) or (head.startswith(b"MZ") and b"\x00" in head[:64]):
         return "program"  # (a text may well start with the letters "MZ"; a program has NULs there)
     if head.lstrip(b"\r\n\t \x00\xef\xbb\xbf")[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
@@ -111,13 +135,18 @@ def _content_kind(head: bytes, path: Path) -> str:
     if head[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(path) as archive:
-                return "docx" if "word/document.xml" in archive.namelist() else "zip"
+                names = set(archive.namelist())
         except (zipfile.BadZipFile, OSError):
             return "binary"
+        return next((kind for part, kind in _OFFICE_PARTS if part in names), "zip")
+    if head.startswith(_IMAGE_MAGIC):
+        return "image"
     return "text"  # whether it is UTF-8 is the loader's check, with a precise message
 
 
-_KIND_NAMES = {"pdf": "a PDF", "docx": "a Word (.docx) file", "zip": "a zip archive",
+_KIND_NAMES = {"pdf": "a PDF", "docx": "a Word (.docx) file", "pptx": "a PowerPoint (.pptx) file",
+               "xlsx": "an Excel (.xlsx) file", "image": "an image (PNG, JPEG or TIFF)",
+               "zip": "a zip archive",
                "program": "a program (an executable file)", "binary": "a binary file", "text": "text"}
 
 

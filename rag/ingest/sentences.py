@@ -66,7 +66,10 @@ def sentences_of(doc: Document, first_id: int = 0, teaser: bool | None = None) -
     paragraphs = [b for b in blocks if not b.is_heading]
     if teaser is None:
         teaser = any(b.is_heading for b in blocks) and bool(blocks) and not blocks[0].is_heading
-    spans = split_sentences([p.text for p in paragraphs], doc.language)
+    rows = dict(doc.rows)  # a spreadsheet row is one sentence, never split
+    spans = split_sentences([p.text for p in paragraphs if p.start not in rows], doc.language)
+    spans_iter = iter(spans)
+    spans = [[(0, len(p.text))] if p.start in rows else next(spans_iter) for p in paragraphs]
     by_block = {id(p): s for p, s in zip(paragraphs, spans, strict=True)}
 
     sentences: list[Sentence] = []
@@ -95,6 +98,7 @@ def sentences_of(doc: Document, first_id: int = 0, teaser: bool | None = None) -
                     heading=heading,
                     kind=kind,
                     page=page_of(doc, source_start),
+                    row=rows.get(block.start),
                 )
             )
     return sentences

@@ -52,8 +52,10 @@ def make_bad_uploads(folder: Path) -> dict[str, Path]:
     files["broken"] = folder / "broken.pdf"
     files["broken"].write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n"
                                 b"garbage that is no PDF structure\n%%EOF\n")
-    files["unsupported"] = folder / "slides.pptx"
+    files["unsupported"] = folder / "slides.odp"
     files["unsupported"].write_bytes(b"PK\x03\x04 whatever")
+    files["macros"] = folder / "budget.xlsm"  # refused by its ending, never opened
+    files["macros"].write_bytes(b"PK\x03\x04 whatever")
     return files
 
 
@@ -64,5 +66,6 @@ BAD_UPLOAD_MESSAGES = {
     "encrypted": "is an encrypted (password-protected) PDF",
     "zero_pages": "is a PDF without pages",
     "broken": "is a damaged PDF that cannot be read",
-    "unsupported": ".pptx files are not supported",
+    "unsupported": ".odp files are not supported",
+    "macros": ".xlsm files carry macros, which are never opened here",
 }

@@ -347,3 +347,28 @@ def test_rag_train_writes_a_model_that_answers(tmp_path, capsys, shared_encoder)
     assert set(model.thresholds) >= {"same-de"}
     assert "Wrote" in capsys.readouterr().err
     assert main(["train", "--out", str(tmp_path / "c.json")]) == 2  # nothing to train on
+
+
+@pytest.mark.slow
+def test_eval_with_documents_searches_only_those(tmp_path, shared_encoder):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "skarvik.txt").write_text(
+        "The lighthouse of Skarvik was painted red and white in 1952 by the keeper Ola Nordmann.\n", "utf-8")
+    (seeds / "bakery.txt").write_text(
+        "The bakery on Elm Street sells rye bread and cinnamon buns. It opens at six every day.\n", "utf-8")
+    jsonl = _write_jsonl(tmp_path / "q.jsonl", [
+        {"id": "en-1", "lang": "en", "question": "When was the lighthouse of Skarvik painted?",
+         "answers": ["1952"]},
+    ])
+    common = ["--seeds", str(seeds), "--index", str(tmp_path / "idx"), "--no-charts"]
+    assert main(["eval", str(jsonl), *common, "--out", str(tmp_path / "all")]) == 0
+    assert main(["eval", str(jsonl), *common, "--out", str(tmp_path / "bakery"),
+                 "--documents", "bakery"]) == 0
+    everything = json.loads((tmp_path / "all" / "results.jsonl").read_text("utf-8"))
+    chosen = json.loads((tmp_path / "bakery" / "results.jsonl").read_text("utf-8"))
+    assert everything["rank"] == 1 and "1952" in everything["top_chunk"]
+    assert chosen["rank"] is None and "Skarvik" not in (chosen["top_chunk"] or "")
+    report = json.loads((tmp_path / "bakery" / "report.json").read_text("utf-8"))
+    assert report["config"]["documents_chosen"] == ["bakery"]
+    assert main(["eval", str(jsonl), *common, "--documents", "nosuch"]) == 2

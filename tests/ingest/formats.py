@@ -103,3 +103,69 @@ def make_docx(path: Path, core_title: str = "") -> Path:
     table.cell(1, 0).text, table.cell(1, 1).text = "2023", "4.2 million"
     word.save(str(path))
     return path
+
+
+SLIDES = [
+    ("The Nordby Ferry", ["A deck about the ferry between Nordby and Vik."], ""),
+    ("Timetable", ["The ferry leaves Nordby at seven in the morning.", "It returns from Vik at six."],
+     "Mention the summer timetable."),
+    ("The new ship", ["The new ferry Aurora carries 240 passengers and 60 cars.",
+                      "It was built in Gdansk and runs on batteries."],
+     "The captain of the Aurora is Liv Hansen."),
+]
+
+
+def make_pptx(path: Path, slides=SLIDES, core_title: str = "") -> Path:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    deck.core_properties.title = core_title
+    for title, paragraphs, notes in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+        slide.shapes.title.text = title
+        frame = slide.placeholders[1].text_frame
+        frame.text = paragraphs[0]
+        for paragraph in paragraphs[1:]:
+            frame.add_paragraph().text = paragraph
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    table_slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only, plus a table
+    table_slide.shapes.title.text = "Prices"
+    table = table_slide.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(6), Inches(1)).table
+    table.cell(0, 0).text, table.cell(0, 1).text = "Ticket", "Price"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Adult", "12 euros"
+    deck.save(str(path))
+    return path
+
+
+SHEET_ROWS = [
+    ["Name", "Role", "Years of service", "Harbour"],
+    ["Anna Berg", "keeper", 32, "Nordby"],
+    ["Henrik Olsen", "engineer", 4.0, "Vik"],
+    [None, None, None, None],
+    ["Liv Hansen", "captain", 11, None],
+]
+
+
+def make_xlsx(path: Path, rows=SHEET_ROWS, title: str = "") -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Staff"
+    for row in rows:
+        sheet.append(row)
+    ships = book.create_sheet("Ships")
+    ships.append(["Ship", "Passengers"])
+    ships.append(["Aurora", 240])
+    ships.append(["Total", "=SUM(B2:B2)"])  # a formula without a saved value: left out
+    book.properties.title = title or None
+    book.save(str(path))
+    return path
+
+
+CSV = """Name;Role;Note
+Anna Berg;keeper;"Kept a diary of every storm; the museum holds it"
+Henrik Olsen;engineer;"=HYPERLINK(""http://evil.example/x"",""click me"")"
+"""

@@ -138,10 +138,10 @@ def test_add_says_in_one_line_why_a_file_cannot_be_added(tmp_path, monkeypatch):
     no_ending = r"^README: files without an ending are not supported \(supported: "
     with pytest.raises(DocumentError, match=no_ending):
         add_document(seeds, bare, name="README")
-    slides = tmp_path / "slides.pptx"
+    slides = tmp_path / "slides.odp"
     slides.write_bytes(b"PK\x03\x04")
-    with pytest.raises(DocumentError, match=r"^slides\.pptx: \.pptx files are not supported \(supported: "):
-        add_document(seeds, slides, name="slides.pptx")
+    with pytest.raises(DocumentError, match=r"^slides\.odp: \.odp files are not supported \(supported: "):
+        add_document(seeds, slides, name="slides.odp")
 
     notes = tmp_path / "notes.txt"
     notes.write_text("Der Hafen von Nordby wurde 1871 gebaut.\n", encoding="utf-8")

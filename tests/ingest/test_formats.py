@@ -214,7 +214,7 @@ def test_language_from_front_matter_else_identified(tmp_path):
 
 def test_unreadable_files_are_reported_with_reasons(tmp_path):
     (tmp_path / "good.md").write_text("# Good\n\nA readable document.\n", "utf-8")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "slides.odp").write_bytes(b"PK\x03\x04")
     make_pdf(tmp_path / "scan.pdf", text=False)
     make_pdf(tmp_path / "secret.pdf", password="s3cret")
     (tmp_path / "fake.pdf").write_text("This is only text pretending to be a PDF.", "utf-8")
@@ -223,11 +223,11 @@ def test_unreadable_files_are_reported_with_reasons(tmp_path):
     reported: list[str] = []
     docs = load_documents(tmp_path, on_skip=reported.append)
     assert [d.doc_id for d in docs] == ["good"]
-    names = {"image.png", "scan.pdf", "secret.pdf", "fake.pdf", "broken.pdf", "actually-word.txt"}
+    names = {"slides.odp", "scan.pdf", "secret.pdf", "fake.pdf", "broken.pdf", "actually-word.txt"}
     assert len(reported) == len(names) and all(line.startswith("skipped: ") for line in reported)
     reasons = {name: line for line in reported for name in names if f"/{name}" in line}
     assert set(reasons) == names
-    assert ".png files are not supported" in reasons["image.png"]
+    assert ".odp files are not supported" in reasons["slides.odp"]
     assert "no text layer" in reasons["scan.pdf"]
     assert "encrypted" in reasons["secret.pdf"]
     assert "is text, not a PDF" in reasons["fake.pdf"]

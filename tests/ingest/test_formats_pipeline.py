@@ -34,3 +34,42 @@ def test_a_question_answered_by_the_pdf_cites_its_page(tmp_path, real_encoder):
     assert "Anna Berg" in " ".join(c["text"] for c in pdf_citations)
     assert all("page" not in c for c in data["citations"] if c["doc_id"] == "harbour")
     assert "page 2" in format_answer(answer)
+
+
+@pytest.mark.slow
+def test_slides_sheets_and_a_scan_are_cited_by_slide_row_and_page(tmp_path, real_encoder):
+    """A deck, a workbook, a CSV file and a scanned German PDF in one corpus, with the real
+    model: each answer cites its slide (page 3), its sheet and row, or page 2 of the scan."""
+    from rag.app.cli import format_answer
+    from rag.bench.scans import make_scanned_pdf
+    from rag.config import Settings
+    from rag.ingest.ocr import installed_languages
+    from rag.pipeline import Pipeline
+
+    from .formats import CSV, make_pptx, make_xlsx
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    make_pptx(seeds / "ferry.pptx")
+    make_xlsx(seeds / "staff.xlsx")
+    (seeds / "notes.csv").write_text(CSV, "utf-8")
+    ocr = {"deu", "eng"} <= installed_languages()
+    if ocr:
+        make_scanned_pdf(seeds / "faehre.pdf")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    pipeline = Pipeline.open(settings, encoder=real_encoder, progress=False, on_status=lambda m: None)
+
+    slide = pipeline.ask("How many passengers does the Aurora carry?")
+    cited = slide.citations[0].to_dict()
+    assert (cited["doc_id"], cited["page"]) == ("ferry", 3) and "240 passengers" in cited["text"]
+    assert "page 3" in format_answer(slide)
+
+    row = pipeline.ask("How many years of service does Anna Berg have?", documents=["staff"])
+    cited = row.citations[0].to_dict()
+    assert (cited["sheet"], cited["row"]) == ("Staff", 2) and "Years of service: 32" in cited["text"]
+    assert "Staff, row 2" in format_answer(row)
+
+    if ocr:
+        scan = pipeline.ask("Wann wurde der Leuchtturm von Skarvik rot und weiß gestrichen?")
+        cited = scan.citations[0].to_dict()
+        assert (cited["doc_id"], cited["page"]) == ("faehre", 2) and "1952" in cited["text"]
