@@ -28,8 +28,8 @@ def section(title: str, heading: str) -> str:
 
 def citation_place(citation: Citation) -> str:
     """Where a quoted sentence stands, for the footnotes, the terminal and the copied text:
-    "Title › Heading, page 2, paragraph 3, sentence 1" (a sheet's row: "row 5"); a cited title or heading (an overview's)
-    says so instead of "paragraph 0, sentence 0"."""
+    "Title › Heading, page 2, paragraph 3, sentence 1" (a sheet's row: "row 5"); a cited title
+    or heading (an overview's) says so instead of "paragraph 0, sentence 0"."""
     s = citation.sentence
     where = section(citation.doc_title or s.doc_id, s.heading)
     page = f"page {s.page}, " if s.page is not None else ""
