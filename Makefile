@@ -2,14 +2,27 @@
 # `make test` (set up, run every test). Everything installs into .venv; nothing global but
 # Debian's chromium for the browser tests.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
 .PHONY: setup run test test-fast browser index eval bench lint clean train eval-heldout eval-mixed
 
-setup: $(STAMP)
+# The venv belongs to this checkout when it is a real folder inside it. One that is not (a
+# symlink, or VENV=/elsewhere/.venv) belongs to another checkout: it is used as it is and never
+# installed into, since an editable install would re-point it at this tree. The tests import this
+# tree either way (pyproject.toml: pythonpath = ["."]; tests/conftest.py passes it on). The stamp
+# names the checkout it was installed from: a venv copied from another checkout is installed again.
+OWN_VENV = $(if $(filter $(CURDIR)/%,$(abspath $(VENV))),$(shell test -L $(VENV) || echo yes))
+setup:
+ifeq ($(OWN_VENV),yes)
+	@test "$$(cat $(STAMP) 2>/dev/null)" = "$(CURDIR)" || rm -f $(STAMP)
+	@$(MAKE) --no-print-directory $(STAMP)
+else
+	@test -x $(PY) || { echo "$(VENV) has no python and is not this checkout's to create (make setup VENV=.venv)"; exit 2; }
+	@echo "$(VENV) belongs to another checkout ($(realpath $(VENV))): not installing into it; the tests import this tree"
+endif
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +30,7 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: this CPU build is on disk; any other request pulls CUDA wheels.
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[test]'
-	touch $(STAMP)
+	echo "$(CURDIR)" > $(STAMP)
 
 # Debian's chromium for the browser tests (a test tool's own browser download fails here).
 browser:
