@@ -127,6 +127,29 @@ def test_changing_a_document_embeds_only_it(corpus, tmp_path):
     assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
 
 
+def test_a_same_length_edit_is_embedded_again_and_bit_for_bit_a_full_rebuild(corpus, tmp_path):
+    """One letter changed, the byte length of every text kept: the vectors are keyed by the texts'
+    bytes, not their lengths, so the changed sentence is embedded again (a key of lengths reused
+    the old vectors and failed here)."""
+    index_dir = tmp_path / "index"
+    build(corpus, index_dir, RecordingFakeEncoder())
+    path = corpus / "bericht-002.txt"
+    text = path.read_text("utf-8")
+    body = text.index("---\n", 4) + 4
+    word = next(w.strip(".,") for w in text[body:].split() if len(w.strip(".,")) >= 6 and w.isalpha())
+    at = text.index(word, body)
+    swapped = word[:-1] + ("x" if word[-1] != "x" else "y")  # same length, same byte length
+    edited = text[:at] + swapped + text[at + len(word):]
+    assert len(edited.encode("utf-8")) == len(text.encode("utf-8")) and edited != text
+    assert not np.array_equal(*FakeEncoder().encode([word, swapped]))  # the fake sees the edit
+    path.write_text(edited, encoding="utf-8")
+    encoder = RecordingFakeEncoder()
+    build(corpus, index_dir, encoder)
+    assert any(swapped in t for t in encoder.texts), "the edited sentence was not embedded again"
+    assert set(encoder.texts) <= texts_of(corpus, ["bericht-002"])  # only the edited document
+    assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
+
+
 def test_removing_a_document_embeds_nothing_and_prunes_its_entries(corpus, tmp_path):
     index_dir = tmp_path / "index"
     build(corpus, index_dir, RecordingFakeEncoder())
