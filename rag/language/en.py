@@ -24,7 +24,9 @@ ENGLISH = Language(
         lead_other_language="According to the text (quoted in the original language):",
         refusal="The text does not say.",
         low_lead="The text may not answer this. Closest passage:",
-        low_lead_other_language="The text may not answer this. Closest passage (quoted in the original language):",
+        low_lead_other_language=(
+            "The text may not answer this. Closest passage (quoted in the original language):"
+        ),
     ),
     answer_cues=AnswerCues(
         quantity_question=(
