@@ -193,3 +193,17 @@ def test_a_forked_process_searches_with_its_own_dense_thread(corpus, monkeypatch
         process.kill()
     assert not alive and process.exitcode == 0
     assert queue.get(timeout=5) == expected
+
+
+def test_a_title_written_with_underscores_names_its_topic(tmp_path, fake_encoder):
+    """XQuAD-style titles ("Super_Bowl_50") name the document's topic for every sentence: the
+    underscores are read as spaces, so the title's names are found."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("---\ntitle: Andreas_Dengel_und_das_DFKI\nlanguage: de\n---\n"
+                                 "Andreas Dengel leitet das DFKI.\n\nEr nennt Verlässlichkeit.\n",
+                                 encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    extractor = FeatureExtractor(index, Tuning())
+    assert extractor._title_names("a") >= {"dengel", "dfki"}

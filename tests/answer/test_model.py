@@ -130,3 +130,31 @@ def test_the_ranker_prefers_what_it_was_trained_to():
     good[FEATURES.index("base_rank_inv")], bad[FEATURES.index("base_rank_inv")] = 1.0, 0.2
     scores = model.ranker(np.stack([good, bad]))
     assert scores[0] > scores[1]
+
+
+def test_no_close_fit_is_one_only_when_no_candidate_near_the_best_fits_and_is_grounded():
+    """The last refusal input: for a typed or naming question, 1 when no candidate within
+    CLOSE_TO_BEST of the best base score has zero typed misses and zero ungrounded names."""
+    from dataclasses import replace
+
+    from rag.answer.features import COLUMN
+    from rag.answer.model import CLOSE_TO_BEST
+
+    base = _candidates(3)
+    typed = replace(base, facts=replace(base.facts, typed=True),
+                    base=np.array([1.0, 1.0 - CLOSE_TO_BEST / 2, 1.0 - 2 * CLOSE_TO_BEST], np.float32))
+
+    def no_close_fit(misses: list[float], ungrounded: list[float], candidates=typed) -> float:  # noqa: ANN001
+        matrix = candidates.matrix.copy()
+        matrix[:, COLUMN["typed_misses"]] = misses
+        matrix[:, COLUMN["names_ungrounded"]] = ungrounded
+        row = refusal_inputs(replace(candidates, matrix=matrix), np.array([0.3, 0.2, 0.1]))
+        return dict(zip(REFUSAL_FEATURES, row, strict=True))[REFUSAL_FEATURES[-1]]
+
+    assert no_close_fit([0, 1, 1], [0, 0, 0]) == 0.0  # the best fits
+    assert no_close_fit([1, 0, 1], [0, 0, 0]) == 0.0  # one close to it fits
+    assert no_close_fit([1, 1, 0], [0, 0, 0]) == 1.0  # only one far below fits
+    assert no_close_fit([1, 1, 1], [0, 0, 0]) == 1.0  # a miss counted once is a miss
+    assert no_close_fit([0, 0, 1], [1, 2, 0]) == 1.0  # fits, but names something ungrounded
+    plain = replace(typed, facts=replace(typed.facts, typed=False, names_something=False))
+    assert no_close_fit([1, 1, 1], [1, 1, 1], plain) == 0.0  # asks for no type and names nothing
