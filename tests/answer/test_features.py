@@ -231,3 +231,12 @@ def test_the_base_score_weighs_words_by_the_question_language_and_ranks_from_one
     ranks[np.argsort(-plain.base, kind="stable")] = np.arange(1, len(plain) + 1)
     assert np.array_equal(plain.matrix[:, FEATURES.index("base_rank_inv")], 1.0 / ranks)
     assert plain.matrix[:, FEATURES.index("is_base_top")].tolist() == (ranks == 1).astype(float).tolist()
+
+
+def test_specific_names_are_rare_longer_than_the_minimum_and_not_places(corpus):
+    """The names a question asks about: "AI" is too short (2 characters), Tokio and
+    Kaiserslautern are places; Dengel, DFKI and Softbank each stand in at most 2 sentences."""
+    index, _, extractor = corpus
+    question = "Was macht Andreas Dengel mit dem DFKI, Softbank und Sakana AI in Tokio und Kaiserslautern?"
+    assert Tuning().min_name_chars == 2 and index.place_names >= {"tokio", "kaiserslautern"}
+    assert extractor.specific_names(question, index.name_counts) == ("dengel", "dfki", "softbank")
