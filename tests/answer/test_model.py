@@ -115,6 +115,11 @@ def test_a_damaged_or_foreign_model_file_is_one_clear_error(tmp_path):
     (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(AnswerModelError, match="damaged"):
         AnswerModel.load(tmp_path / "partial.json")
+    data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
+    data["format"] = 99  # a file of another version of the program
+    (tmp_path / "newer.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(AnswerModelError, match=r"newer\.json has format 99, not 1$"):
+        AnswerModel.load(tmp_path / "newer.json")
 
 
 def test_the_ranker_prefers_what_it_was_trained_to():
