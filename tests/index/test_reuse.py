@@ -313,3 +313,29 @@ def test_unchanged_documents_keep_their_sentences(corpus, tmp_path, monkeypatch)
     build(corpus, index_dir, RecordingFakeEncoder(), reuse=False)
     assert len(split) == 4
     assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
+
+
+def test_an_index_built_by_another_process_while_we_waited_is_used(corpus, tmp_path, monkeypatch):
+    """ensure_index checks again under the build lock: when the index was built meanwhile (by the
+    process that held the lock) it is loaded, no encoder is made and nothing is embedded."""
+    import contextlib
+
+    import rag.index.store as store
+
+    settings = Settings(seeds_dir=corpus, index_dir=tmp_path / "index")
+    real_lock = store.build_lock
+
+    @contextlib.contextmanager
+    def lock_held_by_another_build(folder, on_wait=None):  # noqa: ANN001, ANN202
+        # What the process that held the lock did meanwhile: the same build ensure_index makes.
+        build_index(settings.model_index_dir, load_documents(corpus), RecordingFakeEncoder(),
+                    settings.index_params(), seeds_fingerprint(corpus), False)
+        with real_lock(folder, on_wait=on_wait):
+            yield
+
+    monkeypatch.setattr(store, "build_lock", lock_held_by_another_build)
+    made: list[RecordingFakeEncoder] = []
+    index, built = ensure_index(settings, lambda: made.append(RecordingFakeEncoder()) or made[-1],
+                                lambda m: None, progress=False)
+    assert built is None and made == []
+    assert index.manifest["counts"]["documents"] == 4
