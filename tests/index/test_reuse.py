@@ -339,3 +339,9 @@ def test_an_index_built_by_another_process_while_we_waited_is_used(corpus, tmp_p
                                 lambda m: None, progress=False)
     assert built is None and made == []
     assert index.manifest["counts"]["documents"] == 4
+
+
+def test_an_index_folder_with_missing_parents_is_created(corpus, tmp_path):
+    live = build(corpus, tmp_path / "new" / "nested" / "index", RecordingFakeEncoder())
+    assert live.parent == tmp_path / "new" / "nested" / "index"
+    load_index(tmp_path / "new" / "nested" / "index")

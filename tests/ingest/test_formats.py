@@ -271,6 +271,15 @@ def test_size_page_and_character_limits(tmp_path, monkeypatch):
         load_document(tmp_path / "long.txt", tmp_path)
 
 
+def test_a_file_over_the_size_limit_is_named_with_its_size_and_the_limit(tmp_path, monkeypatch):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"Ein Satz. " * 360_000)  # 3.4 MB
+    monkeypatch.setattr(loader_module, "MAX_FILE_BYTES", 3 * 2**20)
+    with pytest.raises(DocumentError) as caught:
+        load_document(path, tmp_path)
+    assert str(caught.value) == f"{path} is too large (3.4 MB; the limit is 3 MB)"
+
+
 def test_a_damaged_pdf_page_is_named_by_its_number_from_one(tmp_path, monkeypatch):
     """The message names the page a reader would look at: the second page is "page 2"."""
     from pypdf import PageObject
