@@ -280,6 +280,19 @@ def test_a_file_over_the_size_limit_is_named_with_its_size_and_the_limit(tmp_pat
     assert str(caught.value) == f"{path} is too large (3.4 MB; the limit is 3 MB)"
 
 
+def test_text_after_a_hash_heading_line_stays_and_a_short_last_line_is_no_heading(tmp_path):
+    """A '#' line starts a section and the lines under it are its first paragraph; a short line
+    at the very end, with nothing after it, is text, not a heading."""
+    path = tmp_path / "hafen.txt"
+    path.write_text("Der Hafen ist alt. Er hat zwei Kräne.\n\n# Geschichte\nDer Hafen wurde 1871 gebaut.\n\n"
+                    "Vielen Dank an alle Leser\n", encoding="utf-8")
+    blocks = [(b.text, b.is_heading) for b in blocks_of(load_document(path, tmp_path))]
+    assert blocks == [
+        ("Der Hafen ist alt. Er hat zwei Kräne.", False), ("Geschichte", True),
+        ("Der Hafen wurde 1871 gebaut.", False), ("Vielen Dank an alle Leser", False),
+    ]
+
+
 def test_a_damaged_pdf_page_is_named_by_its_number_from_one(tmp_path, monkeypatch):
     """The message names the page a reader would look at: the second page is "page 2"."""
     from pypdf import PageObject
