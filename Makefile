@@ -2,14 +2,28 @@
 # `make test` (set up, run every test). Everything installs into .venv; nothing global but
 # Debian's chromium for the browser tests and Tesseract for scanned pages.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed
+.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed \
+	mutmut mutants-prepare mutants mutants-sample
 
-setup: $(STAMP)
+# The venv belongs to this checkout when it is a real folder inside it. One that is not (a
+# symlink, or VENV=/elsewhere/.venv) belongs to another checkout: it is used as it is and never
+# installed into, since an editable install would re-point it at this tree. The tests import this
+# tree either way (pyproject.toml: pythonpath = ["."]; tests/conftest.py passes it on). The stamp
+# names the checkout it was installed from: a venv copied from another checkout is installed again.
+OWN_VENV = $(if $(filter $(CURDIR)/%,$(abspath $(VENV))),$(shell test -L $(VENV) || echo yes))
+setup:
+ifeq ($(OWN_VENV),yes)
+	@test "$$(cat $(STAMP) 2>/dev/null)" = "$(CURDIR)" || rm -f $(STAMP)
+	@$(MAKE) --no-print-directory $(STAMP)
+else
+	@test -x $(PY) || { echo "$(VENV) has no python and is not this checkout's to create (make setup VENV=.venv)"; exit 2; }
+	@echo "$(VENV) belongs to another checkout ($(realpath $(VENV))): not installing into it; the tests import this tree"
+endif
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +31,7 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: this CPU build is on disk; any other request pulls CUDA wheels.
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[test]'
-	touch $(STAMP)
+	echo "$(CURDIR)" > $(STAMP)
 
 # Debian's Tesseract with its German and English models, for scanned PDFs and images (OCR).
 ocr:
@@ -124,12 +138,22 @@ eval-heldout: setup
 MUTATE ?= rag/answer/*.py rag/index/lexical.py rag/ingest/*.py rag/index/store.py
 MUTANTS_WORK := build/mutants
 MUTANT_JOBS ?= 2
-mutants: setup
+# mutmut goes into this checkout's own venv only; a venv of another checkout must have it already.
+mutmut: setup
+ifeq ($(OWN_VENV),yes)
 	$(PIP) install --quiet 'mutmut>=3.8,<4'
+else
+	@test -x $(VENV)/bin/mutmut || { echo "mutmut is not in $(VENV) (another checkout's: not installing)"; exit 2; }
+endif
+
+# The tree copied to build/mutants/ with mutmut's setup.cfg for MUTATE (shared by both targets).
+mutants-prepare: mutmut
 	mkdir -p $(MUTANTS_WORK) reports/mutants
 	cd $(MUTANTS_WORK) && rm -rf rag tests seeds ui.py pyproject.toml
 	cp -r rag tests seeds ui.py pyproject.toml $(MUTANTS_WORK)/
 	$(PY) tests/mutants_config.py $(MUTATE) > $(MUTANTS_WORK)/setup.cfg
+
+mutants: mutants-prepare
 	start=$$(date +%s); cd $(MUTANTS_WORK) && ../../$(VENV)/bin/mutmut run --max-children $(MUTANT_JOBS) \
 	  > ../../reports/mutants/run.log 2>&1; status=$$?; \
 	  ../../$(VENV)/bin/mutmut results --all true > ../../reports/mutants/results.txt; \
@@ -139,3 +163,23 @@ mutants: setup
 	  ../../$(VENV)/bin/mutmut export-cicd-stats > /dev/null; \
 	  ../../$(PY) ../../tests/mutants_config.py --summary mutants/mutmut-cicd-stats.json \
 	    $$(( $$(date +%s) - start )) $(MUTATE) | tee ../../reports/mutants/summary.txt; exit $$status
+
+# A seeded random sample of N mutants of the same set (tests/mutants_sample.py): only those are
+# tested (each afresh), and the kill rate comes with its 95% Wilson interval. Out: in
+# reports/mutants-sample/, sample.txt (the names), summary.txt (counts, rate, interval, seconds,
+# the survivors), results.txt and run.log. Verdicts land in build/mutants/ like any other, so
+# `make mutants` afterwards does not test the sampled ones again.
+N ?= 400
+SEED ?= 24
+SAMPLE_REPORTS := reports/mutants-sample
+mutants-sample: mutants-prepare
+	mkdir -p $(SAMPLE_REPORTS)
+	start=$$(date +%s); cd $(MUTANTS_WORK) && \
+	  MUTANT_JOBS=$(MUTANT_JOBS) ../../$(PY) ../../tests/mutants_sample.py sample $(N) $(SEED) \
+	    ../../$(SAMPLE_REPORTS)/sample.txt 2> ../../$(SAMPLE_REPORTS)/generate.log && \
+	  ../../$(VENV)/bin/mutmut run --max-children $(MUTANT_JOBS) $$(cat ../../$(SAMPLE_REPORTS)/sample.txt) \
+	    > ../../$(SAMPLE_REPORTS)/run.log 2>&1; status=$$?; \
+	  ../../$(VENV)/bin/mutmut results --all true > ../../$(SAMPLE_REPORTS)/results.txt; \
+	  ../../$(PY) ../../tests/mutants_sample.py report ../../$(SAMPLE_REPORTS)/sample.txt \
+	    ../../$(SAMPLE_REPORTS)/results.txt $$(( $$(date +%s) - start )) | tee ../../$(SAMPLE_REPORTS)/summary.txt; \
+	  exit $$status

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+# pytest imports this tree (pyproject.toml: pythonpath = ["."]); the processes the tests start
+# (`python -m rag`, `ui.py`, `rag index`) import it too, never the tree a shared venv was
+# installed from. Not under mutmut (`make mutants`): its mutated copy cannot be imported by a
+# process started in another folder (the trampolines look for setup.cfg in the working folder).
+if not os.environ.get("MUTANT_UNDER_TEST"):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT))]
+    )
 
 
 class FakeEncoder:

@@ -27,6 +27,8 @@ def config(files: list[str]) -> str:
     # It reads the source text, which holds every mutant (a mutant's allow_pickle=True too).
     source_scan = "tests/app/test_robust_defaults.py::test_sources_never_unpickle_or_run_a_shell"
     lines += ["  --deselect", f"  {source_scan}"]
+    # Processes started in another folder import the installed tree under mutmut (tests/conftest.py).
+    lines += ["  --deselect", "  tests/test_tree.py::test_started_processes_import_this_tree"]
     lines += ["  -p", "  tests.mutants_plugin"]  # cheapest covering tests first (see there)
     lines += ["pytest_add_cli_args_test_selection=", "  tests"]
     return "\n".join(lines) + "\n"

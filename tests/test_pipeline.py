@@ -1,6 +1,7 @@
 """Answers from the real bundled model over the real article (the behaviour users see)."""
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from rag.eval.questions import load_questions
 
 pytestmark = pytest.mark.slow
 EVAL = Path(__file__).resolve().parent.parent / "seeds" / "eval" / "article.jsonl"
+HELD_OUT_EVAL = EVAL.with_name("article-heldout.jsonl")
 
 
 def test_softbank_question_cites_masayoshi_son(article_pipeline):
@@ -96,63 +98,184 @@ def test_json_shape_matches_the_cli_contract(article_pipeline):
     assert {"encode", "dense", "lexical", "fusion", "answer", "total"} <= data["timings_ms"].keys()
 
 
-def _score_question_set(pipeline, path: Path) -> dict[str, float]:
-    """The figures the floors below check, computed by `rag eval`'s own runner."""
-    report, _ = run_eval(pipeline, load_questions(path), options=RunOptions(progress=False))
-    by_language = report["by_language"]
-    return {
-        "de_questions": by_language["de"]["counts"]["answerable"],
-        "en_questions": by_language["en"]["counts"]["answerable"],
-        "unanswerable": report["counts"]["unanswerable"],
-        "de": by_language["de"]["answer"]["top_citation_hit"],
-        "en": by_language["en"]["answer"]["top_citation_hit"],
-        "all": report["answer"]["top_citation_hit"],
-        "refused_answerable": report["abstention"]["refused_answerable"],
-        "refused_unanswerable": report["abstention"]["refused_unanswerable"],
-        "answerable": report["counts"]["answerable"],
-        "hit@1": report["retrieval"]["hit@1"],
-        "mrr": report["retrieval"]["mrr"],
-    }
+# --- answer quality and refusal on the two article question sets, floors from counts ------------
+#
+# `make train` trains the answer model on seeds/eval/article.jsonl (IN_SAMPLE: its floors say
+# little about new text) and never reads seeds/eval/article-heldout.jsonl (HELD_OUT: written before
+# the model, used for nothing else). Each set has ONE table below: per figure, the count measured
+# when the floors were derived, out of how many questions, and the set's slack: how many questions
+# may go the wrong way before the test fails (floor = measured - slack; for the one figure where
+# lower is better, ceiling = measured + slack). After a retrain, or any change that moves the
+# figures on purpose, re-derive both tables with
+#     .venv/bin/python tests/test_pipeline.py
+# (it prints them as measured now, in this form) and paste them here, saying why in the commit.
 
 
-def test_quality_on_the_article_question_set(article_pipeline):
-    """Regression floor on seeds/eval/article.jsonl (in-sample: the answer model was trained on
-    it; figures in docs/evaluation.md). Measured: German first citation 36/45 (0.80), English
-    15/15, answerable refused 1/60. Floors allow about two more German misses, one more English
-    miss and two more answerable refusals."""
-    figures = _score_question_set(article_pipeline, EVAL)
-    assert figures["de_questions"] >= 25 and figures["en_questions"] >= 10 and figures["unanswerable"] >= 5
-    assert figures["de"] >= 0.75 and figures["en"] >= 0.90, figures
-    assert figures["refused_answerable"] <= 0.05, figures
+@dataclass(frozen=True)
+class Floor:
+    measured: int  # questions that counted when the floor was derived
+    of: int  # questions the figure is over
+    slack: int  # how many questions may go the wrong way
+    ceiling: bool = False  # lower is better: at most measured + slack
+
+    @property
+    def limit(self) -> int:
+        return self.measured + self.slack if self.ceiling else max(0, self.measured - self.slack)
+
+    def holds(self, count: int) -> bool:
+        return count <= self.limit if self.ceiling else count >= self.limit
 
 
-# Ranking floors on the same set, from counts. Measured (docs/evaluation.md): hit@1 53/60 = 0.883,
-# MRR 0.920 over 60 answerable questions. Slack: two more questions may lose rank 1, so hit@1 >=
-# 51/60 = 0.850; each such question costs MRR at most 1/60 (rank 1 -> out of the top 10), two cost
-# 0.033, so MRR >= 0.920 - 0.033 = 0.887 (rounded down to 0.885). A change that moves more than
-# two questions off rank 1 fails; rerun `rag eval seeds/eval/article.jsonl` and say why.
-ANSWERABLE = 60
-HIT1_FLOOR = 51 / ANSWERABLE
-MRR_FLOOR = 0.885
+# Measured 2026-12-07 with the shipped answer model (commit cd749bc). Slack: 2 questions per figure
+# in-sample, 1 held-out (12-17 questions per figure there, so one question is 6-8 points).
+IN_SAMPLE_SLACK = 2
+IN_SAMPLE = {
+    "hit@1": Floor(53, 60, IN_SAMPLE_SLACK),
+    "first citation right, de": Floor(36, 45, IN_SAMPLE_SLACK),
+    "first citation right, en": Floor(15, 15, IN_SAMPLE_SLACK),
+    "answerable refused": Floor(1, 60, IN_SAMPLE_SLACK, ceiling=True),
+    "unanswerable refused": Floor(0, 8, IN_SAMPLE_SLACK),
+    "unanswerable above 90% of answerable": Floor(4, 8, IN_SAMPLE_SLACK),
+}
+IN_SAMPLE_MRR = 0.920  # MRR is no count: each question that loses rank 1 costs it at most 1/60
+HELD_OUT_SLACK = 1
+HELD_OUT = {
+    "hit@1": Floor(11, 17, HELD_OUT_SLACK),
+    "first citation right, de": Floor(8, 12, HELD_OUT_SLACK),
+    "first citation right, en": Floor(2, 5, HELD_OUT_SLACK),
+    "answerable refused": Floor(0, 17, HELD_OUT_SLACK, ceiling=True),
+    "unanswerable refused": Floor(1, 12, HELD_OUT_SLACK),
+    "unanswerable above 90% of answerable": Floor(4, 12, HELD_OUT_SLACK),
+}
+# Floors that cannot fail yet, the measured count being within the slack of 0 (the refusal
+# model refuses 0 of 8 and 1 of 12 unanswerable article questions; docs/evaluation.md).
+# tests/test_floors.py checks that this names exactly those, so a retrain that refuses more makes
+# them real by removing them here, and no new one slips in unnoticed.
+CANNOT_FAIL_YET = {("IN_SAMPLE", "unanswerable refused"), ("HELD_OUT", "unanswerable refused")}
 
 
-def test_ranking_on_the_article_question_set(article_pipeline):
-    figures = _score_question_set(article_pipeline, EVAL)
-    assert figures["answerable"] == ANSWERABLE, "the question set changed: recompute the floors"
-    assert figures["hit@1"] >= HIT1_FLOOR, figures
-    assert figures["mrr"] >= MRR_FLOOR, figures
+def _first_right(r) -> bool:  # noqa: ANN001
+    return bool(r.citation_hits) and r.citation_hits[0] and not r.abstained
 
 
-def test_held_out_question_set_is_reported_not_gated(article_pipeline, capsys):
-    """seeds/eval/article-heldout.jsonl is the article set nothing was trained or tuned on: its
-    figures are printed for the record; gating on them would make it a tuning target."""
-    figures = _score_question_set(article_pipeline, EVAL.with_name("article-heldout.jsonl"))
-    with capsys.disabled():
-        print(f"\nheld-out article questions: {figures}")
-    assert figures["unanswerable"] >= 10 and figures["de_questions"] >= 10
+def count_figures(results) -> dict[str, tuple[int, int]]:  # noqa: ANN001
+    """Per figure of the tables, (questions that count, questions it is over), from `rag eval`'s
+    per-question results. A refused answerable question counts as a miss."""
+    import numpy as np
+
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+
+    def score(r) -> float:  # noqa: ANN001 - nothing retrieved counts as refused for sure
+        return 1e9 if r.refusal_score is None else r.refusal_score
+
+    cut = float(np.quantile([score(r) for r in answerable], 0.9))  # refuses 10% of the answerable
+    figures = {"hit@1": (sum(r.rank == 1 for r in answerable), len(answerable))}
+    for lang in ("de", "en"):
+        own = [r for r in answerable if r.lang == lang]
+        figures[f"first citation right, {lang}"] = (sum(_first_right(r) for r in own), len(own))
+    figures["answerable refused"] = (sum(r.abstained for r in answerable), len(answerable))
+    figures["unanswerable refused"] = (sum(r.abstained for r in unanswerable), len(unanswerable))
+    figures["unanswerable above 90% of answerable"] = (
+        sum(score(r) > cut for r in unanswerable), len(unanswerable))
+    return figures
+
+
+@dataclass(frozen=True)
+class SetRun:
+    report: dict
+    counts: dict[str, tuple[int, int]]
+
+
+def _run_set(pipeline, path: Path) -> SetRun:  # noqa: ANN001
+    report, results = run_eval(pipeline, load_questions(path), options=RunOptions(progress=False))
+    return SetRun(report, count_figures(results))
+
+
+@pytest.fixture(scope="session")
+def in_sample(article_pipeline) -> SetRun:
+    """seeds/eval/article.jsonl through `rag eval`'s runner, once for every test that checks it."""
+    return _run_set(article_pipeline, EVAL)
+
+
+@pytest.fixture(scope="session")
+def held_out(article_pipeline) -> SetRun:
+    return _run_set(article_pipeline, HELD_OUT_EVAL)
+
+
+def _check(table: dict[str, Floor], run: SetRun, label: str) -> None:
+    missed = []
+    for figure, floor in table.items():
+        count, of = run.counts[figure]
+        assert of == floor.of, f"{label}: the set changed ({figure} is over {of}): re-derive the table"
+        if not floor.holds(count):
+            bound = f"at most {floor.limit}" if floor.ceiling else f"at least {floor.limit}"
+            missed.append(f"{figure}: {count}/{of}, must be {bound} (measured {floor.measured}, slack "
+                          f"{floor.slack})")
+    assert not missed, f"{label} floors missed:\n" + "\n".join(missed)
+
+
+def test_quality_and_refusal_on_the_held_out_set(held_out) -> None:
+    """Out of sample: seeds/eval/article-heldout.jsonl, which the answer model never saw."""
+    _check(HELD_OUT, held_out, "held-out (article-heldout.jsonl)")
+    # The report's shares are these counts (the figures docs/evaluation.md quotes).
+    hit1, n = held_out.counts["hit@1"]
+    assert held_out.report["retrieval"]["hit@1"] == pytest.approx(hit1 / n, abs=5e-5)  # rounded to 4 places
+    refused, m = held_out.counts["unanswerable refused"]
+    assert held_out.report["abstention"]["refused_unanswerable"] == pytest.approx(refused / m, abs=5e-5)
+
+
+def test_quality_and_refusal_on_the_article_question_set_in_sample(in_sample) -> None:
+    """In-sample: seeds/eval/article.jsonl is part of the answer model's training data, so these
+    floors guard against regressions only; the held-out test above is the one about new text."""
+    _check(IN_SAMPLE, in_sample, "in-sample (article.jsonl)")
+    refused, m = in_sample.counts["unanswerable refused"]
+    assert in_sample.report["abstention"]["refused_unanswerable"] == pytest.approx(refused / m, abs=5e-5)
+
+
+def test_ranking_on_the_article_question_set_in_sample(in_sample) -> None:
+    """hit@1 is in the table; MRR from counts: two more questions (the slack) off rank 1 cost it
+    at most 2/60."""
+    _, answerable = IN_SAMPLE["hit@1"].measured, IN_SAMPLE["hit@1"].of
+    floor = IN_SAMPLE_MRR - IN_SAMPLE_SLACK / answerable
+    assert in_sample.report["retrieval"]["mrr"] >= floor - 1e-9, (in_sample.report["retrieval"], floor)
+    hit1, n = in_sample.counts["hit@1"]
+    assert in_sample.report["retrieval"]["hit@1"] == pytest.approx(hit1 / n, abs=5e-5)  # rounded to 4 places
+
+
+def _derive(pipeline) -> str:  # noqa: ANN001
+    """Both tables as measured now, in the form above (see `python tests/test_pipeline.py`)."""
+    lines = []
+    sets = (("IN_SAMPLE", EVAL, "IN_SAMPLE_SLACK"), ("HELD_OUT", HELD_OUT_EVAL, "HELD_OUT_SLACK"))
+    for name, path, slack in sets:
+        run = _run_set(pipeline, path)
+        lines.append(f"{name} = {{")
+        for figure, (count, of) in run.counts.items():
+            ceiling = ", ceiling=True" if figure == "answerable refused" else ""
+            lines.append(f'    "{figure}": Floor({count}, {of}, {slack}{ceiling}),')
+        lines.append("}")
+        if name == "IN_SAMPLE":
+            lines.append(f"IN_SAMPLE_MRR = {run.report['retrieval']['mrr']:.3f}")
+    return "\n".join(lines)
 
 
 def test_question_pasted_with_markup_is_answered_like_plain_text(article_pipeline):
     answer = article_pipeline.ask("<b>Wer</b> leitet den <i>Technologieinvestor</i> Softbank?")
     assert answer.question.startswith("<b>Wer</b>")  # shown as typed
     assert "Masayoshi Son" in answer.citations[0].sentence.text
+
+
+if __name__ == "__main__":  # re-derive the floor tables: .venv/bin/python tests/test_pipeline.py
+    import shutil
+    import sys
+    import tempfile
+
+    from rag.config import Settings
+    from rag.index.encoders import build_encoder
+    from rag.pipeline import Pipeline
+
+    with tempfile.TemporaryDirectory(prefix="rag-floors-") as tmp:
+        shutil.copytree(EVAL.parents[1], Path(tmp) / "seeds")
+        settings = Settings(seeds_dir=Path(tmp) / "seeds", index_dir=Path(tmp) / "index")
+        article = Pipeline.open(settings, encoder=build_encoder(), progress=False, on_status=lambda m: None)
+        sys.stdout.write(_derive(article) + "\n")

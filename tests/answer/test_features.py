@@ -195,3 +195,50 @@ def test_a_forked_process_searches_with_its_own_dense_thread(corpus, monkeypatch
         process.kill()
     assert not alive and process.exitcode == 0
     assert queue.get(timeout=5) == expected
+
+
+def test_a_title_written_with_underscores_names_its_topic(tmp_path, fake_encoder):
+    """XQuAD-style titles ("Super_Bowl_50") name the document's topic for every sentence: the
+    underscores are read as spaces, so the title's names are found."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("---\ntitle: Andreas_Dengel_und_das_DFKI\nlanguage: de\n---\n"
+                                 "Andreas Dengel leitet das DFKI.\n\nEr nennt Verlässlichkeit.\n",
+                                 encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    extractor = FeatureExtractor(index, Tuning())
+    assert extractor._title_names("a") >= {"dengel", "dfki"}
+
+
+@pytest.mark.parametrize("question,language,own,other", [
+    ("Wer leitet Softbank in Tokio?", "de", "same_language_weights", "cross_language_weights"),
+    ("Who leads Softbank in Tokio?", "en", "cross_language_weights", "same_language_weights"),
+])
+def test_the_base_score_weighs_words_by_the_question_language_and_ranks_from_one(
+    corpus, question, language, own, other
+):
+    """A question in the text's language uses the same-language word weights, another language
+    the cross-language ones, never both; base_rank_inv is 1/rank of the base score."""
+    index, retriever, _ = corpus
+    retrieval = retriever.search(question, 10, language)
+
+    def candidates(**tuning):  # noqa: ANN003, ANN202
+        return FeatureExtractor(index, Tuning().with_(**tuning)).candidates(retrieval, question)
+
+    plain = candidates()
+    assert np.array_equal(candidates(**{other: (5.0, 5.0, 5.0)}).base, plain.base)
+    assert not np.array_equal(candidates(**{own: (5.0, 5.0, 5.0)}).base, plain.base)
+    ranks = np.empty(len(plain), np.float32)
+    ranks[np.argsort(-plain.base, kind="stable")] = np.arange(1, len(plain) + 1)
+    assert np.array_equal(plain.matrix[:, FEATURES.index("base_rank_inv")], 1.0 / ranks)
+    assert plain.matrix[:, FEATURES.index("is_base_top")].tolist() == (ranks == 1).astype(float).tolist()
+
+
+def test_specific_names_are_rare_longer_than_the_minimum_and_not_places(corpus):
+    """The names a question asks about: "AI" is too short (2 characters), Tokio and
+    Kaiserslautern are places; Dengel, DFKI and Softbank each stand in at most 2 sentences."""
+    index, _, extractor = corpus
+    question = "Was macht Andreas Dengel mit dem DFKI, Softbank und Sakana AI in Tokio und Kaiserslautern?"
+    assert Tuning().min_name_chars == 2 and index.place_names >= {"tokio", "kaiserslautern"}
+    assert extractor.specific_names(question, index.name_counts) == ("dengel", "dfki", "softbank")

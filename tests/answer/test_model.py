@@ -125,6 +125,11 @@ def test_a_damaged_or_foreign_model_file_is_one_clear_error(tmp_path):
     (tmp_path / "partial.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(AnswerModelError, match="damaged"):
         AnswerModel.load(tmp_path / "partial.json")
+    data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
+    data["format"] = 99  # a file of another version of the program
+    (tmp_path / "newer.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(AnswerModelError, match=r"newer\.json has format 99, not 1$"):
+        AnswerModel.load(tmp_path / "newer.json")
 
 
 def test_the_ranker_prefers_what_it_was_trained_to():
@@ -140,3 +145,31 @@ def test_the_ranker_prefers_what_it_was_trained_to():
     good[FEATURES.index("base_rank_inv")], bad[FEATURES.index("base_rank_inv")] = 1.0, 0.2
     scores = model.ranker(np.stack([good, bad]))
     assert scores[0] > scores[1]
+
+
+def test_no_close_fit_is_one_only_when_no_candidate_near_the_best_fits_and_is_grounded():
+    """The last refusal input: for a typed or naming question, 1 when no candidate within
+    CLOSE_TO_BEST of the best base score has zero typed misses and zero ungrounded names."""
+    from dataclasses import replace
+
+    from rag.answer.features import COLUMN
+    from rag.answer.model import CLOSE_TO_BEST
+
+    base = _candidates(3)
+    typed = replace(base, facts=replace(base.facts, typed=True),
+                    base=np.array([1.0, 1.0 - CLOSE_TO_BEST / 2, 1.0 - 2 * CLOSE_TO_BEST], np.float32))
+
+    def no_close_fit(misses: list[float], ungrounded: list[float], candidates=typed) -> float:  # noqa: ANN001
+        matrix = candidates.matrix.copy()
+        matrix[:, COLUMN["typed_misses"]] = misses
+        matrix[:, COLUMN["names_ungrounded"]] = ungrounded
+        row = refusal_inputs(replace(candidates, matrix=matrix), np.array([0.3, 0.2, 0.1]))
+        return dict(zip(REFUSAL_FEATURES, row, strict=True))[REFUSAL_FEATURES[-1]]
+
+    assert no_close_fit([0, 1, 1], [0, 0, 0]) == 0.0  # the best fits
+    assert no_close_fit([1, 0, 1], [0, 0, 0]) == 0.0  # one close to it fits
+    assert no_close_fit([1, 1, 0], [0, 0, 0]) == 1.0  # only one far below fits
+    assert no_close_fit([1, 1, 1], [0, 0, 0]) == 1.0  # a miss counted once is a miss
+    assert no_close_fit([0, 0, 1], [1, 2, 0]) == 1.0  # fits, but names something ungrounded
+    plain = replace(typed, facts=replace(typed.facts, typed=False, names_something=False))
+    assert no_close_fit([1, 1, 1], [1, 1, 1], plain) == 0.0  # asks for no type and names nothing

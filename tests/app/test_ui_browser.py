@@ -5,9 +5,12 @@ in its paragraph on hover and in the article view; a refusal; a follow-up; and t
 typed into the chat stays text; examples that answer on click, plain-text copy and the Markdown
 export, conversations that survive a reload, thumbs-down feedback that `rag eval` reads, and
 the page at a 390x844 phone viewport. Also measures submit-to-rendered-answer time and saves
-screenshots (ui-screenshot*.png in $RAG_REPORTS or a temporary folder; with
-RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png, docs/screenshot-phone.png and
+screenshots (ui-screenshot*.png in $RAG_REPORTS or pytest's temporary folder, which pytest
+prunes; with RAG_UPDATE_SCREENSHOT=1 also docs/screenshot.png, docs/screenshot-phone.png and
 docs/screenshot-documents.png, the ones the README shows).
+
+Every wait is on a condition (an element shown, a value stored, a line written), never on a
+fixed time.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import shutil
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -26,13 +30,45 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _screenshot_folder() -> Path:
-    """Where screenshots go: $RAG_REPORTS if set, else a temporary folder (never the repository)."""
-    import tempfile
-
-    folder = Path(os.environ.get("RAG_REPORTS") or tempfile.mkdtemp(prefix="rag-screenshots-"))
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    """Where screenshots go: $RAG_REPORTS if set, else pytest's temporary folder (pruned by pytest,
+    never the repository, never a folder of its own left in the system's temporary folder)."""
+    folder = Path(os.environ.get("RAG_REPORTS") or tmp_path_factory.mktemp("screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def wait_until(condition, what: str, timeout: float = 30.0) -> None:  # noqa: ANN001
+    """Wait until ``condition()`` holds (checked every 50 ms); fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def wait_inside(page, target, width: int, height: int) -> dict:  # noqa: ANN001
+    """The element's box once it lies inside the viewport (it is placed by script when shown)."""
+    locator = page.locator(target) if isinstance(target, str) else target
+    locator.first.wait_for(state="visible")
+    page.wait_for_function(
+        "([e, w, h]) => { const r = e.getBoundingClientRect(); "
+        "return r.left >= 0 && r.top >= 0 && r.right <= w && r.bottom <= h; }",
+        arg=[locator.first.element_handle(), width, height], timeout=10000,
+    )
+    return locator.first.bounding_box()
+
+
+def settle_requests(page) -> None:  # noqa: ANN001
+    """Return once every request the page started so far has been seen: after two animation
+    frames (layout done, lazy loads started) the page fetches a marker URL, and requests are
+    reported in order, so everything before it was recorded first."""
+    with page.expect_request(lambda r: "rag-settle-marker" in r.url, timeout=10000):
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            ".then(() => { fetch('/gradio_api/info?rag-settle-marker=1').catch(() => {}); })"
+        )
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -114,8 +150,7 @@ def test_answer_shows_the_cited_sentence_highlighted(page) -> None:
     cite.hover()
     pop.wait_for(state="visible")
     assert "Masayoshi Son" in pop.locator("mark.rag-hl").inner_text()
-    page.wait_for_timeout(100)
-    box = pop.bounding_box()
+    box = wait_inside(page, pop, 1400, 1000)  # fails when the pop-up never fits the window
     assert box["x"] >= 0 and box["x"] + box["width"] <= 1400 and box["y"] + box["height"] <= 1000, box
     assert "Seit Jahren investiert er" in pop.inner_text()  # the rest of its paragraph
 
@@ -201,7 +236,7 @@ def test_injected_markup_runs_nothing_and_sends_no_request(page, ui_server) -> N
     page.locator("#chat .rag-user").last.click()
     page.get_by_role("tab", name="Article").click()
     page.get_by_role("tab", name="Sources").click()
-    page.wait_for_timeout(1000)  # give lazy loads a chance to show up
+    settle_requests(page)  # every request the clicks and renders started is recorded by now
     chat = page.locator("#chat .message-content")
     for tag in ("img", "script", "svg", "iframe", "style", "link", "video", "object", "embed", "base"):
         assert chat.locator(tag).count() == 0, tag
@@ -226,7 +261,7 @@ def test_overlong_and_unaskable_questions_in_the_chat(page) -> None:
     assert "Masayoshi Son" in last_answer(page).inner_text()
 
 
-def test_screenshot_and_time_to_answer(page, ui_server) -> None:
+def test_screenshot_and_time_to_answer(page, ui_server, screenshots) -> None:
     """Median time from pressing "Ask" to the answer in the page, over 20 questions."""
     lines = (ROOT / "seeds" / "eval" / "article.jsonl").read_text("utf-8").splitlines()
     items = [json.loads(line) for line in lines if line.strip()]
@@ -252,8 +287,8 @@ def test_screenshot_and_time_to_answer(page, ui_server) -> None:
     ask(page, "Und wann war das?")
     page.get_by_role("tab", name="Article").click()
     page.locator("#chat .rag-answer").last.locator(".rag-cite-marker").first.hover()
-    page.wait_for_timeout(300)
-    reports = _screenshot_folder()
+    page.locator("#chat .rag-answer").last.locator(".rag-cite-pop").first.wait_for(state="visible")
+    reports = screenshots
     page.screenshot(path=str(reports / "ui-screenshot.png"))
     if os.environ.get("RAG_UPDATE_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
@@ -316,9 +351,17 @@ def test_copy_gives_plain_text_and_export_markdown(page, browser, ui_server) -> 
     assert "Masayoshi Son" in markdown and "<span" not in markdown
 
 
+STORE_KEY = "rag-chat-conversations"  # ui.py's gr.BrowserState storage key
+STORED = f"(localStorage.getItem({json.dumps(STORE_KEY)}) || '').length"
+
+
 def test_reload_keeps_the_conversation_and_past_ones_reopen(page) -> None:
-    ask(page, "Wo hat Open AI sein erstes Auslandsbüro eröffnet?")
-    page.wait_for_timeout(500)  # the browser's local storage is written after the answer
+    question = "Wo hat Open AI sein erstes Auslandsbüro eröffnet?"
+    empty = page.evaluate(STORED)
+    ask(page, question)
+    # The browser's local storage is written after the answer: wait until it holds at least the
+    # answer's text more than before (the stored value is encrypted, so only its size shows).
+    page.wait_for_function(f"{STORED} > {empty + 2 * len(question)}", timeout=30000)
     page.reload()
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
     assert "Tokio" in last_answer(page).inner_text()
@@ -345,10 +388,16 @@ def test_reload_keeps_the_conversation_and_past_ones_reopen(page) -> None:
 def test_why_follow_up_gives_the_reason(page) -> None:
     ask(page, "Wie gross ist das Marktpotenzial der Digitalisierung in Japan im Vergleich zu Deutschland?")
     first = last_answer(page).inner_text()
+    assert "viermal so hohes Marktpotenzial" in first
     ask(page, "Und warum?")
-    second = last_answer(page).inner_text()
+    answer = last_answer(page)
+    second = answer.inner_text()
     assert second != first
-    assert "deshalb" in second or "Grund" in second or "nicht" in second
+    # The reason sentence, cited; "Einen Grund dafür nennt der Text nicht." (a refusal) fails.
+    assert "rag-refusal" not in (answer.get_attribute("class") or ""), second
+    assert "Als Grund nennt der Text:" in second
+    assert "Auch deshalb kämen so viele KI-Grössen aus den USA nach Japan." in second
+    assert answer.locator(".rag-cite").count() == 1
 
 
 def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
@@ -376,8 +425,9 @@ def test_thumbs_down_writes_a_rag_eval_question(page, ui_server) -> None:
     # Thumbs up on an answer: its quoted sentences are kept as the right ones.
     last_answer(page).hover()
     page.locator("#chat button[aria-label='Like']").last.click()
-    page.wait_for_timeout(800)
+    wait_until(lambda: len(feedback.read_text("utf-8").splitlines()) >= before + 2, "the thumbs-up line")
     assert len(load_questions(feedback)) == before + 2
+    assert load_questions(feedback)[-1].question == "Wer leitet den Technologieinvestor Softbank?"
 
 
 @pytest.fixture
@@ -394,14 +444,15 @@ def _box(page, selector: str) -> dict:
     )
 
 
-def test_phone_viewport(phone) -> None:
+def test_phone_viewport(phone, screenshots) -> None:
     page = phone
     # The question box is in view from the start and after answers.
     box = _box(page, "#question textarea")
     assert 0 <= box["top"] and box["bottom"] <= 844, box
     ask(page, "Wer leitet den Technologieinvestor Softbank?")
     ask(page, "Welche vier Faktoren sprechen für Japan?")
-    page.wait_for_timeout(300)
+    # The page scrolls the question box back into view after the answer: wait for it to get there.
+    wait_inside(page, "#question textarea", 390, 844)
     box = _box(page, "#question textarea")
     assert 0 <= box["top"] and box["bottom"] <= 844, box
     # The citation pop-up stays inside the viewport and off the question box.
@@ -422,11 +473,11 @@ def test_phone_viewport(phone) -> None:
     page.locator("#article mark.rag-hl").first.wait_for(state="visible")
     page.get_by_role("tab", name="Sources").tap()
     assert "used in the answer" in page.locator("#sources").inner_text()
-    reports = _screenshot_folder()
+    reports = screenshots
     page.evaluate("window.scrollTo(0, 0)")
     page.locator("#question textarea").scroll_into_view_if_needed()
     last_answer(page).locator(".rag-cite-marker").first.tap()
-    page.wait_for_timeout(300)
+    wait_inside(page, last_answer(page).locator(".rag-cite-pop"), 390, 844)
     page.screenshot(path=str(reports / "ui-screenshot-phone.png"))
     if os.environ.get("RAG_UPDATE_SCREENSHOT"):
         shutil.copyfile(reports / "ui-screenshot-phone.png", ROOT / "docs" / "screenshot-phone.png")
@@ -466,7 +517,8 @@ def _wait_for_status(page, text: str) -> str:
     return page.locator("#doc-status").inner_text()
 
 
-def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(documents_page, tmp_path):
+def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(documents_page, tmp_path,
+                                                                            screenshots):
     import base64
 
     from uploads import GARDEN_MD, PAGE_TWO_FACT, PAGE_TWO_QUESTION, make_pdf
@@ -489,7 +541,7 @@ def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(doc
     assert "Nordby Lighthouse Report" in table and "Garden notes" in table and "pdf" in table
     assert (seeds / "Nordby-lighthouse.pdf").is_file() and (seeds / "garden.md").is_file()
     assert "Ask about the 3 documents" in page.locator("#rag-intro").inner_text()
-    reports = _screenshot_folder()
+    reports = screenshots
     page.screenshot(path=str(reports / "ui-screenshot-documents.png"))
     if os.environ.get("RAG_UPDATE_SCREENSHOT"):
         shutil.copyfile(reports / "ui-screenshot-documents.png", ROOT / "docs" / "screenshot-documents.png")

@@ -139,6 +139,29 @@ def test_changing_a_document_embeds_only_it(corpus, tmp_path):
     assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
 
 
+def test_a_same_length_edit_is_embedded_again_and_bit_for_bit_a_full_rebuild(corpus, tmp_path):
+    """One letter changed, the byte length of every text kept: the vectors are keyed by the texts'
+    bytes, not their lengths, so the changed sentence is embedded again (a key of lengths reused
+    the old vectors and failed here)."""
+    index_dir = tmp_path / "index"
+    build(corpus, index_dir, RecordingFakeEncoder())
+    path = corpus / "bericht-002.txt"
+    text = path.read_text("utf-8")
+    body = text.index("---\n", 4) + 4
+    word = next(w.strip(".,") for w in text[body:].split() if len(w.strip(".,")) >= 6 and w.isalpha())
+    at = text.index(word, body)
+    swapped = word[:-1] + ("x" if word[-1] != "x" else "y")  # same length, same byte length
+    edited = text[:at] + swapped + text[at + len(word):]
+    assert len(edited.encode("utf-8")) == len(text.encode("utf-8")) and edited != text
+    assert not np.array_equal(*FakeEncoder().encode([word, swapped]))  # the fake sees the edit
+    path.write_text(edited, encoding="utf-8")
+    encoder = RecordingFakeEncoder()
+    build(corpus, index_dir, encoder)
+    assert any(swapped in t for t in encoder.texts), "the edited sentence was not embedded again"
+    assert set(encoder.texts) <= texts_of(corpus, ["bericht-002"])  # only the edited document
+    assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
+
+
 def test_removing_a_document_embeds_nothing_and_prunes_its_entries(corpus, tmp_path):
     index_dir = tmp_path / "index"
     build(corpus, index_dir, RecordingFakeEncoder())
@@ -302,3 +325,35 @@ def test_unchanged_documents_keep_their_sentences(corpus, tmp_path, monkeypatch)
     build(corpus, index_dir, RecordingFakeEncoder(), reuse=False)
     assert len(split) == 4
     assert_same_as_full_rebuild(corpus, index_dir, tmp_path)
+
+
+def test_an_index_built_by_another_process_while_we_waited_is_used(corpus, tmp_path, monkeypatch):
+    """ensure_index checks again under the build lock: when the index was built meanwhile (by the
+    process that held the lock) it is loaded, no encoder is made and nothing is embedded."""
+    import contextlib
+
+    import rag.index.store as store
+
+    settings = Settings(seeds_dir=corpus, index_dir=tmp_path / "index")
+    real_lock = store.build_lock
+
+    @contextlib.contextmanager
+    def lock_held_by_another_build(folder, on_wait=None):  # noqa: ANN001, ANN202
+        # What the process that held the lock did meanwhile: the same build ensure_index makes.
+        build_index(settings.model_index_dir, load_documents(corpus), RecordingFakeEncoder(),
+                    settings.index_params(), seeds_fingerprint(corpus), False)
+        with real_lock(folder, on_wait=on_wait):
+            yield
+
+    monkeypatch.setattr(store, "build_lock", lock_held_by_another_build)
+    made: list[RecordingFakeEncoder] = []
+    index, built = ensure_index(settings, lambda: made.append(RecordingFakeEncoder()) or made[-1],
+                                lambda m: None, progress=False)
+    assert built is None and made == []
+    assert index.manifest["counts"]["documents"] == 4
+
+
+def test_an_index_folder_with_missing_parents_is_created(corpus, tmp_path):
+    live = build(corpus, tmp_path / "new" / "nested" / "index", RecordingFakeEncoder())
+    assert live.parent == tmp_path / "new" / "nested" / "index"
+    load_index(tmp_path / "new" / "nested" / "index")

@@ -79,6 +79,19 @@ def test_markdown_entities_without_their_character_in_the_source_keep_the_offset
     ]
 
 
+def test_markdown_text_after_an_image_or_inline_html_is_kept(tmp_path):
+    """An image or inline HTML is left out of the sentence; the text after it stays, mapped to
+    its place in the source."""
+    path = tmp_path / "pier.md"
+    path.write_text("The pier ![a map](map.png) opened in 1871. It has <b>two</b> cranes today.\n",
+                    encoding="utf-8")
+    doc = load_document(path, tmp_path)
+    sentences = sentences_of(doc)
+    assert [" ".join(s.text.split()) for s in sentences] == [
+        "The pier opened in 1871.", "It has two cranes today."]
+    assert doc.text[sentences[1].start : sentences[1].end] == "It has <b>two</b> cranes today."
+
+
 def test_markdown_link_targets_are_stepped_over_even_when_they_repeat_the_text(tmp_path):
     """The text after a link also stands in the link's title: its offsets must still point past
     the link, for inline ``(url "title")`` and reference ``[ref]`` links alike."""
@@ -256,6 +269,47 @@ def test_size_page_and_character_limits(tmp_path, monkeypatch):
     (tmp_path / "long.txt").write_text("Word. " * 20, "utf-8")
     with pytest.raises(DocumentError, match="more than 50 characters"):
         load_document(tmp_path / "long.txt", tmp_path)
+
+
+def test_a_file_over_the_size_limit_is_named_with_its_size_and_the_limit(tmp_path, monkeypatch):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"Ein Satz. " * 360_000)  # 3.4 MB
+    monkeypatch.setattr(loader_module, "MAX_FILE_BYTES", 3 * 2**20)
+    with pytest.raises(DocumentError) as caught:
+        load_document(path, tmp_path)
+    assert str(caught.value) == f"{path} is too large (3.4 MB; the limit is 3 MB)"
+
+
+def test_text_after_a_hash_heading_line_stays_and_a_short_last_line_is_no_heading(tmp_path):
+    """A '#' line starts a section and the lines under it are its first paragraph; a short line
+    at the very end, with nothing after it, is text, not a heading."""
+    path = tmp_path / "hafen.txt"
+    path.write_text("Der Hafen ist alt. Er hat zwei Kräne.\n\n# Geschichte\nDer Hafen wurde 1871 gebaut.\n\n"
+                    "Vielen Dank an alle Leser\n", encoding="utf-8")
+    blocks = [(b.text, b.is_heading) for b in blocks_of(load_document(path, tmp_path))]
+    assert blocks == [
+        ("Der Hafen ist alt. Er hat zwei Kräne.", False), ("Geschichte", True),
+        ("Der Hafen wurde 1871 gebaut.", False), ("Vielen Dank an alle Leser", False),
+    ]
+
+
+def test_a_damaged_pdf_page_is_named_by_its_number_from_one(tmp_path, monkeypatch):
+    """The message names the page a reader would look at: the second page is "page 2"."""
+    from pypdf import PageObject
+
+    path = make_pdf(tmp_path / "broken.pdf")
+    real, calls = PageObject.extract_text, []
+
+    def extract_text(page, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("broken content stream")
+        return real(page, *args, **kwargs)
+
+    monkeypatch.setattr(PageObject, "extract_text", extract_text)
+    with pytest.raises(DocumentError) as caught:
+        load_document(path, tmp_path)
+    assert f"{path}: page 2 is damaged and cannot be read (ValueError)" in str(caught.value)
 
 
 def test_only_unreadable_files_is_an_error_naming_them(tmp_path):
