@@ -224,7 +224,8 @@ def test_the_base_score_weighs_words_by_the_question_language_and_ranks_from_one
     retrieval = retriever.search(question, 10, language)
 
     def candidates(**tuning):  # noqa: ANN003, ANN202
-        return FeatureExtractor(index, Tuning().with_(**tuning)).candidates(retrieval, question)
+        analysed = analyse_question(question, language)
+        return FeatureExtractor(index, Tuning().with_(**tuning)).candidates(retrieval, analysed)
 
     plain = candidates()
     assert np.array_equal(candidates(**{other: (5.0, 5.0, 5.0)}).base, plain.base)

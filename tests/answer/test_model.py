@@ -128,7 +128,7 @@ def test_a_damaged_or_foreign_model_file_is_one_clear_error(tmp_path):
     data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
     data["format"] = 99  # a file of another version of the program
     (tmp_path / "newer.json").write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(AnswerModelError, match=r"newer\.json has format 99, not 1$"):
+    with pytest.raises(AnswerModelError, match=r"newer\.json has format 99, not 2$"):
         AnswerModel.load(tmp_path / "newer.json")
 
 
@@ -164,7 +164,7 @@ def test_no_close_fit_is_one_only_when_no_candidate_near_the_best_fits_and_is_gr
         matrix[:, COLUMN["typed_misses"]] = misses
         matrix[:, COLUMN["names_ungrounded"]] = ungrounded
         row = refusal_inputs(replace(candidates, matrix=matrix), np.array([0.3, 0.2, 0.1]))
-        return dict(zip(REFUSAL_FEATURES, row, strict=True))[REFUSAL_FEATURES[-1]]
+        return dict(zip(REFUSAL_FEATURES, row, strict=True))["no_close_fit"]
 
     assert no_close_fit([0, 1, 1], [0, 0, 0]) == 0.0  # the best fits
     assert no_close_fit([1, 0, 1], [0, 0, 0]) == 0.0  # one close to it fits
