@@ -14,12 +14,23 @@ EVAL = Path(__file__).resolve().parent.parent / "seeds" / "eval" / "article.json
 HELD_OUT_EVAL = EVAL.with_name("article-heldout.jsonl")
 
 
+def lead(answer) -> str:  # noqa: ANN001
+    """The framing words an answer of its language, level and quoted language must start with."""
+    from rag.language import get_language
+
+    phrases = get_language(answer.language).phrases
+    other = answer.language != "de"  # every quote here is from the German article
+    if answer.confidence == "low":
+        return phrases.low_lead_other_language if other else phrases.low_lead
+    return phrases.lead_other_language if other else phrases.lead
+
+
 def test_softbank_question_cites_masayoshi_son(article_pipeline):
     answer = article_pipeline.ask("Wer leitet den Technologieinvestor Softbank?")
     assert not answer.abstained
     first = answer.citations[0]
     assert "Masayoshi Son" in first.sentence.text
-    assert answer.text.startswith("Laut dem Text:") and "[1]" in answer.text
+    assert answer.text.startswith(lead(answer)) and "[1]" in answer.text
     doc = article_pipeline.document(first.sentence.doc_id)
     assert doc.text[first.sentence.start : first.sentence.end] == first.sentence.text
     assert first.sentence.paragraph == 2 and first.sentence.sentence == 1
@@ -28,8 +39,9 @@ def test_softbank_question_cites_masayoshi_son(article_pipeline):
 def test_english_question_on_german_text(article_pipeline):
     answer = article_pipeline.ask("Who is the head of Softbank?")
     assert answer.language == "en" and not answer.abstained
-    assert "Masayoshi Son" in answer.citations[0].sentence.text
-    assert answer.text.startswith("According to the text")
+    # Masayoshi Son's sentence, or "... der Softbank-Chef Son ..." (both say who leads it).
+    assert "Son" in answer.citations[0].sentence.text and "Softbank" in answer.citations[0].sentence.text
+    assert answer.text.startswith(lead(answer))
 
 
 def test_question_typed_with_eszett_finds_swiss_spelling(article_pipeline):
@@ -46,16 +58,30 @@ def test_how_high_is_the_fine_cites_the_fine_not_another_sum(article_pipeline):
 @pytest.mark.parametrize(
     "question,refusal",
     [
-        ("In welchem Jahr wurde das DFKI gegründet?", "Dazu sagt der Text nichts."),
+        ("Wie backe ich einen Apfelkuchen?", "Dazu sagt der Text nichts."),
         ("What is the capital of France?", "The text does not say."),
     ],
 )
 def test_unanswerable_questions_are_refused_in_their_language(article_pipeline, question, refusal):
     answer = article_pipeline.ask(question)
     assert answer.abstained and answer.citations == () and answer.text == refusal
+    assert answer.confidence == "none"
     assert answer.hits  # the closest passages are still shown as sources
     data = answer.to_dict()["refusal"]
     assert data["score"] > data["threshold"]  # the refusal model's log-odds above its threshold
+
+
+@pytest.mark.parametrize("question", [
+    "In welchem Jahr wurde das DFKI gegründet?",  # the DFKI is named, its founding year is not
+    "Wie heisst der Chef von Toyota?",  # the issue's examples: Toyota is nowhere in the text
+    "Who is the CEO of Toyota?",
+    "How many employees does Softbank have?",
+])
+def test_on_topic_questions_the_text_cannot_answer_are_never_confident(article_pipeline, question):
+    answer = article_pipeline.ask(question)
+    assert answer.confidence in ("low", "none")
+    if answer.confidence == "low":
+        assert len(answer.citations) == 1 and answer.text.startswith(lead(answer))
 
 
 def test_an_answered_question_is_below_the_refusal_threshold(article_pipeline):
@@ -75,7 +101,8 @@ def test_questions_in_other_encoder_languages_are_answered(article_pipeline, que
     answer = article_pipeline.ask(question)
     assert answer.language == language and not answer.abstained
     assert "Son" in answer.citations[0].sentence.text  # Masayoshi Son, the "Softbank-Chef Son"
-    assert answer.text.startswith("According to the text (quoted in the original language):")
+    assert answer.text.startswith(lead(answer))
+    assert "(quoted in the original language)" in answer.text
 
 
 def test_a_language_the_model_cannot_read_gets_a_clear_notice(article_pipeline):
@@ -126,32 +153,36 @@ class Floor:
         return count <= self.limit if self.ceiling else count >= self.limit
 
 
-# Measured 2026-12-07 with the shipped answer model (commit cd749bc). Slack: 2 questions per figure
+# Measured 2026-12-07 with the shipped answer model (three levels, commit a1de567). Slack: 2 questions per figure
 # in-sample, 1 held-out (12-17 questions per figure there, so one question is 6-8 points).
 IN_SAMPLE_SLACK = 2
 IN_SAMPLE = {
     "hit@1": Floor(53, 60, IN_SAMPLE_SLACK),
     "first citation right, de": Floor(36, 45, IN_SAMPLE_SLACK),
     "first citation right, en": Floor(15, 15, IN_SAMPLE_SLACK),
-    "answerable refused": Floor(1, 60, IN_SAMPLE_SLACK, ceiling=True),
-    "unanswerable refused": Floor(0, 8, IN_SAMPLE_SLACK),
-    "unanswerable above 90% of answerable": Floor(4, 8, IN_SAMPLE_SLACK),
+    "answerable refused": Floor(0, 60, IN_SAMPLE_SLACK, ceiling=True),
+    "unanswerable refused": Floor(1, 8, IN_SAMPLE_SLACK),
+    "unanswerable above 90% of answerable": Floor(3, 8, IN_SAMPLE_SLACK),
+    "unanswerable answered confidently": Floor(0, 8, IN_SAMPLE_SLACK, ceiling=True),
+    "confident answers wrong": Floor(0, 68, IN_SAMPLE_SLACK, ceiling=True),
 }
 IN_SAMPLE_MRR = 0.920  # MRR is no count: each question that loses rank 1 costs it at most 1/60
 HELD_OUT_SLACK = 1
 HELD_OUT = {
     "hit@1": Floor(11, 17, HELD_OUT_SLACK),
     "first citation right, de": Floor(8, 12, HELD_OUT_SLACK),
-    "first citation right, en": Floor(2, 5, HELD_OUT_SLACK),
+    "first citation right, en": Floor(3, 5, HELD_OUT_SLACK),
     "answerable refused": Floor(0, 17, HELD_OUT_SLACK, ceiling=True),
-    "unanswerable refused": Floor(1, 12, HELD_OUT_SLACK),
-    "unanswerable above 90% of answerable": Floor(4, 12, HELD_OUT_SLACK),
+    "unanswerable refused": Floor(2, 12, HELD_OUT_SLACK),
+    "unanswerable above 90% of answerable": Floor(3, 12, HELD_OUT_SLACK),
+    "unanswerable answered confidently": Floor(0, 12, HELD_OUT_SLACK, ceiling=True),
+    "confident answers wrong": Floor(0, 29, HELD_OUT_SLACK, ceiling=True),
 }
-# Floors that cannot fail yet, the measured count being within the slack of 0 (the refusal
-# model refuses 0 of 8 and 1 of 12 unanswerable article questions; docs/evaluation.md).
+# Floors that cannot fail yet, the measured count being within the slack of 0 (the support
+# model gives "none" to 1 of 8 unanswerable in-sample questions; most get "low"; docs/evaluation.md).
 # tests/test_floors.py checks that this names exactly those, so a retrain that refuses more makes
 # them real by removing them here, and no new one slips in unnoticed.
-CANNOT_FAIL_YET = {("IN_SAMPLE", "unanswerable refused"), ("HELD_OUT", "unanswerable refused")}
+CANNOT_FAIL_YET = {("IN_SAMPLE", "unanswerable refused")}
 
 
 def _first_right(r) -> bool:  # noqa: ANN001
@@ -178,6 +209,12 @@ def count_figures(results) -> dict[str, tuple[int, int]]:  # noqa: ANN001
     figures["unanswerable refused"] = (sum(r.abstained for r in unanswerable), len(unanswerable))
     figures["unanswerable above 90% of answerable"] = (
         sum(score(r) > cut for r in unanswerable), len(unanswerable))
+    # The three levels: a confident answer to a question the text cannot answer, and a
+    # confident answer whose first citation is wrong, are what a user cannot tell apart.
+    figures["unanswerable answered confidently"] = (
+        sum(r.confidence == "high" for r in unanswerable), len(unanswerable))
+    confident = [r for r in results if r.confidence == "high"]
+    figures["confident answers wrong"] = (sum(not _first_right(r) for r in confident), len(results))
     return figures
 
 
@@ -243,6 +280,9 @@ def test_ranking_on_the_article_question_set_in_sample(in_sample) -> None:
     assert in_sample.report["retrieval"]["hit@1"] == pytest.approx(hit1 / n, abs=5e-5)  # rounded to 4 places
 
 
+CEILINGS = ("answerable refused", "unanswerable answered confidently", "confident answers wrong")
+
+
 def _derive(pipeline) -> str:  # noqa: ANN001
     """Both tables as measured now, in the form above (see `python tests/test_pipeline.py`)."""
     lines = []
@@ -251,7 +291,7 @@ def _derive(pipeline) -> str:  # noqa: ANN001
         run = _run_set(pipeline, path)
         lines.append(f"{name} = {{")
         for figure, (count, of) in run.counts.items():
-            ceiling = ", ceiling=True" if figure == "answerable refused" else ""
+            ceiling = ", ceiling=True" if figure in CEILINGS else ""
             lines.append(f'    "{figure}": Floor({count}, {of}, {slack}{ceiling}),')
         lines.append("}")
         if name == "IN_SAMPLE":

@@ -17,7 +17,9 @@ from rag.eval.evaluate import BLOCKS, QuestionResult, build_report
 from rag.eval.report import compare_text, summary_table, write_report
 
 PNG = b"\x89PNG\r\n\x1a\n"
-REPORT_KEYS = ["config", "counts", "retrieval", "answer", "abstention", "latency_ms", "by_language"]
+REPORT_KEYS = [
+    "config", "counts", "retrieval", "answer", "abstention", "support", "latency_ms", "by_language",
+]
 
 TINY_JSONL = [
     {"id": "de-1", "lang": "de", "question": "Wer ist der Chef von Softbank?", "answers": ["Masayoshi Son"]},
@@ -355,8 +357,11 @@ def test_rag_train_writes_a_model_that_answers(tmp_path, capsys, shared_encoder)
         assert a[key] == b[key]
     files = {f["file"] for f in a["training"]["files"]}
     assert files == {"tiny.de.json", "tiny.en.json", "own.jsonl"}
-    sources = {"tiny.de.json=tiny.de.json", "tiny.de.json=tiny.en.json", "own.jsonl"}
+    # The synthetic questions the text cannot answer, made from every file, are one source.
+    sources = {"tiny.de.json=tiny.de.json", "tiny.de.json=tiny.en.json", "own.jsonl", "synthetic"}
     assert set(a["training"]["examples"]) == sources
+    assert a["training"]["examples"]["synthetic"]["answerable"] == 0
+    assert a["training"]["examples"]["synthetic"]["cannot_answer"] > 0
     model = AnswerModel.load(tmp_path / "a.json")
     assert set(model.thresholds) >= {"same-de"}
     assert "Wrote" in capsys.readouterr().err

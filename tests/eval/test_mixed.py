@@ -51,7 +51,9 @@ def test_each_document_of_a_mixed_corpus_is_answered_as_when_alone(tmp_path, rea
         # The lead tells the reader when the quotes are in another language than the question.
         assert answer.text.split(" ")[:3] == by_itself.text.split(" ")[:3], qid
     english_answer = mixed.ask(questions["en-r05"]["question"])
-    assert english_answer.text.startswith("According to the text: ")
+    lead = "The text may not answer this. Closest passage: " if english_answer.confidence == "low" else (
+        "According to the text: ")
+    assert english_answer.text.startswith(lead)
 
 
 def test_the_runner_makes_one_corpus_per_document_and_one_of_all(tmp_path):
