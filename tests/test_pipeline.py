@@ -153,8 +153,9 @@ class Floor:
         return count <= self.limit if self.ceiling else count >= self.limit
 
 
-# Measured 2026-12-07 with the shipped answer model (three levels, commit a1de567). Slack: 2 questions per figure
-# in-sample, 1 held-out (12-17 questions per figure there, so one question is 6-8 points).
+# Measured 2026-12-07 with the shipped answer model (three levels, commit a1de567). Slack: 2
+# questions per figure in-sample, 1 held-out (12-17 questions per figure there, so one question
+# is 6-8 points).
 IN_SAMPLE_SLACK = 2
 IN_SAMPLE = {
     "hit@1": Floor(53, 60, IN_SAMPLE_SLACK),

@@ -589,7 +589,7 @@ def test_bad_upload_in_the_page_is_one_clear_message(documents_page, tmp_path) -
     assert "Masayoshi Son" in last_answer(page).inner_text()
 
 
-def test_high_low_and_refused_answers_look_different(browser) -> None:
+def test_high_low_and_refused_answers_look_different(browser, screenshots) -> None:
     """A "low" answer (the closest passage, which may not answer) is seen as such: an amber,
     dashed edge, the "≈" mark and its label, muted text; not like an answer, not like the
     refusal's grey "∅". Rendered from constructed answers with the page's own CSS (the answer
@@ -624,6 +624,6 @@ def test_high_low_and_refused_answers_look_different(browser) -> None:
         assert "∅" not in page.locator("#low").inner_text()
         opacity = page.eval_on_selector("#low .rag-answer-text", "e => getComputedStyle(e).opacity")
         assert float(opacity) < 1
-        page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-support-levels.png"))
+        page.screenshot(path=str(screenshots / "ui-screenshot-support-levels.png"))
     finally:
         context.close()
