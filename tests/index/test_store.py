@@ -10,6 +10,7 @@ import pytest
 from rag.config import Settings
 from rag.index.store import (
     CURRENT,
+    MANIFEST,
     IndexCorrupt,
     IndexMissing,
     build_index,
@@ -179,3 +180,79 @@ def test_stale_reasons_name_each_change_with_its_values(tmp_path, fake_encoder, 
     Pipeline.open(settings, encoder=fake_encoder, progress=False)
     out, err = capsys.readouterr()
     assert out == "" and any(line.startswith("Index built") for line in err.splitlines())
+
+
+def _tamper(build: Path, file: str, change) -> None:  # noqa: ANN001
+    """Rewrite one file of a build and record its new size in the manifest, so only the
+    consistency check between the loaded parts can notice."""
+    path = build / file
+    if file.endswith(".json"):
+        path.write_text(json.dumps(change(json.loads(path.read_text("utf-8")))), encoding="utf-8")
+    else:
+        np.save(path, change(np.load(path)), allow_pickle=False)
+    manifest = json.loads((build / MANIFEST).read_text("utf-8"))
+    manifest["files"][file] = path.stat().st_size
+    (build / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize("file,change", [
+    ("chunks.json", lambda chunks: chunks[:-1]),  # the vector index holds one chunk more
+    ("sentence_vectors.npy", lambda rows: rows[:-1]),  # a sentence without its vector
+    ("context_vectors.npy", lambda rows: rows[:-1]),
+    ("sentence_word_offsets.npy", lambda offsets: offsets[:-1]),  # the word table one sentence short
+])
+def test_an_index_whose_parts_disagree_in_size_is_corrupt_not_loaded(built, file, change):
+    """Every part of a loaded index must describe the same chunks and sentences: any one that
+    does not (a file replaced by hand, a half-copied folder) is refused with one message. Written
+    against surviving mutants in load_index (``and`` -> ``or`` in the size checks)."""
+    build = current_build(built.model_index_dir)
+    if file == "sentence_word_offsets.npy":  # keep the table itself consistent: ids end earlier
+        offsets = np.load(build / file)
+        _tamper(build, "sentence_word_ids.npy", lambda ids: ids[: int(offsets[-2])])
+    _tamper(build, file, change)
+    with pytest.raises(IndexCorrupt, match="inconsistent"):
+        load_index(built.model_index_dir)
+
+
+class _FailingEncoder:
+    """A fake encoder that fails after its first batch (as a killed or crashing model would)."""
+
+    def __init__(self, base) -> None:  # noqa: ANN001
+        self.base, self.calls = base, 0
+        self.name, self.dimension = base.name, base.dimension
+
+    def encode(self, texts):  # noqa: ANN001, ANN201
+        self.calls += 1
+        if self.calls > 1:
+            raise RuntimeError("the model crashed")
+        return self.base.encode(texts)
+
+
+def test_a_failed_build_leaves_no_temporary_folder_and_the_live_index_untouched(
+    built, fake_encoder, seeds_copy
+):
+    """The clean-up of a failed build (a surviving mutant of build_index reached only by the
+    killed-build test in a child process): its tmp- folder goes, the live build stays."""
+    index_dir = built.model_index_dir
+    live = current_build(index_dir)
+    docs = load_documents(seeds_copy)
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index(index_dir, docs, _FailingEncoder(fake_encoder), built.index_params(), "other", False,
+                    reuse=False)
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("tmp-")]
+    assert current_build(index_dir) == live and load_index(index_dir).path == live
+
+
+def test_encode_texts_gives_the_encoders_rows_in_order(fake_encoder, capsys):
+    """``encode_texts`` (the bench's and the real builds' batch encoding) returns every text's
+    row in order, across batch boundaries, with a progress bar only when asked (a surviving
+    mutant: its call of the batch loop with other arguments, reached only by real builds)."""
+    from rag.index.store import ENCODE_BATCH, encode_texts
+
+    texts = [f"Satz Nummer {i} über Softbank" for i in range(ENCODE_BATCH + 5)]
+    rows = encode_texts(fake_encoder, texts, progress=False, desc="test")
+    assert rows.shape == (len(texts), fake_encoder.dimension) and rows.dtype == np.float32
+    assert np.allclose(rows, fake_encoder.encode(texts))
+    assert capsys.readouterr().err == ""
+    encode_texts(fake_encoder, texts[:3], progress=True, desc="probe")
+    assert "probe" in capsys.readouterr().err

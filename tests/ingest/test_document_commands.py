@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,27 @@ def test_add_says_in_one_line_why_a_file_cannot_be_added(tmp_path, monkeypatch):
     added = add_document(seeds, notes, max_bytes=notes.stat().st_size)  # at the limit: accepted
     assert added == seeds / "notes.txt" and added.read_bytes() == notes.read_bytes()
     assert sorted(p.name for p in seeds.iterdir()) == ["notes.txt"]  # no temporary file left
+
+
+def test_a_failed_write_reports_its_own_error_and_leaves_nothing(tmp_path, monkeypatch):
+    """When the copy into the seeds folder cannot be written (a full disk), that error reaches
+    the caller, not a FileNotFoundError from removing the temporary file that never came to be
+    (a surviving mutant of add_document: ``missing_ok`` in the clean-up)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    upload = tmp_path / "notes.txt"
+    upload.write_text("Ein kurzer Text mit einem Satz.\n", encoding="utf-8")
+    real_write = Path.write_bytes
+
+    def write_bytes(self, data):  # noqa: ANN001, ANN202
+        if self.parent == seeds:  # the temporary copy in the seeds folder, not the probe
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    from rag.ingest.files import add_document
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    with pytest.raises(OSError, match="No space left") as raised:
+        add_document(seeds, upload)
+    assert not isinstance(raised.value, FileNotFoundError)
+    assert list(seeds.iterdir()) == []
