@@ -100,7 +100,8 @@ clean:
 # The shipped answer model: trained on XQuAD articles 0-15 only (16-23 stay unseen for
 # `make eval-heldout`; German text with questions in de, en, es, ru, zh, tr, ar, th, and English
 # text with English questions), on seeds/eval/article.jsonl and on the written user-style
-# questions of three documents (seeds/eval/user/train.jsonl over seeds/eval/user/docs), plus
+# questions of three documents (seeds/eval/user/train.jsonl over seeds/eval/user/docs) and of five
+# more (seeds/eval/user2/), plus
 # synthetic on-topic questions the text cannot answer made from each (each file weighs the same,
 # the synthetic ones together as one). seeds/eval/article-heldout.jsonl, article-user.jsonl and
 # user/heldout.jsonl (two other documents) stay unseen. About six minutes on 2 cores.
@@ -110,7 +111,8 @@ train: setup
 	$(VENV)/bin/rag train --articles $(TRAIN_ARTICLES) --out rag/answer/answer_model.json \
 	  --squad $(XQUAD)/xquad-dev.de.json --squad $(XQUAD)/xquad-dev.en.json \
 	  $(foreach l,en es ru zh tr ar th,--squad $(XQUAD)/xquad-dev.de.json=$(XQUAD)/xquad-dev.$(l).json) \
-	  --jsonl seeds/eval/article.jsonl --jsonl seeds/eval/user/train.jsonl=seeds/eval/user/docs
+	  --jsonl seeds/eval/article.jsonl --jsonl seeds/eval/user/train.jsonl=seeds/eval/user/docs \
+	  --jsonl seeds/eval/user2/train.jsonl=seeds/eval/user2/docs
 
 # Out-of-sample figures of the answer model: XQuAD articles 16-23, never trained or tuned on,
 # each with near-miss copies (gold paragraph withheld), and the question sets `make train` never
