@@ -153,7 +153,7 @@ class Floor:
         return count <= self.limit if self.ceiling else count >= self.limit
 
 
-# Measured 2026-12-07 with the shipped answer model (three levels, commit a1de567). Slack: 2
+# Measured 2026-12-07 with the shipped answer model (three levels, both written training sets). Slack: 2
 # questions per figure in-sample, 1 held-out (12-17 questions per figure there, so one question
 # is 6-8 points).
 IN_SAMPLE_SLACK = 2
@@ -174,16 +174,17 @@ HELD_OUT = {
     "first citation right, de": Floor(8, 12, HELD_OUT_SLACK),
     "first citation right, en": Floor(3, 5, HELD_OUT_SLACK),
     "answerable refused": Floor(0, 17, HELD_OUT_SLACK, ceiling=True),
-    "unanswerable refused": Floor(2, 12, HELD_OUT_SLACK),
+    "unanswerable refused": Floor(0, 12, HELD_OUT_SLACK),
     "unanswerable above 90% of answerable": Floor(3, 12, HELD_OUT_SLACK),
     "unanswerable answered confidently": Floor(0, 12, HELD_OUT_SLACK, ceiling=True),
     "confident answers wrong": Floor(0, 29, HELD_OUT_SLACK, ceiling=True),
 }
 # Floors that cannot fail yet, the measured count being within the slack of 0 (the support
-# model gives "none" to 1 of 8 unanswerable in-sample questions; most get "low"; docs/evaluation.md).
+# model gives "none" to 1 of 8 unanswerable in-sample questions and 0 of 12 held-out ones; most
+# get "low", none "high"; docs/evaluation.md).
 # tests/test_floors.py checks that this names exactly those, so a retrain that refuses more makes
 # them real by removing them here, and no new one slips in unnoticed.
-CANNOT_FAIL_YET = {("IN_SAMPLE", "unanswerable refused")}
+CANNOT_FAIL_YET = {("IN_SAMPLE", "unanswerable refused"), ("HELD_OUT", "unanswerable refused")}
 
 
 def _first_right(r) -> bool:  # noqa: ANN001

@@ -18,12 +18,27 @@ QUESTIONS = MIXED_SET / "questions.jsonl"
 ASKED = ("en-r03", "en-r05", "de-r03", "de-r07", "de-j01", "en-j02", "en-j06")
 
 
+def _never_refusing_model(tmp_path: Path) -> Path:
+    """The shipped ranker and support model with no "none" threshold: these tests are about which
+    sentence each corpus ranks first, not about whether the support suffices (one question near
+    the "none" threshold would otherwise decide them)."""
+    from rag.answer.model import DEFAULT_MODEL_FILE
+
+    data = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    data["thresholds"]["none"] = dict.fromkeys(data["thresholds"]["none"], 1e9)
+    path = tmp_path / "never-refusing.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 def _pipeline(tmp_path: Path, name: str, files: list[Path], encoder) -> Pipeline:  # noqa: ANN001
     seeds = tmp_path / name / "seeds"
     seeds.mkdir(parents=True)
     for file in files:
         shutil.copyfile(file, seeds / file.name)
-    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / name / "index")
+    settings = Settings(
+        seeds_dir=seeds, index_dir=tmp_path / name / "index", answer_model=_never_refusing_model(tmp_path)
+    )
     return Pipeline.open(settings, encoder=encoder, progress=False, on_status=lambda m: None)
 
 
