@@ -139,6 +139,19 @@ class QuestionBatcher(EncoderWrapper):
                 return vector[None, :]
         return self.base.encode(texts)
 
+    def encode_questions(self, texts: Any) -> Any:
+        """Short texts (a question and its words the index has no vectors for) as one batch:
+        the primed rows as they are, the others encoded together in one call."""
+        import numpy as np
+
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._primed]
+        fresh: dict[str, Any] = {}
+        if missing:
+            encode = self._encode_batch or self.base.encode
+            fresh = dict(zip(missing, encode(missing), strict=True))
+        return np.stack([self._primed[t] if t in self._primed else fresh[t] for t in texts])
+
     def prime(self, texts: list[str]) -> None:
         """Encode ``texts`` in one batch for the next ``encode`` calls (hold the pipeline lock)."""
         texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
@@ -187,6 +200,17 @@ class PipelineWorker:
         except Exception:  # noqa: BLE001 - ask reports the error; nothing to prime
             return None
 
+    def _predict_texts(self, question: object, history: object) -> list[str]:
+        """The query ``Pipeline.ask`` will search for and the words it will encode with it."""
+        query = self._predict(question, history)
+        if not query:
+            return []
+        try:
+            words = self.pipeline.extractor.coverage.missing_words(self.pipeline.analyse(query))
+        except Exception:  # noqa: BLE001 - the question alone is still primed
+            words = []
+        return [query, *words]
+
     def _run(self) -> None:
         import queue
 
@@ -199,9 +223,11 @@ class PipelineWorker:
                     break
             if self.batcher is not None and len(items) > 1:
                 with self.lock:
-                    texts = [self._predict(q, h) for q, h, *_ in items]
+                    # Each question and the words of it the index has no vectors for (word
+                    # coverage, encoded with the question): all of them in one batch.
+                    texts = [w for q, h, *_ in items for w in self._predict_texts(q, h)]
                     try:
-                        self.batcher.prime([t for t in texts if t])
+                        self.batcher.prime(texts)
                     except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
                         self.batcher.clear()
             try:
