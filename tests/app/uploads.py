@@ -52,6 +52,8 @@ def make_bad_uploads(folder: Path) -> dict[str, Path]:
     files["broken"] = folder / "broken.pdf"
     files["broken"].write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n"
                                 b"garbage that is no PDF structure\n%%EOF\n")
+    files["empty"] = folder / "blank.pdf"  # zero bytes: empty, not "text"
+    files["empty"].write_bytes(b"")
     files["unsupported"] = folder / "slides.pptx"
     files["unsupported"].write_bytes(b"PK\x03\x04 whatever")
     return files
@@ -65,4 +67,5 @@ BAD_UPLOAD_MESSAGES = {
     "zero_pages": "is a PDF without pages",
     "broken": "is a damaged PDF that cannot be read",
     "unsupported": ".pptx files are not supported",
+    "empty": "is empty: there is nothing to read in it",
 }

@@ -235,6 +235,15 @@ def test_unreadable_files_are_reported_with_reasons(tmp_path):
     assert "Word (.docx) file, not text" in reasons["actually-word.txt"]
 
 
+@pytest.mark.parametrize("name", ["empty.pdf", "empty.docx", "empty.txt", "blank.pdf"])
+def test_an_empty_file_is_reported_as_empty_not_as_text(name, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(b" \n" if name.startswith("blank") else b"")
+    with pytest.raises(DocumentError) as caught:
+        load_document(path, tmp_path)
+    assert str(caught.value) == f"{path} is empty: there is nothing to read in it"
+
+
 def test_encrypted_pdf_is_one_clear_error(tmp_path):
     with pytest.raises(DocumentError, match=r"secret\.pdf is an encrypted \(password-protected\) PDF"):
         load_document(make_pdf(tmp_path / "secret.pdf", password="pw"), tmp_path)
