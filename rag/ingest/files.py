@@ -20,7 +20,7 @@ from rag.records import Document
 NON_DOCUMENT_DIRS = {"eval"}
 # Part of the corpus fingerprint: bump it when loaders read the same files differently, so
 # that indexes built by older loaders are rebuilt.
-LOADERS_VERSION = "formats-1"
+LOADERS_VERSION = "formats-2"  # 2: no "Word Document" placeholder title
 
 
 @dataclass(frozen=True)

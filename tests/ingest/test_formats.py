@@ -196,6 +196,40 @@ def test_docx_core_properties_title_wins(tmp_path):
     assert doc.title == "Review 2023"
 
 
+def _without_core_properties(path):
+    """The Word file rewritten without docProps/core.xml, its relationship and content type
+    (as some generators write them); python-docx then reports the title "Word Document"."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    del parts["docProps/core.xml"]
+    parts["_rels/.rels"] = re.sub(rb"<Relationship [^>]*core-properties[^>]*/>", b"", parts["_rels/.rels"])
+    parts["[Content_Types].xml"] = re.sub(rb'<Override PartName="/docProps/core.xml"[^>]*/>', b"",
+                                          parts["[Content_Types].xml"])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_word_file_without_document_properties_takes_its_title_paragraph_or_file_name(tmp_path):
+    import docx
+
+    path = _without_core_properties(make_docx(tmp_path / "review.docx"))
+    assert docx.Document(str(path)).core_properties.title == "Word Document"  # the placeholder
+    assert load_document(path, tmp_path).title == "Annual Harbour Review"  # its Title paragraph
+    # a generator that saved python-docx's placeholder into the file: the same
+    placeholder = make_docx(tmp_path / "placeholder.docx", core_title="Word Document")
+    assert load_document(placeholder, tmp_path).title == "Annual Harbour Review"
+    # no Title paragraph or heading either: the file name
+    word = docx.Document()
+    word.add_paragraph("The ferry leaves at noon.")
+    word.save(str(tmp_path / "ferry_times.docx"))
+    assert load_document(_without_core_properties(tmp_path / "ferry_times.docx"), tmp_path).title == "Ferry times"
+
+
 # --- language -------------------------------------------------------------------------------
 
 
