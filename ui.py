@@ -754,6 +754,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_name=args.host,
             server_port=args.port,
             share=False,  # never a public *.gradio.live tunnel (GRADIO_SHARE is ignored too)
+            # quiet: no "To create a public link, set `share=True`" hint; the address is printed
+            # below instead (quiet drops Gradio's own "Running on local URL" line too).
+            quiet=True,
+            prevent_thread_lock=True,
             auth=auth,
             enable_monitoring=False,
             # Each session (a browser tab, a gradio_client Client, a bare REST call) keeps a copy of the
@@ -772,6 +776,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # certificate to verify, and loading the CA bundle for it cost 0.05-0.1 s of the start.
             ssl_verify=False,
         )
+    print(f"* Running on local URL:  {demo.local_url}", flush=True)
+    demo.block_thread()  # until Ctrl+C, as launch() would have
     return 0
 
 
