@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -73,6 +73,29 @@ READ_ONLY_NOTE = (
     "<p class='read-only'>This server answers questions only: its documents are chosen by whoever "
     "runs it (started with <code>--read-only</code>).</p>"
 )
+
+
+def paths_only(files: gr.File) -> gr.File:
+    """``files`` (a ``gr.File`` of paths) hands its event handlers the uploaded files' paths and
+    nothing else: Gradio's own ``File.preprocess`` also creates an empty temporary file in its
+    upload folder for each file (``NamedTemporaryFile(delete=False)``, then only renames the
+    Python object), which nothing ever deletes. (Set on the instance: a subclass of a Gradio
+    component makes Gradio write a ``.pyi`` file next to this one.)"""
+    from gradio.data_classes import FileData
+    from gradio_client.utils import is_valid_file
+
+    def preprocess(payload: Any) -> list[str] | None:
+        if payload is None:
+            return None
+        uploaded = [payload] if isinstance(payload, FileData) else list(payload)
+        for f in uploaded:
+            if files.file_types and not is_valid_file(f.path, files.file_types):
+                raise gr.Error(f"Invalid file type. Please upload a file that is one of these formats: "
+                               f"{files.file_types}")
+        return [str(f.path) for f in uploaded]
+
+    files.preprocess = preprocess  # type: ignore[method-assign]
+    return files
 
 
 def is_loopback(host: str) -> bool:
@@ -467,6 +490,14 @@ def build_app(
             _info_html(current, status, feedback.path),
         )
 
+    def discard_uploads(paths: Iterable[Path]) -> None:
+        """Gradio's temporary copies of the uploads go as soon as they are stored or refused."""
+        from gradio.utils import get_upload_folder
+
+        from rag.app.documents import discard_uploads as discard
+
+        discard(paths, Path(get_upload_folder()))
+
     def upload_pairs(files: Any) -> list[tuple[Path, str]]:
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         return [(Path(str(f)), Path(str(f)).name) for f in paths]
@@ -476,7 +507,10 @@ def build_app(
         pairs = upload_pairs(files)
         if not pairs:
             return (gr.update(), gr.update(), *document_views())
-        change = desk.add(pairs)
+        try:
+            change = desk.add(pairs)
+        finally:
+            discard_uploads(path for path, _ in pairs)
         return (None, change_html(change.lines()), *document_views())
 
     def on_delete(doc_id: str | None):  # noqa: ANN202
@@ -494,7 +528,11 @@ def build_app(
         Args:
             files: the files to add (.txt, .md, .html, .pdf, .docx).
         """
-        change = desk.add(upload_pairs(files))
+        pairs = upload_pairs(files)
+        try:
+            change = desk.add(pairs)
+        finally:
+            discard_uploads(path for path, _ in pairs)
         return {**change.to_dict(), "documents": [r.public_dict() for r in desk.rows()]}
 
     def remove_document(doc_id: str) -> dict:
@@ -504,7 +542,8 @@ def build_app(
 
     first_rows = desk.rows()
     first_ids = [r.doc_id for r in first_rows]
-    # Uploads are copied into the seeds folder; Gradio's own copies go after an hour.
+    # Uploads are copied into the seeds folder and Gradio's copies deleted at once (discard_uploads);
+    # whatever is left (an upload never handed to us) goes after an hour.
     with gr.Blocks(title="rag — answers you can check", analytics_enabled=False,
                    delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
         intro = gr.HTML(intro_html([r.title for r in first_rows]))
@@ -568,11 +607,11 @@ def build_app(
                     with gr.Tab("Documents", elem_id="documents-tab"):
                         if read_only:
                             gr.HTML(READ_ONLY_NOTE, elem_id="read-only")
-                        uploads = gr.File(
+                        uploads = paths_only(gr.File(
                             label="Add documents: drop files here or click (.txt, .md, .html, .pdf, .docx)",
                             file_count="multiple", file_types=list(supported_suffixes()),
                             elem_id="upload", height=130, visible=not read_only,
-                        )
+                        ))
                         doc_status = gr.HTML("", elem_id="doc-status")
                         doc_table = gr.HTML(documents_html(first_rows), elem_id="doc-table")
                         with gr.Row(visible=not read_only):
@@ -585,7 +624,7 @@ def build_app(
                     with gr.Tab("About", elem_id="about-tab"):
                         info = gr.HTML(_info_html(live.current, status, feedback.path), elem_id="info")
                 # Scripts' way in: the same as dropping files on the page / deleting in the list.
-                api_files = gr.File(file_count="multiple", visible=False)
+                api_files = paths_only(gr.File(file_count="multiple", visible=False))
                 api_doc = gr.Textbox(visible=False)
                 api_result = gr.JSON(visible=False)
                 api_add = gr.Button(visible=False)

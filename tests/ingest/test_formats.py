@@ -227,7 +227,8 @@ def test_a_word_file_without_document_properties_takes_its_title_paragraph_or_fi
     word = docx.Document()
     word.add_paragraph("The ferry leaves at noon.")
     word.save(str(tmp_path / "ferry_times.docx"))
-    assert load_document(_without_core_properties(tmp_path / "ferry_times.docx"), tmp_path).title == "Ferry times"
+    bare = _without_core_properties(tmp_path / "ferry_times.docx")
+    assert load_document(bare, tmp_path).title == "Ferry times"
 
 
 # --- language -------------------------------------------------------------------------------
