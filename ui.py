@@ -568,7 +568,7 @@ def build_app(
                     group_consecutive_messages=False,
                     placeholder=chat_placeholder(len(first_rows)),
                 )
-                with gr.Group(visible=False, elem_id="feedback-panel") as feedback_panel:
+                with gr.Column(visible=False, elem_id="feedback-panel", variant="panel") as feedback_panel:
                     feedback_choice = gr.Radio([], label="The right sentence", elem_id="feedback-choice")
                     feedback_save = gr.Button("Save feedback", elem_id="feedback-save", size="sm")
                 feedback_note = gr.Markdown("", elem_id="feedback-note")

@@ -575,3 +575,41 @@ def test_high_low_and_refused_answers_look_different(browser) -> None:
         page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-support-levels.png"))
     finally:
         context.close()
+
+
+# --- the page itself, served with the fake encoder (tests/fake_ui.py: up in seconds) -----------
+
+
+@pytest.fixture(scope="module")
+def fake_server(tmp_path_factory):
+    """ui.py over the bundled article with the fake encoder: what the page does, not what it answers."""
+    from conftest import SEEDS, serving_ui
+
+    work = tmp_path_factory.mktemp("fake-ui")
+    (work / "seeds").mkdir()
+    shutil.copy(SEEDS / "japan-ki-aufholjagd.txt", work / "seeds")
+    with serving_ui(work, work / "seeds", fake_encoder=True) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_page(browser, fake_server):
+    with _chat_page(browser, fake_server.url, viewport={"width": 1400, "height": 1000}) as chat:
+        yield chat
+
+
+DUPLICATE_IDS = """() => {
+  const seen = {};
+  for (const e of document.querySelectorAll('[id]')) if (e.id) seen[e.id] = (seen[e.id] || 0) + 1;
+  return Object.entries(seen).filter(([, n]) => n > 1);
+}"""
+
+
+def test_element_ids_are_unique_with_the_feedback_panel_open(fake_page) -> None:
+    page = fake_page
+    assert page.evaluate(DUPLICATE_IDS) == []
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    page.locator("#feedback-choice").wait_for(state="visible")
+    assert page.locator("[id='feedback-panel']").count() == 1
+    assert page.evaluate(DUPLICATE_IDS) == []
