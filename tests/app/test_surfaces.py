@@ -214,6 +214,36 @@ def test_the_openapi_description_of_ask_has_a_response_schema_with_confidence(se
     assert set(answer) <= set(schema["properties"]), set(answer) - set(schema["properties"])
 
 
+def test_api_docs_is_a_page_of_its_own_that_loads_nothing_from_the_internet(served) -> None:
+    """/api/docs works offline: no script, style sheet or image from anywhere (FastAPI's Swagger
+    page loads its JavaScript and CSS from a CDN); every route is described, with the fields."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from rag.app.api import build_api
+
+    _, pipeline = served
+    client = TestClient(Starlette(routes=[Mount("/api", app=build_api(pipeline))]))  # as ui.py mounts it
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<script" not in page.lower() and "<link" not in page.lower() and "<img" not in page.lower()
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I), "an address outside"
+    assert not re.search(r"@import|url\(", page, re.I)
+    for route in ("POST</span><span class='path'>/api/ask", "GET</span><span class='path'>/api/documents",
+                  "GET</span><span class='path'>/api/health"):
+        assert route in page, route
+    for field in ("<code>question</code>", "<code>history</code>", "<code>confidence</code>",
+                  '&quot;high&quot; | &quot;low&quot; | &quot;none&quot;'):
+        assert field in page, field
+    # Its one link, to the OpenAPI description, resolves next to it.
+    assert "href='openapi.json'" in page
+    assert client.get("/api/openapi.json").json()["paths"].keys() >= {"/ask", "/documents", "/health"}
+
+
 def test_rag_list_json_and_get_api_documents_give_the_same_fields(served, capsys) -> None:
     from fastapi.testclient import TestClient
 
