@@ -519,6 +519,24 @@ def build_app(
         change = desk.remove(doc_id)
         return (change_html(change.lines()), *document_views())
 
+    def ask_delete(doc_id: str | None):  # noqa: ANN202
+        """"Delete" only asks: the document goes with "Confirm delete" (nothing brings it back).
+        No pick, or the only document: the refusal at once, nothing to confirm."""
+        rows = desk.rows()
+        row = next((r for r in rows if r.doc_id == doc_id), None)
+        if row is None or len(rows) <= 1:
+            return (gr.update(visible=False), *on_delete(doc_id))
+        question = (f"Delete \u201c{row.title}\u201d ({Path(row.path).name})? It is removed from the "
+                    "seeds folder and no longer searched; this cannot be undone.")
+        return (gr.update(visible=True), change_html([("duplicate", question)]),
+                *(gr.update() for _ in views))  # the list and the rest stay as they are
+
+    def confirm_delete(doc_id: str | None):  # noqa: ANN202
+        return (gr.update(visible=False), *on_delete(doc_id))
+
+    def cancel_delete():  # noqa: ANN202
+        return gr.update(visible=False), ""
+
     def pick_article(doc_id: str | None) -> str:
         return first_article(live.current, doc_id)
 
@@ -621,6 +639,10 @@ def build_app(
                             )
                             doc_delete = gr.Button("Delete", variant="stop", elem_id="doc-delete",
                                                    size="sm", scale=1, min_width=70)
+                        with gr.Row(visible=False, elem_id="doc-confirm") as doc_confirm:
+                            doc_confirm_delete = gr.Button("Confirm delete", variant="stop", size="sm",
+                                                           elem_id="doc-confirm-delete")
+                            doc_cancel = gr.Button("Cancel", size="sm", elem_id="doc-cancel")
                     with gr.Tab("About", elem_id="about-tab"):
                         info = gr.HTML(_info_html(live.current, status, feedback.path), elem_id="info")
                 # Scripts' way in: the same as dropping files on the page / deleting in the list.
@@ -671,8 +693,13 @@ def build_app(
             uploads.upload(on_upload, inputs=[uploads], outputs=[uploads, doc_status, *views],
                            api_visibility="private", concurrency_id="documents", concurrency_limit=1,
                            show_progress="full")
-            doc_delete.click(on_delete, inputs=[doc_pick], outputs=[doc_status, *views],
-                             api_visibility="private", concurrency_id="documents", concurrency_limit=1)
+            # Delete asks first (a "Confirm delete" button appears, not a browser dialog).
+            deleting = {"inputs": [doc_pick], "outputs": [doc_confirm, doc_status, *views],
+                        "api_visibility": "private", "concurrency_id": "documents", "concurrency_limit": 1}
+            doc_delete.click(ask_delete, **deleting)
+            doc_confirm_delete.click(confirm_delete, **deleting)
+            doc_cancel.click(cancel_delete, outputs=[doc_confirm, doc_status], api_visibility="private")
+            doc_pick.input(cancel_delete, outputs=[doc_confirm, doc_status], api_visibility="private")
             api_add.click(add_documents, inputs=[api_files], outputs=[api_result], api_name="add_documents",
                           concurrency_id="documents", concurrency_limit=1)
             api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result],
