@@ -46,6 +46,7 @@ from rag.app.options import add_corpus_options, settings_from, user_message  # n
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
+    answer_sources_html,
     article_html,
     change_html,
     chat_placeholder,
@@ -389,7 +390,7 @@ def build_app(
         article = article_html(cited_doc, answer.citations) if cited_doc else ""
         return ("", messages, messages, history, turns, conv_id, store,
                 gr.update(choices=_choices(store), value=conv_id),
-                sources_html(answer.hits, answer.citations, documents), article,
+                answer_sources_html(turns[-1]["answer"], documents), article,  # as a reload shows it
                 gr.update(value=cited_doc.doc_id) if cited_doc else gr.update())
 
     def show(store: Any, conv_id: str):  # noqa: ANN202
@@ -398,9 +399,14 @@ def build_app(
         conv = _conversation(store, conv_id) or {}
         messages = list(conv.get("messages") or [])
         store["current"] = conv.get("id", "")
-        return (messages, messages, list(conv.get("history") or []), list(conv.get("turns") or []),
+        turns = list(conv.get("turns") or [])
+        # The Sources view of its last answer, as it was when the answer came.
+        last = next((t["answer"] for t in reversed(turns) if isinstance(t, dict) and t.get("answer")), None)
+        documents = {d.doc_id: d for d in live.current.index.documents}
+        sources_now = answer_sources_html(last, documents) if last else sources_html([])
+        return (messages, messages, list(conv.get("history") or []), turns,
                 store["current"], store, gr.update(choices=_choices(store), value=store["current"] or None),
-                sources_html([]), first_article(live.current), gr.update(visible=False))
+                sources_now, first_article(live.current), gr.update(visible=False))
 
     def restore(store: Any):  # noqa: ANN202
         """The page as it opens: the last conversation, and the documents as they are now (another

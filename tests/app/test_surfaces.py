@@ -268,3 +268,33 @@ def test_new_conversation_clears_the_feedback_note(served) -> None:
     note = next(block for block in dependency.outputs if getattr(block, "elem_id", "") == "feedback-note")
     out = new_conversation(ui.EMPTY_STORE)
     assert out[dependency.outputs.index(note)] == ""
+
+
+def test_a_restored_conversation_shows_its_last_answers_sources(served) -> None:
+    """After a reload (the page's ``restore`` with what the browser kept) and when a past
+    conversation is opened, the Sources view is the one the last answer came with."""
+    _, pipeline = served
+    demo = ui.build_app(pipeline)
+    respond, restore = _page_fn(demo, "respond"), _page_fn(demo, "restore")
+    messages, history, turns, conv, store = [], [], [], "", ui.EMPTY_STORE
+    for question in CONVERSATION[:2] + [CONVERSATION[6]]:
+        out = respond(question, messages, history, turns, conv, store)
+        _, _, messages, history, turns, conv, store = out[:7]
+        shown = out[8]
+    assert "used in the answer" in shown and "Masayoshi Son" in shown
+    assert restore(store)[7] == shown  # the reload
+    # Another conversation, then the first opened again from the list: its sources come back.
+    first = conv
+    out = _page_fn(demo, "new_conversation")(store)
+    store = out[6]
+    assert "Ask a question" in out[8]
+    out = respond(CONVERSATION[4], [], [], [], "", store)
+    store = out[6]
+    assert "Yuko Harayama" in out[8]
+    assert _page_fn(demo, "open_conversation")(first, store)[7] == shown
+    # What the browser kept may be old or damaged: the empty view, no error.
+    broken = json.loads(json.dumps(store))
+    for item in broken["items"]:
+        for turn in item["turns"]:
+            turn["answer"] = {"hits": [{"rank": "x"}], "citations": None}
+    assert "Ask a question" in restore(broken)[7]

@@ -673,3 +673,17 @@ def test_deleting_a_document_asks_first(fake_documents_page) -> None:
     _wait_for_status(page, "This is the only document")
     assert not confirm.is_visible() and (seeds / "japan-ki-aufholjagd.txt").is_file()
     assert page.dialogs == []  # no browser dialog either
+
+
+def test_after_a_reload_the_sources_tab_shows_the_restored_answers_sources(fake_page) -> None:
+    page = fake_page
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    page.get_by_role("tab", name="Sources").click()
+    before = page.locator("#sources").inner_text()
+    assert page.locator("#sources li.rag-src").count() > 0 and "used in the answer" in before
+    page.wait_for_timeout(500)  # the browser's local storage is written after the answer
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
+    page.get_by_role("tab", name="Sources").click()
+    page.wait_for_function("document.querySelectorAll('#sources li.rag-src').length > 0", timeout=30000)
+    assert page.locator("#sources").inner_text() == before
