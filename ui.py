@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -47,6 +47,7 @@ from rag.app.page_html import cited_page_html  # noqa: E402
 from rag.app.render import (  # noqa: E402
     CSS,
     answer_html,
+    answer_sources_html,
     article_html,
     change_html,
     chat_placeholder,
@@ -74,6 +75,29 @@ READ_ONLY_NOTE = (
     "<p class='read-only'>This server answers questions only: its documents are chosen by whoever "
     "runs it (started with <code>--read-only</code>).</p>"
 )
+
+
+def paths_only(files: gr.File) -> gr.File:
+    """``files`` (a ``gr.File`` of paths) hands its event handlers the uploaded files' paths and
+    nothing else: Gradio's own ``File.preprocess`` also creates an empty temporary file in its
+    upload folder for each file (``NamedTemporaryFile(delete=False)``, then only renames the
+    Python object), which nothing ever deletes. (Set on the instance: a subclass of a Gradio
+    component makes Gradio write a ``.pyi`` file next to this one.)"""
+    from gradio.data_classes import FileData
+    from gradio_client.utils import is_valid_file
+
+    def preprocess(payload: Any) -> list[str] | None:
+        if payload is None:
+            return None
+        uploaded = [payload] if isinstance(payload, FileData) else list(payload)
+        for f in uploaded:
+            if files.file_types and not is_valid_file(f.path, files.file_types):
+                raise gr.Error(f"Invalid file type. Please upload a file that is one of these formats: "
+                               f"{files.file_types}")
+        return [str(f.path) for f in uploaded]
+
+    files.preprocess = preprocess  # type: ignore[method-assign]
+    return files
 
 
 def is_loopback(host: str) -> bool:
@@ -368,7 +392,7 @@ def build_app(
         article += cited_page_html(cited_doc, answer.citations)  # the page itself (PDF, scan)
         return ("", messages, messages, history, turns, conv_id, store,
                 gr.update(choices=_choices(store), value=conv_id),
-                sources_html(answer.hits, answer.citations, documents), article,
+                answer_sources_html(turns[-1]["answer"], documents), article,  # as a reload shows it
                 gr.update(value=cited_doc.doc_id) if cited_doc else gr.update())
 
     def show(store: Any, conv_id: str):  # noqa: ANN202
@@ -377,9 +401,14 @@ def build_app(
         conv = _conversation(store, conv_id) or {}
         messages = list(conv.get("messages") or [])
         store["current"] = conv.get("id", "")
-        return (messages, messages, list(conv.get("history") or []), list(conv.get("turns") or []),
+        turns = list(conv.get("turns") or [])
+        # The Sources view of its last answer, as it was when the answer came.
+        last = next((t["answer"] for t in reversed(turns) if isinstance(t, dict) and t.get("answer")), None)
+        documents = {d.doc_id: d for d in live.current.index.documents}
+        sources_now = answer_sources_html(last, documents) if last else sources_html([])
+        return (messages, messages, list(conv.get("history") or []), turns,
                 store["current"], store, gr.update(choices=_choices(store), value=store["current"] or None),
-                sources_html([]), first_article(live.current), gr.update(visible=False))
+                sources_now, first_article(live.current), gr.update(visible=False))
 
     def restore(store: Any):  # noqa: ANN202
         """The page as it opens: the last conversation, and the documents as they are now (another
@@ -469,6 +498,14 @@ def build_app(
             _info_html(current, status, feedback.path),
         )
 
+    def discard_uploads(paths: Iterable[Path]) -> None:
+        """Gradio's temporary copies of the uploads go as soon as they are stored or refused."""
+        from gradio.utils import get_upload_folder
+
+        from rag.app.documents import discard_uploads as discard
+
+        discard(paths, Path(get_upload_folder()))
+
     def upload_pairs(files: Any) -> list[tuple[Path, str]]:
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         return [(Path(str(f)), Path(str(f)).name) for f in paths]
@@ -478,7 +515,10 @@ def build_app(
         pairs = upload_pairs(files)
         if not pairs:
             return (gr.update(), gr.update(), *document_views())
-        change = desk.add(pairs)
+        try:
+            change = desk.add(pairs)
+        finally:
+            discard_uploads(path for path, _ in pairs)
         return (None, change_html(change.lines()), *document_views())
 
     def on_delete(doc_id: str | None):  # noqa: ANN202
@@ -486,6 +526,24 @@ def build_app(
             return (change_html([("error", "Pick a document in the list first.")]), *document_views())
         change = desk.remove(doc_id)
         return (change_html(change.lines()), *document_views())
+
+    def ask_delete(doc_id: str | None):  # noqa: ANN202
+        """"Delete" only asks: the document goes with "Confirm delete" (nothing brings it back).
+        No pick, or the only document: the refusal at once, nothing to confirm."""
+        rows = desk.rows()
+        row = next((r for r in rows if r.doc_id == doc_id), None)
+        if row is None or len(rows) <= 1:
+            return (gr.update(visible=False), *on_delete(doc_id))
+        question = (f"Delete \u201c{row.title}\u201d ({Path(row.path).name})? It is removed from the "
+                    "seeds folder and no longer searched; this cannot be undone.")
+        return (gr.update(visible=True), change_html([("duplicate", question)]),
+                *(gr.update() for _ in views))  # the list and the rest stay as they are
+
+    def confirm_delete(doc_id: str | None):  # noqa: ANN202
+        return (gr.update(visible=False), *on_delete(doc_id))
+
+    def cancel_delete():  # noqa: ANN202
+        return gr.update(visible=False), ""
 
     def pick_article(doc_id: str | None) -> str:
         return first_article(live.current, doc_id)
@@ -496,7 +554,11 @@ def build_app(
         Args:
             files: the files to add (.txt, .md, .html, .pdf, .docx).
         """
-        change = desk.add(upload_pairs(files))
+        pairs = upload_pairs(files)
+        try:
+            change = desk.add(pairs)
+        finally:
+            discard_uploads(path for path, _ in pairs)
         return {**change.to_dict(), "documents": [r.public_dict() for r in desk.rows()]}
 
     def remove_document(doc_id: str) -> dict:
@@ -506,7 +568,8 @@ def build_app(
 
     first_rows = desk.rows()
     first_ids = [r.doc_id for r in first_rows]
-    # Uploads are copied into the seeds folder; Gradio's own copies go after an hour.
+    # Uploads are copied into the seeds folder and Gradio's copies deleted at once (discard_uploads);
+    # whatever is left (an upload never handed to us) goes after an hour.
     with gr.Blocks(title="rag — answers you can check", analytics_enabled=False,
                    delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
         intro = gr.HTML(intro_html([r.title for r in first_rows]))
@@ -531,7 +594,7 @@ def build_app(
                     group_consecutive_messages=False,
                     placeholder=chat_placeholder(len(first_rows)),
                 )
-                with gr.Group(visible=False, elem_id="feedback-panel") as feedback_panel:
+                with gr.Column(visible=False, elem_id="feedback-panel", variant="panel") as feedback_panel:
                     feedback_choice = gr.Radio([], label="The right sentence", elem_id="feedback-choice")
                     feedback_save = gr.Button("Save feedback", elem_id="feedback-save", size="sm")
                 feedback_note = gr.Markdown("", elem_id="feedback-note")
@@ -570,11 +633,11 @@ def build_app(
                     with gr.Tab("Documents", elem_id="documents-tab"):
                         if read_only:
                             gr.HTML(READ_ONLY_NOTE, elem_id="read-only")
-                        uploads = gr.File(
+                        uploads = paths_only(gr.File(
                             label="Add documents: drop files here or click (.txt, .md, .html, .pdf, .docx)",
                             file_count="multiple", file_types=list(supported_suffixes()),
                             elem_id="upload", height=130, visible=not read_only,
-                        )
+                        ))
                         doc_status = gr.HTML("", elem_id="doc-status")
                         doc_table = gr.HTML(documents_html(first_rows), elem_id="doc-table")
                         with gr.Row(visible=not read_only):
@@ -584,10 +647,14 @@ def build_app(
                             )
                             doc_delete = gr.Button("Delete", variant="stop", elem_id="doc-delete",
                                                    size="sm", scale=1, min_width=70)
+                        with gr.Row(visible=False, elem_id="doc-confirm") as doc_confirm:
+                            doc_confirm_delete = gr.Button("Confirm delete", variant="stop", size="sm",
+                                                           elem_id="doc-confirm-delete")
+                            doc_cancel = gr.Button("Cancel", size="sm", elem_id="doc-cancel")
                     with gr.Tab("About", elem_id="about-tab"):
                         info = gr.HTML(_info_html(live.current, status, feedback.path), elem_id="info")
                 # Scripts' way in: the same as dropping files on the page / deleting in the list.
-                api_files = gr.File(file_count="multiple", visible=False)
+                api_files = paths_only(gr.File(file_count="multiple", visible=False))
                 api_doc = gr.Textbox(visible=False)
                 api_result = gr.JSON(visible=False)
                 api_add = gr.Button(visible=False)
@@ -634,8 +701,13 @@ def build_app(
             uploads.upload(on_upload, inputs=[uploads], outputs=[uploads, doc_status, *views],
                            api_visibility="private", concurrency_id="documents", concurrency_limit=1,
                            show_progress="full")
-            doc_delete.click(on_delete, inputs=[doc_pick], outputs=[doc_status, *views],
-                             api_visibility="private", concurrency_id="documents", concurrency_limit=1)
+            # Delete asks first (a "Confirm delete" button appears, not a browser dialog).
+            deleting = {"inputs": [doc_pick], "outputs": [doc_confirm, doc_status, *views],
+                        "api_visibility": "private", "concurrency_id": "documents", "concurrency_limit": 1}
+            doc_delete.click(ask_delete, **deleting)
+            doc_confirm_delete.click(confirm_delete, **deleting)
+            doc_cancel.click(cancel_delete, outputs=[doc_confirm, doc_status], api_visibility="private")
+            doc_pick.input(cancel_delete, outputs=[doc_confirm, doc_status], api_visibility="private")
             api_add.click(add_documents, inputs=[api_files], outputs=[api_result], api_name="add_documents",
                           concurrency_id="documents", concurrency_limit=1)
             api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result],
@@ -756,6 +828,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_name=args.host,
             server_port=args.port,
             share=False,  # never a public *.gradio.live tunnel (GRADIO_SHARE is ignored too)
+            # quiet: no "To create a public link, set `share=True`" hint; the address is printed
+            # below instead (quiet drops Gradio's own "Running on local URL" line too).
+            quiet=True,
+            prevent_thread_lock=True,
             auth=auth,
             enable_monitoring=False,
             # Each session (a browser tab, a gradio_client Client, a bare REST call) keeps a copy of the
@@ -774,6 +850,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # certificate to verify, and loading the CA bundle for it cost 0.05-0.1 s of the start.
             ssl_verify=False,
         )
+    print(f"* Running on local URL:  {demo.local_url}", flush=True)
+    demo.block_thread()  # until Ctrl+C, as launch() would have
     return 0
 
 

@@ -131,9 +131,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving_ui(work: Path, seeds: Path, *extra: str, drop_env: tuple[str, ...] = ()):
+def serving_ui(work: Path, seeds: Path, *extra: str, drop_env: tuple[str, ...] = (),
+               fake_encoder: bool = False):
     """`python ui.py` on a free loopback port (its own index folder in ``work``), up once its
-    /api/health answers (a 401 counts: it is up and wants the login); always stopped."""
+    /api/health answers (a 401 counts: it is up and wants the login); always stopped.
+    ``fake_encoder``: tests/fake_ui.py instead (ui.py with :class:`FakeEncoder`, up in seconds)."""
     import os
     import subprocess
     import sys
@@ -146,7 +148,8 @@ def serving_ui(work: Path, seeds: Path, *extra: str, drop_env: tuple[str, ...] =
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     for name in drop_env:
         env.pop(name, None)
-    cmd = [sys.executable, str(ROOT / "ui.py"), "--host", "127.0.0.1", "--port", str(port),
+    script = ROOT / "tests" / "fake_ui.py" if fake_encoder else ROOT / "ui.py"
+    cmd = [sys.executable, str(script), "--host", "127.0.0.1", "--port", str(port),
            "--index", str(work / "index"), "--seeds", str(seeds), *extra]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -3,7 +3,8 @@
 ``ui.py`` mounts :func:`build_api` at ``/api`` on the same server (and port) as the Gradio page.
 One ``POST /api/ask`` returns the JSON object of ``rag ask --json`` (``Answer.to_dict()``), where
 Gradio's own route needs two requests (post the call, then read its event stream). The OpenAPI
-description is at ``/api/openapi.json`` (browsable at ``/api/docs``).
+description is at ``/api/openapi.json``, browsable at ``/api/docs`` (a page of our own,
+:mod:`rag.app.api_docs`, that loads nothing from the internet).
 
 Rules shared with the page: the questions and the history are cleaned and cut by
 :mod:`rag.query.clean` (inside ``Pipeline.ask``); with a login (``--auth``/``RAG_AUTH``) every
@@ -26,7 +27,7 @@ from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -333,7 +334,7 @@ def build_api(
         title="rag — answers you can check",
         summary="Answers made only of the documents' own sentences, each with a citation.",
         version=__version__,
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's Swagger page loads from a CDN: blank offline; see /docs below
         redoc_url=None,
         openapi_url="/openapi.json",
         dependencies=[Depends(_check_login(auth))],
@@ -459,6 +460,12 @@ def build_api(
         if summaries[0] is not index:
             summaries[:] = [index, document_summaries(pipeline)]
         return _Json({"documents": summaries[1]})
+
+    @api.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        from rag.app.api_docs import api_docs_html
+
+        return HTMLResponse(api_docs_html(api.openapi(), str(request.scope.get("root_path", ""))))
 
     @api.get("/health", summary="Whether the server is up, and what it serves")
     def health() -> Response:

@@ -188,6 +188,23 @@ def add_files(
     return results
 
 
+def discard_uploads(paths: Iterable[Path], upload_dir: Path) -> None:
+    """Delete the server's temporary copies of uploaded files once they are stored in the
+    seeds folder or refused, with the folder each came in when that is left empty. Only files
+    inside ``upload_dir`` (Gradio's upload folder) are touched, never the folder itself."""
+    root = Path(upload_dir).resolve()
+    for path in paths:
+        try:
+            path = Path(path).resolve()
+            if not path.is_relative_to(root) or path == root:
+                continue
+            path.unlink(missing_ok=True)
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        except OSError:  # gone already, or busy: Gradio's own clean-up takes it later
+            continue
+
+
 def remove_document(seeds_dir: Path, name: str) -> Path:
     """Delete the document ``name`` means (id, path below the seeds folder or file name) from
     the seeds folder; returns its path. :class:`DocumentError` when none or several match."""

@@ -23,7 +23,7 @@ from rag.app.documents import DocumentRow, human_size
 from rag.app.support import LOW_LABEL, LOW_MARK, citation_place, support_line
 from rag.ingest import blocks_of
 from rag.ingest.sentences import page_of
-from rag.records import LOW, Answer, Citation, Document, Hit
+from rag.records import LOW, Answer, Chunk, Citation, Document, Hit, Sentence
 
 __all__ = [
     "escape",
@@ -246,6 +246,32 @@ def sources_html(
         return '<div class="rag-empty">Ask a question to see the passages it was answered from.</div>'
     legend = f'<p class="rag-src-legend">{escape(SOURCES_LEGEND)}</p>'
     return f'{legend}<ol class="rag-sources">{"".join(rows)}</ol>'
+
+
+def answer_sources_html(answer: object, documents: Mapping[str, Document] | None = None) -> str:
+    """:func:`sources_html` of an answer as its JSON (``Answer.to_dict()``, which the page keeps
+    with each turn in the browser): the Sources view when the answer comes and, the same, when
+    its conversation is opened again (after a reload). What cannot be read (an old or damaged
+    entry) gives the empty view."""
+    try:
+        data = answer if isinstance(answer, Mapping) else {}
+        hits = [
+            Hit(Chunk(int(h["chunk_id"]), str(h["doc_id"]), int(h["paragraph"]), (), str(h["text"]),
+                      int(h["start"]), int(h["end"]), str(h.get("heading") or "")),
+                float(h["score"]), float(h["dense_score"]), float(h["lexical_score"]), int(h["rank"]))
+            for h in data.get("hits") or []
+        ]
+        cited = [
+            Citation(int(c["marker"]),
+                     Sentence(-1, str(c["doc_id"]), int(c["paragraph"]), int(c["sentence"]), str(c["text"]),
+                              int(c["start"]), int(c["end"]), str(c.get("heading") or ""),
+                              page=c.get("page")),
+                     float(c["score"]), str(c.get("doc_title") or ""))
+            for c in data.get("citations") or []
+        ]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return sources_html([])
+    return sources_html(hits, cited, documents)
 
 
 def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:

@@ -4,7 +4,8 @@ Headings come from paragraph styles ("Title", "Heading 1".."Heading 9", also the
 "Überschrift" styles); every other paragraph and every table row is a block. ``Document.text``
 is the extracted text, blocks separated by blank lines, so offsets index the extracted text.
 The title is the core properties' title, else the first "Title" paragraph, else the first
-heading, else the file name.
+heading, else the file name. A file without core properties has none: python-docx's placeholder
+title "Word Document" (which it reports then, and which files saved by it may carry) is no title.
 """
 
 from __future__ import annotations
@@ -20,6 +21,21 @@ from rag.ingest.loader import MAX_UNPACKED_BYTES, Block, DocumentError
 from rag.records import Document
 
 _HEADING_STYLE = re.compile(r"^(title|heading \d|überschrift \d|titel)$", re.I)
+# python-docx's default core properties (CorePropertiesPart.default) carry this title.
+_PLACEHOLDER_TITLE = "Word Document"
+
+
+def _core_title(word: Any) -> str:
+    """The core properties' title; "" when the file has no core properties part (python-docx
+    would make up a default one) or its title is python-docx's placeholder."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    try:
+        word.part.package.part_related_by(RT.CORE_PROPERTIES)
+    except KeyError:
+        return ""
+    title = clean_line(word.core_properties.title or "")
+    return "" if title == _PLACEHOLDER_TITLE else title
 
 
 def _style_name(paragraph: Any) -> str:
@@ -81,7 +97,7 @@ class DocxLoader:
         try:
             word = docx.Document(io.BytesIO(raw))
             blocks = docx_blocks(word)
-            core_title = clean_line(word.core_properties.title or "")
+            core_title = _core_title(word)
         except DocumentError:
             raise
         except Exception as exc:  # noqa: BLE001 - python-docx/lxml raise many kinds on bad files

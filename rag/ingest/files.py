@@ -20,7 +20,7 @@ from rag.records import Document
 NON_DOCUMENT_DIRS = {"eval"}
 # Part of the corpus fingerprint: bump it when loaders read the same files differently, so
 # that indexes built by older loaders are rebuilt.
-LOADERS_VERSION = "formats-2"
+LOADERS_VERSION = "formats-3"  # 2: slides, sheets, scans; 3: no "Word Document" placeholder title
 
 
 @dataclass(frozen=True)

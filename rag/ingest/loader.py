@@ -163,6 +163,9 @@ def check_file(path: Path, expected_kind: str) -> None:
         raise DocumentError(
             f"{path} is too large ({size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB)"
         )
+    if size == 0 or (expected_kind != "text" and size <= len(head) and not head.strip()):
+        # (not "is text, not a PDF": an empty file is no format at all)
+        raise DocumentError(f"{path} is empty: there is nothing to read in it")
     found = _content_kind(head, path)
     if found != expected_kind:
         raise DocumentError(

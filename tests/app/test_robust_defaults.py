@@ -148,6 +148,35 @@ def test_exposed_launch_carries_the_login(launch_args, monkeypatch) -> None:
     assert kwargs["auth"] == ("bob", "pw") and kwargs["share"] is False
 
 
+def test_start_up_prints_the_address_and_no_share_hint(tmp_path, monkeypatch, capfd) -> None:
+    """ui.main launches for real (fake encoder, loopback, a free port) and prints its address,
+    never Gradio's "To create a public link, set `share=True`" hint."""
+    import gradio as gr
+    from conftest import FakeEncoder
+
+    import rag.index.encoders as encoders
+
+    monkeypatch.setattr(encoders, "build_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr(encoders, "preload", lambda *a, **k: None)
+    monkeypatch.delenv("RAG_AUTH", raising=False)
+    served: list[str] = []
+
+    def stop_at_once(self) -> None:  # instead of waiting for Ctrl+C
+        served.append(self.local_url)
+        self.close()
+
+    monkeypatch.setattr(gr.Blocks, "block_thread", stop_at_once)
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(ARTICLE, tmp_path / "seeds" / ARTICLE.name)
+    port = _free_port()
+    assert ui.main(["--port", str(port), "--index", str(tmp_path / "index"),
+                    "--seeds", str(tmp_path / "seeds")]) == 0
+    out, err = capfd.readouterr()
+    assert served == [f"http://127.0.0.1:{port}/"]
+    assert "share=True" not in out + err and "public link" not in out + err, out + err
+    assert f"* Running on local URL:  http://127.0.0.1:{port}/" in out.splitlines()
+
+
 # --- no pickle, no shell, no file paths from user input ----------------------------------------
 
 SOURCES = sorted((ROOT / "rag").rglob("*.py")) + [ROOT / "ui.py"]

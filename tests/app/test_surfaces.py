@@ -214,6 +214,36 @@ def test_the_openapi_description_of_ask_has_a_response_schema_with_confidence(se
     assert set(answer) <= set(schema["properties"]), set(answer) - set(schema["properties"])
 
 
+def test_api_docs_is_a_page_of_its_own_that_loads_nothing_from_the_internet(served) -> None:
+    """/api/docs works offline: no script, style sheet or image from anywhere (FastAPI's Swagger
+    page loads its JavaScript and CSS from a CDN); every route is described, with the fields."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from rag.app.api import build_api
+
+    _, pipeline = served
+    client = TestClient(Starlette(routes=[Mount("/api", app=build_api(pipeline))]))  # as ui.py mounts it
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<script" not in page.lower() and "<link" not in page.lower() and "<img" not in page.lower()
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I), "an address outside"
+    assert not re.search(r"@import|url\(", page, re.I)
+    for route in ("POST</span><span class='path'>/api/ask", "GET</span><span class='path'>/api/documents",
+                  "GET</span><span class='path'>/api/health"):
+        assert route in page, route
+    for field in ("<code>question</code>", "<code>history</code>", "<code>confidence</code>",
+                  '&quot;high&quot; | &quot;low&quot; | &quot;none&quot;'):
+        assert field in page, field
+    # Its one link, to the OpenAPI description, resolves next to it.
+    assert "href='openapi.json'" in page
+    assert client.get("/api/openapi.json").json()["paths"].keys() >= {"/ask", "/documents", "/health"}
+
+
 def test_rag_list_json_and_get_api_documents_give_the_same_fields(served, capsys) -> None:
     from fastapi.testclient import TestClient
 
@@ -238,3 +268,33 @@ def test_new_conversation_clears_the_feedback_note(served) -> None:
     note = next(block for block in dependency.outputs if getattr(block, "elem_id", "") == "feedback-note")
     out = new_conversation(ui.EMPTY_STORE)
     assert out[dependency.outputs.index(note)] == ""
+
+
+def test_a_restored_conversation_shows_its_last_answers_sources(served) -> None:
+    """After a reload (the page's ``restore`` with what the browser kept) and when a past
+    conversation is opened, the Sources view is the one the last answer came with."""
+    _, pipeline = served
+    demo = ui.build_app(pipeline)
+    respond, restore = _page_fn(demo, "respond"), _page_fn(demo, "restore")
+    messages, history, turns, conv, store = [], [], [], "", ui.EMPTY_STORE
+    for question in CONVERSATION[:2] + [CONVERSATION[6]]:
+        out = respond(question, messages, history, turns, conv, store)
+        _, _, messages, history, turns, conv, store = out[:7]
+        shown = out[8]
+    assert "used in the answer" in shown and "Masayoshi Son" in shown
+    assert restore(store)[7] == shown  # the reload
+    # Another conversation, then the first opened again from the list: its sources come back.
+    first = conv
+    out = _page_fn(demo, "new_conversation")(store)
+    store = out[6]
+    assert "Ask a question" in out[8]
+    out = respond(CONVERSATION[4], [], [], [], "", store)
+    store = out[6]
+    assert "Yuko Harayama" in out[8]
+    assert _page_fn(demo, "open_conversation")(first, store)[7] == shown
+    # What the browser kept may be old or damaged: the empty view, no error.
+    broken = json.loads(json.dumps(store))
+    for item in broken["items"]:
+        for turn in item["turns"]:
+            turn["answer"] = {"hits": [{"rank": "x"}], "citations": None}
+    assert "Ask a question" in restore(broken)[7]

@@ -561,6 +561,7 @@ def test_upload_pdf_and_markdown_ask_with_page_citation_delete_and_ask_again(doc
     page.locator("#doc-pick input").click()
     page.get_by_role("option", name="Nordby Lighthouse Report (Nordby-lighthouse.pdf)").click()
     page.click("#doc-delete")
+    page.click("#doc-confirm-delete")  # Delete asks first
     _wait_for_status(page, "Removed \u201cNordby Lighthouse Report\u201d")
     assert "Nordby Lighthouse Report" not in page.locator("#doc-table").inner_text()
     assert not (seeds / "Nordby-lighthouse.pdf").exists()
@@ -627,3 +628,114 @@ def test_high_low_and_refused_answers_look_different(browser, screenshots) -> No
         page.screenshot(path=str(screenshots / "ui-screenshot-support-levels.png"))
     finally:
         context.close()
+
+
+# --- the page itself, served with the fake encoder (tests/fake_ui.py: up in seconds) -----------
+
+
+@pytest.fixture(scope="module")
+def fake_server(tmp_path_factory):
+    """ui.py over the bundled article with the fake encoder: what the page does, not what it answers."""
+    from conftest import SEEDS, serving_ui
+
+    work = tmp_path_factory.mktemp("fake-ui")
+    (work / "seeds").mkdir()
+    shutil.copy(SEEDS / "japan-ki-aufholjagd.txt", work / "seeds")
+    with serving_ui(work, work / "seeds", fake_encoder=True) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_page(browser, fake_server):
+    with _chat_page(browser, fake_server.url, viewport={"width": 1400, "height": 1000}) as chat:
+        yield chat
+
+
+DUPLICATE_IDS = """() => {
+  const seen = {};
+  for (const e of document.querySelectorAll('[id]')) if (e.id) seen[e.id] = (seen[e.id] || 0) + 1;
+  return Object.entries(seen).filter(([, n]) => n > 1);
+}"""
+
+
+def test_element_ids_are_unique_with_the_feedback_panel_open(fake_page) -> None:
+    page = fake_page
+    assert page.evaluate(DUPLICATE_IDS) == []
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    page.locator("#feedback-choice").wait_for(state="visible")
+    assert page.locator("[id='feedback-panel']").count() == 1
+    assert page.evaluate(DUPLICATE_IDS) == []
+
+
+@pytest.fixture
+def fake_documents_page(browser, tmp_path):
+    """A fake-encoder server of its own (its seeds change) with two documents, and its page."""
+    from conftest import SEEDS, serving_ui
+    from uploads import GARDEN_MD
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEEDS / "japan-ki-aufholjagd.txt", seeds)
+    (seeds / "garden.md").write_text(GARDEN_MD, "utf-8")
+    with serving_ui(tmp_path, seeds, fake_encoder=True) as server, _chat_page(
+        browser, server.url, viewport={"width": 1400, "height": 1000}
+    ) as chat:
+        yield chat, seeds
+
+
+def _pick_document(page, name: str) -> None:
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option", name=name).click()
+
+
+def test_deleting_a_document_asks_first(fake_documents_page) -> None:
+    page, seeds = fake_documents_page
+    page.get_by_role("tab", name="Documents").click()
+    confirm = page.locator("#doc-confirm-delete")
+    assert not confirm.is_visible()
+    # "Delete" asks; nothing is gone yet. Cancel keeps the document.
+    _pick_document(page, "Garden notes (garden.md)")
+    page.click("#doc-delete")
+    confirm.wait_for(state="visible")
+    assert "Delete \u201cGarden notes\u201d (garden.md)?" in page.locator("#doc-status").inner_text()
+    page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-confirm-delete.png"))
+    page.wait_for_timeout(500)
+    assert (seeds / "garden.md").is_file() and "Garden notes" in page.locator("#doc-table").inner_text()
+    page.click("#doc-cancel")
+    confirm.wait_for(state="hidden")
+    assert (seeds / "garden.md").is_file() and page.locator("#doc-status").inner_text().strip() == ""
+    # Picking another document takes the question back too.
+    page.click("#doc-delete")
+    confirm.wait_for(state="visible")
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option").first.click()
+    confirm.wait_for(state="hidden")
+    # Delete, then Confirm delete: gone.
+    _pick_document(page, "Garden notes (garden.md)")
+    page.click("#doc-delete")
+    confirm.click()
+    _wait_for_status(page, "Removed \u201cGarden notes\u201d")
+    assert not (seeds / "garden.md").exists() and not confirm.is_visible()
+    assert "Garden notes" not in page.locator("#doc-table").inner_text()
+    # The last document: refused at once, nothing to confirm.
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option").first.click()
+    page.click("#doc-delete")
+    _wait_for_status(page, "This is the only document")
+    assert not confirm.is_visible() and (seeds / "japan-ki-aufholjagd.txt").is_file()
+    assert page.dialogs == []  # no browser dialog either
+
+
+def test_after_a_reload_the_sources_tab_shows_the_restored_answers_sources(fake_page) -> None:
+    page = fake_page
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    page.get_by_role("tab", name="Sources").click()
+    before = page.locator("#sources").inner_text()
+    assert page.locator("#sources li.rag-src").count() > 0 and "used in the answer" in before
+    page.wait_for_timeout(500)  # the browser's local storage is written after the answer
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
+    page.get_by_role("tab", name="Sources").click()
+    page.wait_for_function("document.querySelectorAll('#sources li.rag-src').length > 0", timeout=30000)
+    assert page.locator("#sources").inner_text() == before

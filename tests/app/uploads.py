@@ -52,6 +52,8 @@ def make_bad_uploads(folder: Path) -> dict[str, Path]:
     files["broken"] = folder / "broken.pdf"
     files["broken"].write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\n"
                                 b"garbage that is no PDF structure\n%%EOF\n")
+    files["empty"] = folder / "blank.pdf"  # zero bytes: empty, not "text"
+    files["empty"].write_bytes(b"")
     files["unsupported"] = folder / "slides.odp"
     files["unsupported"].write_bytes(b"PK\x03\x04 whatever")
     files["macros"] = folder / "budget.xlsm"  # refused by its ending, never opened
@@ -68,4 +70,5 @@ BAD_UPLOAD_MESSAGES = {
     "broken": "is a damaged PDF that cannot be read",
     "unsupported": ".odp files are not supported",
     "macros": ".xlsm files carry macros, which are never opened here",
+    "empty": "is empty: there is nothing to read in it",
 }

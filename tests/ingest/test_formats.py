@@ -209,6 +209,41 @@ def test_docx_core_properties_title_wins(tmp_path):
     assert doc.title == "Review 2023"
 
 
+def _without_core_properties(path):
+    """The Word file rewritten without docProps/core.xml, its relationship and content type
+    (as some generators write them); python-docx then reports the title "Word Document"."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    del parts["docProps/core.xml"]
+    parts["_rels/.rels"] = re.sub(rb"<Relationship [^>]*core-properties[^>]*/>", b"", parts["_rels/.rels"])
+    parts["[Content_Types].xml"] = re.sub(rb'<Override PartName="/docProps/core.xml"[^>]*/>', b"",
+                                          parts["[Content_Types].xml"])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_word_file_without_document_properties_takes_its_title_paragraph_or_file_name(tmp_path):
+    import docx
+
+    path = _without_core_properties(make_docx(tmp_path / "review.docx"))
+    assert docx.Document(str(path)).core_properties.title == "Word Document"  # the placeholder
+    assert load_document(path, tmp_path).title == "Annual Harbour Review"  # its Title paragraph
+    # a generator that saved python-docx's placeholder into the file: the same
+    placeholder = make_docx(tmp_path / "placeholder.docx", core_title="Word Document")
+    assert load_document(placeholder, tmp_path).title == "Annual Harbour Review"
+    # no Title paragraph or heading either: the file name
+    word = docx.Document()
+    word.add_paragraph("The ferry leaves at noon.")
+    word.save(str(tmp_path / "ferry_times.docx"))
+    bare = _without_core_properties(tmp_path / "ferry_times.docx")
+    assert load_document(bare, tmp_path).title == "Ferry times"
+
+
 # --- language -------------------------------------------------------------------------------
 
 
@@ -246,6 +281,15 @@ def test_unreadable_files_are_reported_with_reasons(tmp_path):
     assert "is text, not a PDF" in reasons["fake.pdf"]
     assert "damaged PDF" in reasons["broken.pdf"] or "no text layer" in reasons["broken.pdf"]
     assert "Word (.docx) file, not text" in reasons["actually-word.txt"]
+
+
+@pytest.mark.parametrize("name", ["empty.pdf", "empty.docx", "empty.txt", "blank.pdf"])
+def test_an_empty_file_is_reported_as_empty_not_as_text(name, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(b" \n" if name.startswith("blank") else b"")
+    with pytest.raises(DocumentError) as caught:
+        load_document(path, tmp_path)
+    assert str(caught.value) == f"{path} is empty: there is nothing to read in it"
 
 
 def test_encrypted_pdf_is_one_clear_error(tmp_path):
