@@ -689,7 +689,7 @@ def _pick_document(page, name: str) -> None:
     page.get_by_role("option", name=name).click()
 
 
-def test_deleting_a_document_asks_first(fake_documents_page) -> None:
+def test_deleting_a_document_asks_first(fake_documents_page, screenshots) -> None:
     page, seeds = fake_documents_page
     page.get_by_role("tab", name="Documents").click()
     confirm = page.locator("#doc-confirm-delete")
@@ -699,8 +699,8 @@ def test_deleting_a_document_asks_first(fake_documents_page) -> None:
     page.click("#doc-delete")
     confirm.wait_for(state="visible")
     assert "Delete \u201cGarden notes\u201d (garden.md)?" in page.locator("#doc-status").inner_text()
-    page.screenshot(path=str(_screenshot_folder() / "ui-screenshot-confirm-delete.png"))
-    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshots / "ui-screenshot-confirm-delete.png"))
+    # The Delete click's handler has answered (the question is shown): nothing was removed.
     assert (seeds / "garden.md").is_file() and "Garden notes" in page.locator("#doc-table").inner_text()
     page.click("#doc-cancel")
     confirm.wait_for(state="hidden")
@@ -729,11 +729,14 @@ def test_deleting_a_document_asks_first(fake_documents_page) -> None:
 
 def test_after_a_reload_the_sources_tab_shows_the_restored_answers_sources(fake_page) -> None:
     page = fake_page
-    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    question = "Wer leitet den Technologieinvestor Softbank?"
+    empty = page.evaluate(STORED)
+    ask(page, question)
     page.get_by_role("tab", name="Sources").click()
     before = page.locator("#sources").inner_text()
     assert page.locator("#sources li.rag-src").count() > 0 and "used in the answer" in before
-    page.wait_for_timeout(500)  # the browser's local storage is written after the answer
+    # The browser's local storage is written after the answer: wait until it holds it.
+    page.wait_for_function(f"{STORED} > {empty + 2 * len(question)}", timeout=30000)
     page.reload()
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
     page.get_by_role("tab", name="Sources").click()
