@@ -360,8 +360,10 @@ def build_app(
         }
 
     def respond(question: str, messages: list[dict], history: list[str], turns: list[dict],
-                conv_id: str, store: Any):  # noqa: ANN202
-        """One chat turn: the answer goes into the chat, its passages into the side views."""
+                conv_id: str, store: Any, chosen: list[str] | None = None):  # noqa: ANN202
+        """One chat turn: the answer goes into the chat, its passages into the side views. With
+        documents ``chosen`` ("Search only in"), the others are withheld before ranking, as
+        ``rag ask --documents`` and ``"documents"`` in ``POST /api/ask`` do."""
         messages = list(messages or [])
         history = list(history or [])
         turns = list(turns or [])
@@ -373,7 +375,8 @@ def build_app(
         try:
             with pipeline_lock:  # one pipeline for the whole question, even if a rebuild ends now
                 current = live.current
-                answer = current.ask(question, history)
+                answer = (current.ask(question, history, documents=list(chosen)) if chosen
+                          else current.ask(question, history))
         except QuestionError as exc:
             messages.append({"role": "assistant", "content": error_html(str(exc))})
             store = _saved(store, conv_id, messages, history, turns)
@@ -416,9 +419,11 @@ def build_app(
         after the first answer any later than before."""
         store = _store(store)
         shown = list(show(store, store["current"]))
-        intro_now, _, examples_now, table, pick, article_pick_now, _, info_now = document_views()
+        intro_now, _, examples_now, table, pick, article_pick_now, _, info_now, search_now = (
+            document_views()
+        )
         shown[0] = gr.update(value=shown[0], placeholder=chat_placeholder(len(desk.rows())))
-        return (*shown, intro_now, examples_now, table, pick, article_pick_now, info_now)
+        return (*shown, intro_now, examples_now, table, pick, article_pick_now, info_now, search_now)
 
     def new_conversation(store: Any):  # noqa: ANN202
         """A fresh conversation: the last one's feedback note ("Thanks: saved ...") goes too."""
@@ -496,6 +501,8 @@ def build_app(
             gr.update(choices=choices, value=shown),
             first_article(current, shown),
             _info_html(current, status, feedback.path),
+            # What to search: any of the documents there are now (shown when there are several).
+            gr.update(choices=choices, visible=len(rows) > 1),
         )
 
     def discard_uploads(paths: Iterable[Path]) -> None:
@@ -610,6 +617,11 @@ def build_app(
                         container=False,
                     )
                     send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=70)
+                search_in = gr.Dropdown(
+                    choices=_document_choices(first_rows), value=[], multiselect=True,
+                    label="Search only in (every document when empty)", elem_id="search-in",
+                    interactive=True, visible=len(first_rows) > 1,
+                )
                 with gr.Row():
                     reset_button = gr.Button("New conversation", elem_id="reset", size="sm")
                     export_button = gr.Button("Export as Markdown", elem_id="export", size="sm")
@@ -662,7 +674,7 @@ def build_app(
 
         outputs = [question, chatbot, messages_state, history_state, turns_state, conv_state, store, past,
                    sources, article, article_pick]
-        inputs = [question, messages_state, history_state, turns_state, conv_state, store]
+        inputs = [question, messages_state, history_state, turns_state, conv_state, store, search_in]
         triggers = [question.submit, send.click]
         for trigger in triggers:
             trigger(
@@ -693,7 +705,7 @@ def build_app(
                             outputs=[feedback_panel, feedback_note], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="pipeline")
 
-        views = [intro, chatbot, examples_box, doc_table, doc_pick, article_pick, article, info]
+        views = [intro, chatbot, examples_box, doc_table, doc_pick, article_pick, article, info, search_in]
         article_pick.input(pick_article, inputs=[article_pick], outputs=[article], api_visibility="private")
         # Changes run one at a time, beside the questions (which the old index answers meanwhile).
         # Read-only: no such routes at all, so no request can change the documents.
@@ -713,7 +725,7 @@ def build_app(
             api_remove.click(remove_document, inputs=[api_doc], outputs=[api_result],
                              api_name="remove_document", concurrency_id="documents", concurrency_limit=1)
         demo.load(restore, inputs=[store], api_visibility="private",
-                  outputs=[*shown, intro, examples_box, doc_table, doc_pick, article_pick, info])
+                  outputs=[*shown, intro, examples_box, doc_table, doc_pick, article_pick, info, search_in])
     return demo
 
 

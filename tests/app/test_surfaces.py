@@ -298,3 +298,41 @@ def test_a_restored_conversation_shows_its_last_answers_sources(served) -> None:
         for turn in item["turns"]:
             turn["answer"] = {"hits": [{"rank": "x"}], "citations": None}
     assert "Ask a question" in restore(broken)[7]
+
+
+def test_a_document_choice_gives_the_same_json_on_the_page_rest_and_cli(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    """"Search only in" on the page, ``"documents"`` in POST /api/ask and ``rag ask --documents``
+    ask the same question of the same documents: the same answer (issue 25's "REST and CLI
+    agree with the page"), once for the chosen document and once with none chosen."""
+    from fastapi.testclient import TestClient
+
+    import rag.index.encoders as encoders
+    from rag.app.api import build_api
+    from rag.app.cli import main
+
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(ARTICLE, tmp_path / "seeds" / ARTICLE.name)
+    (tmp_path / "seeds" / "hafen.txt").write_text(
+        "Der Hafen von Skarvik\n\nDer Leuchtturm von Skarvik wurde 1952 rot und weiss gestrichen.\n", "utf-8")
+    settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
+    pipeline = Pipeline.open(settings, encoder=FakeEncoder(), progress=False, on_status=lambda m: None)
+    monkeypatch.setattr(encoders, "build_encoder", lambda *a, **k: FakeEncoder())
+    monkeypatch.setattr(encoders, "preload", lambda *a, **k: None)
+    demo = ui.build_app(pipeline)
+    respond = _page_fn(demo, "respond")
+    client = TestClient(build_api(pipeline))
+    question = "Wer leitet den Technologieinvestor Softbank?"
+    for chosen in (["hafen"], None):
+        out = respond(question, [], [], [], "", ui.EMPTY_STORE, chosen)
+        page = out[4][-1]["answer"]
+        body = {"question": question, "history": [], **({"documents": chosen} if chosen else {})}
+        rest = client.post("/ask", json=body).json()  # the API app, mounted at /api/ in ui.py
+        args = ["ask", "--json", "--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+        capsys.readouterr()
+        assert main([*args, *(["--documents", ",".join(chosen)] if chosen else []), question]) == 0
+        cli = json.loads(capsys.readouterr().out)
+        assert _without_timings(page) == _without_timings(rest) == _without_timings(cli), chosen
+        cited = {c["doc_id"] for c in page["citations"]}
+        assert cited <= {"hafen"} if chosen else cited == {"japan-ki-aufholjagd"}

@@ -689,6 +689,29 @@ def _pick_document(page, name: str) -> None:
     page.get_by_role("option", name=name).click()
 
 
+def test_the_chat_searches_only_the_chosen_documents(fake_documents_page) -> None:
+    """"Search only in": the question is asked of the chosen documents alone (the others
+    withheld before ranking, as `rag ask --documents` and "documents" in POST /api/ask do); with
+    nothing chosen, of every document."""
+    page, _ = fake_documents_page
+    picker = page.locator("#search-in")
+    picker.wait_for(state="visible")  # two documents: there is something to choose
+    picker.locator("input").click()
+    page.get_by_role("option", name="Garden notes (garden.md)").click()
+    page.keyboard.press("Escape")
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    only_garden = last_answer(page).inner_text()
+    # Only the garden notes were searched: nothing of the Japan article is quoted or named.
+    assert "Softbank" not in only_garden and "Japans Aufholjagd" not in only_garden
+    assert "Garden notes" in only_garden or "gewählte" in only_garden, only_garden
+    # Nothing chosen (the choice is taken off): every document is searched again.
+    picker.locator("button.token-remove, .token-remove").first.click()
+    page.wait_for_function(
+        "document.querySelectorAll('#search-in .token').length === 0", timeout=10000)
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    assert "Japans Aufholjagd" in last_answer(page).inner_text()  # the article is cited again
+
+
 def test_deleting_a_document_asks_first(fake_documents_page, screenshots) -> None:
     page, seeds = fake_documents_page
     page.get_by_role("tab", name="Documents").click()
