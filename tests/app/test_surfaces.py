@@ -345,10 +345,10 @@ def test_a_slide_and_a_sheet_row_are_cited_as_such_on_the_page_rest_and_cli(
     one answered by a row with its sheet and row, the same JSON on the page, over REST and from
     the CLI. The fake encoder is not what the support model was trained on, so its "none"
     threshold is opened here: this is about where the citation points."""
-    import rag.index.encoders as encoders
     from fastapi.testclient import TestClient
     from ingest.formats import make_pptx, make_xlsx
 
+    import rag.index.encoders as encoders
     from rag.answer.model import DEFAULT_MODEL_FILE
     from rag.app.api import build_api
     from rag.app.cli import main
