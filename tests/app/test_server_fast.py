@@ -108,9 +108,9 @@ class Page:
 
     def ask(self, question: str) -> str:
         """The question asked in the page; the chat's last message (the answer's HTML)."""
-        # respond(question, messages, history, turns, conv_id, store): the states are the session's
-        # (the page sends none, and gets none back).
-        chat = self.event("respond", [question, None, None, None, None, None])[1]
+        # respond(question, messages, history, turns, conv_id, store, search_in): the states are the
+        # session's (the page sends none, and gets none back); no document chosen: all searched.
+        chat = self.event("respond", [question, None, None, None, None, None, []])[1]
         assert chat[-2]["role"] == "user" and chat[-1]["role"] == "assistant"
         return "".join(part["text"] for part in chat[-1]["content"] if part.get("type") == "text")
 
