@@ -68,15 +68,14 @@ class WordCoverage:
         self, question: AnalysedQuestion, encoded: Mapping[str, np.ndarray]
     ) -> np.ndarray:
         assert self.table is not None
-        rows = []
-        for word in question.words:
-            i = self.table.index.get(word)
-            if i is not None and i < self.table.with_vectors:
-                rows.append(self.table.vectors(np.array([i]))[0])
-            else:
-                vector = encoded.get(word)
-                rows.append(np.zeros(self.table.codes.shape[1], np.float32) if vector is None else vector)
-        return np.asarray(rows, dtype=np.float32).reshape(len(question.words), self.table.codes.shape[1])
+        # The index's rows in one pass (a word without one gives zeros), then the encoded ones.
+        held = self.table.with_vectors
+        ids = np.array([self.table.index.get(w, held) for w in question.words], dtype=np.int64)
+        rows = self.table.vectors(ids)
+        for k, word in enumerate(question.words):
+            if ids[k] >= held and word in encoded:
+                rows[k] = encoded[word]
+        return rows
 
     def rows(
         self,
@@ -149,13 +148,13 @@ class WordCoverage:
         "which", a number for "how many", a year for "when"."""
         names = self.index.sentence_names
         persons, places = self.index.person_names, self.index.place_names
-        asked = set(question.words) | {w.casefold() for w in question.text.split()}
+        folded = question.text.casefold()
+        asked = set(question.words) | set(folded.split())
         for row, s in enumerate(sentences):
             new_numbers = self._numbers(s) - question.numbers
             new_number = bool(new_numbers)
             new_year = any(_is_year(x) for x in new_numbers)
             own = names[s.sentence_id] if names else ()
-            folded = question.text.casefold()
             new = [name for name in own if name not in asked and name not in folded]
             new_person = any(name in persons for name in new)
             new_place = any(name in places for name in new)

@@ -1,15 +1,15 @@
-"""Train the answer model (ranker + refusal) from question sets with known answers: ``rag train``.
+"""Train the answer model (ranker + support model) from question sets with known answers: ``rag train``.
 
 For every question the pipeline retrieves as it would when answering and the candidates get
 their features (``rag/answer/features.py``); a candidate is right when it stands in the gold
 paragraph and holds the answer string. The ranker is a listwise linear model (softmax over each
-question's candidates). The refusal model is a logistic regression whose positives are questions
-the text cannot answer: near-miss copies of SQuAD questions asked with their gold paragraph
-withheld from retrieval (and from the name counts), and JSONL questions with ``answers: []``.
-It reads ranker scores that are out-of-fold (each question's from a ranker not trained on its
-article), so it does not learn the in-sample ranker's over-confidence. One threshold per
-group (same language / other language x the text's language) refuses ``false_refusal_rate`` of
-that group's answerable training questions.
+question's candidates). The support model is a logistic regression whose positives are questions
+whose first citation would be wrong or that the text cannot answer: near-miss copies of SQuAD
+questions asked with their gold paragraph withheld, JSONL questions with ``answers: []``,
+synthetic ones (``synthetic.py``), and answerable questions the ranker gets wrong. It reads
+ranker scores that are out-of-fold (each question's from a ranker not trained on its article),
+so it does not learn the in-sample ranker's over-confidence. Two thresholds per group (language
+pair, ``refusal_group``), set on out-of-fold support scores (see :func:`train`).
 
 Every training file weighs the same in total, however many questions it has: a small question
 set written against the project's own article counts as much as one XQuAD language pair, so the
@@ -44,7 +44,7 @@ from rag.eval.squad import article_of, corpus_fingerprint, load_squad_run
 from rag.eval.synthetic import synthetic_unanswerable
 from rag.index.encoders import Encoder
 from rag.pipeline import Pipeline
-from rag.query.analysis import analyse_question, name_like_words
+from rag.query.analysis import name_like_words
 
 FOLDS = 4
 
@@ -56,7 +56,6 @@ class Example:
     candidates: Candidates
     labels: np.ndarray
     answerable: bool
-    eligible: bool  # used by the support model (every question now: see train)
     group: str
     fold: int
     source: str
@@ -105,7 +104,6 @@ def _examples_of(
     pipeline: Pipeline,
     questions: Sequence[EvalQuestion],
     fold_of: Callable[[EvalQuestion], int],
-    eligible_answerable: set[str] | None,
     source: str,
 ) -> list[Example]:
     examples = []
@@ -113,7 +111,7 @@ def _examples_of(
         language = pipeline.question_language(q.question)
         if pipeline.unreadable(language):
             continue
-        analysed = analyse_question(q.question, language)
+        analysed = pipeline.analyse(q.question, language)
         retrieval = pipeline.retriever.search(
             q.question, pipeline.settings.tuning.answer_pool, language, frozenset(q.withheld),
             words=pipeline.extractor.coverage.missing_words(analysed),
@@ -129,7 +127,7 @@ def _examples_of(
         group = refusal_group(retrieval.same_language, retrieval.text_language, language)
         # Every synthetic question of every corpus weighs together as one source.
         origin = SYNTHETIC if "/synthetic-" in q.qid else source
-        examples.append(Example(candidates, labels, q.answerable, True, group, fold_of(q), origin))
+        examples.append(Example(candidates, labels, q.answerable, group, fold_of(q), origin))
     return examples
 
 
@@ -174,14 +172,9 @@ def corpus_names(pipeline: Pipeline, limit: int = 40) -> list[tuple[str, str]]:
     return found
 
 
-def _name_pool(squad: Sequence[SquadSource], jsonl: Sequence[JsonlSource], settings: Settings,
-               articles: frozenset[int] | None) -> list[str]:
+def _name_pool(question_sets: Sequence[Sequence[EvalQuestion]]) -> list[str]:
     """Names written in the training questions of every source: what name swaps draw from."""
-    texts: list[str] = []
-    for source in squad:
-        texts += [q.question for q in load_squad_run(source.corpus, source.questions, settings, articles)[1]]
-    for item in jsonl:
-        texts += [q.question for q in load_questions(item.questions)]
+    texts = [q.question for questions in question_sets for q in questions]
     from rag.index.names import german_nouns
 
     common, _, _, _ = german_nouns()
@@ -203,7 +196,11 @@ def collect(
     ``synthetic_share`` x its answerable questions of synthetic unanswerable ones (synthetic.py)."""
     examples: list[Example] = []
     sources = [j if isinstance(j, JsonlSource) else JsonlSource(Path(j)) for j in jsonl]
-    pool = _name_pool(squad, sources, settings, articles) if synthetic_share > 0 else []
+    # Every question file is read once: its questions feed the name pool and its examples.
+    squad_runs = [load_squad_run(s.corpus, s.questions, settings, articles) for s in squad]
+    jsonl_questions = [load_questions(item.questions) for item in sources]
+    question_sets = [run[1] for run in squad_runs] + jsonl_questions
+    pool = _name_pool(question_sets) if synthetic_share > 0 else []
 
     def synthetic(pipeline: Pipeline, questions: Sequence[EvalQuestion], seed: str) -> list[EvalQuestion]:
         if synthetic_share <= 0:
@@ -216,11 +213,8 @@ def collect(
         log(f"train: {seed}: {len(made)} synthetic questions the text cannot answer")
         return made
 
-    for source in squad:
+    for source, (documents, questions, index_dir) in zip(squad, squad_runs, strict=True):
         started = time.perf_counter()
-        documents, questions, index_dir = load_squad_run(
-            source.corpus, source.questions, settings, articles
-        )
         pipeline = Pipeline.open(
             settings.with_(index_dir=index_dir, per_model_index=False),
             on_status=log,
@@ -232,7 +226,6 @@ def collect(
         )
         encoder = pipeline.encoder
         copies = withhold_gold(questions, documents)
-        withheld = {q.qid.removesuffix("/withheld") for q in copies}
         # Folds by article, so out-of-fold ranker scores never come from the question's article.
         found = sorted({article_of(d.doc_id) for d in documents})
         fold = {a: i * FOLDS // len(found) for i, a in enumerate(found)}
@@ -241,11 +234,10 @@ def collect(
             return fold[article_of(q.doc_id or q.withheld[0])]
 
         extra = synthetic(pipeline, questions, source.name)
-        made = _examples_of(pipeline, [*questions, *copies, *extra], fold_of, withheld, source.name)
+        made = _examples_of(pipeline, [*questions, *copies, *extra], fold_of, source.name)
         examples += made
         log(f"train: {source.name}: {len(made)} examples in {time.perf_counter() - started:.0f} s")
-    for item in sources:
-        questions = load_questions(item.questions)
+    for item, questions in zip(sources, jsonl_questions, strict=True):
         own = settings if item.seeds is None else settings.with_(
             seeds_dir=item.seeds, index_dir=item.index_dir(settings), per_model_index=False
         )
@@ -258,7 +250,6 @@ def collect(
             pipeline,
             [*questions, *extra],
             lambda q: int(hashlib.sha256(q.qid.split("/synthetic")[0].encode()).hexdigest(), 16) % FOLDS,
-            None,
             item.name,
         )
         examples += made
@@ -415,19 +406,18 @@ def train(
             if e.fold == fold:
                 scores[i] = _scores(model, e.candidates.matrix.astype(np.float64))
     rows = np.stack([refusal_inputs(e.candidates, s) for e, s in zip(examples, scores, strict=True)])
-    eligible = np.array([e.eligible for e in examples])
     wrong = np.array(
         [not e.answerable or not e.labels[int(np.argmax(s))] for e, s in zip(examples, scores, strict=True)],
         dtype=np.float64,
     )
-    refusal = fit_logistic(rows[eligible], wrong[eligible], l2, weight[eligible])
+    refusal = fit_logistic(rows, wrong, l2, weight)
     # The thresholds are set on out-of-fold logits: in-sample ones are over-confident, and a
     # threshold chosen on them let through more wrong answers on questions it never saw.
     folds = np.array([e.fold for e in examples])
     logits = np.zeros(len(examples))
     for fold in range(FOLDS):
         held = folds == fold
-        trained_on = eligible & ~held
+        trained_on = ~held
         if trained_on.any():
             fitted = fit_logistic(rows[trained_on], wrong[trained_on], l2, weight[trained_on])
         else:
@@ -441,7 +431,7 @@ def train(
     for g in sorted(set(groups[answerable_mask])):
         chosen = (groups == g) & answerable_mask
         none[str(g)] = weighted_quantile(logits[chosen], weight[chosen], 1 - false_refusal_rate)
-        in_group = (groups == g) & eligible
+        in_group = groups == g
         high[str(g)] = min(
             none[str(g)], high_threshold(logits[in_group], wrong[in_group], weight[in_group], high_precision)
         )

@@ -26,7 +26,7 @@ def _example(rng, answerable: bool, source: str, fold: int) -> Example:
     facts = QuestionFacts(True, False, False, 0.5, 0.5, 1.0, 1.0, coverage, 0)
     sentences = tuple(Sentence(i, "d", 1, i + 1, "s.", 0, 2) for i in range(n))
     candidates = Candidates(sentences, matrix, matrix[:, 0].copy(), facts)
-    return Example(candidates, labels, answerable, True, "same-de", fold, source)
+    return Example(candidates, labels, answerable, "same-de", fold, source)
 
 
 def _examples(seed: int = 0) -> list[Example]:
