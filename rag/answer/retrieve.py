@@ -1,7 +1,8 @@
 """Hybrid search: FAISS dense scores fused with BM25, weighted by the question's language.
 
-A fixed lexical weight that helps German questions hurts English questions on German text
-(DESIGN.md). So the BM25 side gets ``lexical_weight`` when the question is in the language of
+A fixed lexical weight that helps German questions hurts English questions on German text (on
+XQuAD's German paragraphs, USE + 0.6 x BM25 found the right passage first for 0.88 of German
+and 0.68 of English questions, USE + 0.3 x BM25 for 0.86 and 0.76; USE alone 0.76 and 0.73). So the BM25 side gets ``lexical_weight`` when the question is in the language of
 the text it asks about and ``cross_lingual_weight`` otherwise, where it can only match names and
 numbers and the multilingual dense side must carry the meaning. (Weighting by the share of
 question terms found in the corpus was tried first; it also punished paraphrased German
