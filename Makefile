@@ -137,7 +137,8 @@ eval-heldout: setup
 # build/mutants/mutants/: a stopped run resumes where it was (changed functions are re-tested);
 # `rm -rf build/mutants` starts afresh. A subset:
 #   make mutants MUTATE="rag/answer/selection.py rag/answer/model.py rag/index/lexical.py"
-MUTATE ?= rag/answer/*.py rag/index/lexical.py rag/ingest/*.py rag/index/store.py
+MUTATE ?= rag/answer/*.py rag/index/lexical.py rag/ingest/*.py rag/index/store.py rag/index/folder.py \
+	rag/index/build.py rag/index/loaded.py
 MUTANTS_WORK := build/mutants
 MUTANT_JOBS ?= 2
 # mutmut goes into this checkout's own venv only; a venv of another checkout must have it already.

@@ -1,8 +1,12 @@
 """One Settings object, built by the CLI or UI and passed down explicitly (no globals).
 
-Every number that was chosen by measurement sits in :class:`Tuning`, so an evaluation report
-records exactly what it ran with (``config.tuning``) and a search over them needs no code edit
-(``rag eval --tune answer_pool=12``).
+Every number that was chosen by measurement sits here: what shapes answers in :class:`Tuning`,
+what shapes the index and how it is searched and stored in :class:`IndexTuning`. An evaluation
+report records exactly what it ran with (``config.tuning``, ``config.index_tuning``) and a
+search over the answer numbers needs no code edit (``rag eval --tune answer_pool=12``).
+
+This module imports nothing of ``rag`` (an import contract in pyproject.toml keeps it so): the
+rest of the package reads its settings from here, never the other way round.
 """
 
 from __future__ import annotations
@@ -12,13 +16,24 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from rag.index.encoders import DEFAULT_MODEL, canonical_model_name
-
 RETRIEVERS = ("hybrid", "dense", "lexical")
 # A model's index sub-folder may not look like what rag/index/store.py keeps in the index folder
 # (builds, leftovers of killed builds, the CURRENT pointer) or like a `rag eval` SQuAD folder.
 _SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 _RESERVED_PREFIXES = ("build-", "tmp-", "squad-", "current")
+
+
+# The encoders by the names the manifest records (rag/index/encoders.py builds them); aliases map
+# what a user types to those names.
+DEFAULT_MODEL = "use-multilingual"
+MINILM = "minilm"
+ALIASES = {"use": DEFAULT_MODEL, "usem3": DEFAULT_MODEL, "all-minilm-l6-v2": MINILM}
+
+
+def canonical_model_name(name: str) -> str:
+    """Map user spellings to the name stored in the manifest."""
+    key = name.strip()
+    return ALIASES.get(key.lower(), key.lower() if key.lower() in (DEFAULT_MODEL, MINILM) else key)
 
 
 def model_slug(model: str) -> str:
@@ -81,9 +96,17 @@ class Tuning:
     # extra_citation_share of the best one's probability.
     max_citations: int = 3
     extra_citation_share: float = 0.5
-    # A question's language as fastText identifies it counts from this probability on; below
-    # it the function words decide, and without them the text's language is assumed.
+    # A question's or a document's language as fastText identifies it counts from this
+    # probability on; below it the function words decide (rag/language/detect.py), and without
+    # them the text's language (for a question) or the default language (for a document).
     language_confidence: float = 0.5
+    # Inputs of the support model (rag/answer/model.py): a candidate within close_to_best of the
+    # best base score counts as a close fit; a pool of one sentence has this margin to a second.
+    close_to_best: float = 0.6
+    margin_alone: float = 5.0
+    # From this many chunks the dense side is searched in a second thread beside BM25
+    # (rag/answer/retrieve.py): below it the thread costs more than it saves.
+    parallel_search_from: int = 100_000
 
     def __post_init__(self) -> None:
         if self.candidates < 1 or self.answer_pool < 1:
@@ -117,6 +140,51 @@ class Tuning:
 
 
 @dataclass(frozen=True)
+class IndexTuning:
+    """The measured numbers of the index: which vector structure at which size, how it is built
+    and searched, when files stay memory-mapped, and how documents are read.
+
+    Example::
+
+        IndexTuning().approximate_from          # 30000: HNSW from here on, an exact scan below
+        Settings(index_tuning=IndexTuning(approximate_from=10))   # a tiny corpus gets HNSW
+    """
+
+    # A flat scan reaches ~4-8 ms here at 30,000 x 512-d vectors; HNSW answers in ~1 ms from
+    # there on (rag/index/dense.py).
+    approximate_from: int = 30_000
+    # From here the graph searches 8-bit codes: float32 HNSW would hold ~0.7 GB of vectors and
+    # graph at 300,000 chunks and grow past the memory budget before 1,000,000; below it the
+    # exact vectors cost little and give the last percent of recall.
+    quantise_from: int = 300_000
+    # HNSW graph degree: 16 lost recall on the clustered benchmark set (0.97 vs 0.99 at 100k).
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    # FAISS searches with max(efSearch, k) and the retriever asks for 50 candidates. Measured at
+    # 1,000,000 synthetic clustered vectors (M=32, efConstruction=80): efSearch 64 gave recall@10
+    # 0.962, 128 gave 0.984 at about 2 ms a question, 256 gave 0.991 at about 3 ms.
+    hnsw_ef_search: int = 128
+    # Up to this many questions are searched with one OpenMP thread (threads cost more there).
+    few_queries: int = 4
+    # From this many chunks the chunk-level arrays stay in their files, memory-mapped.
+    mmap_from_chunks: int = 100_000
+    # Texts per encoder call when building (part of what makes stored vectors reusable).
+    encode_batch: int = 64
+    # A line without final punctuation up to this long, followed by text, is a heading (plain
+    # text and PDF alike).
+    max_heading_chars: int = 160
+
+    def __post_init__(self) -> None:
+        if min(self.approximate_from, self.quantise_from, self.hnsw_m, self.hnsw_ef_construction,
+               self.hnsw_ef_search, self.encode_batch, self.max_heading_chars) < 1:
+            raise ValueError("index tuning numbers must be >= 1")
+
+    def with_(self, **changes: object) -> IndexTuning:
+        """A copy with some numbers changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything that shapes an index or an answer; the index-shaping part is in the manifest."""
 
@@ -137,6 +205,7 @@ class Settings:
     # stream in, before they reach the disk); the loaders' own 50 MB cap applies as well.
     max_upload_mb: float = 50.0
     tuning: Tuning = field(default_factory=Tuning)
+    index_tuning: IndexTuning = field(default_factory=IndexTuning)
     # The learned ranker and refusal model (None: the one shipped in rag/answer/answer_model.json).
     answer_model: Path | None = None
     # False: ``index_dir`` is the live folder whatever the model (`rag eval --format squad` names
@@ -179,6 +248,15 @@ class Settings:
             "model": self.model, "chunk_size": self.chunk_size, "chunk_stride": self.chunk_stride,
             "max_word_vectors": self.max_word_vectors,
         }
+
+
+def index_location(settings: Settings) -> tuple[Path, Path, dict[str, object]]:
+    """What :func:`rag.index.store.ensure_index` takes from ``settings``: the model's index
+    folder, the seeds folder and the parameters the index depends on::
+
+        ensure_index(*index_location(settings), encoder_factory, tuning=settings.index_tuning)
+    """
+    return settings.model_index_dir, settings.seeds_dir, settings.index_params()
 
 
 def default_settings(**overrides: object) -> Settings:

@@ -21,7 +21,7 @@ from rag.answer.model import DEFAULT_MODEL_FILE, AnswerModel
 from rag.answer.overview import is_overview_question, overview_answer, reason_answer
 from rag.answer.retrieve import Retriever
 from rag.answer.selection import AnswerSelector, rerank_hits
-from rag.config import Settings
+from rag.config import Settings, index_location
 from rag.index.encoders import DEFAULT_MODEL, Encoder
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
 from rag.ingest import DocumentError
@@ -76,8 +76,10 @@ class Pipeline:
         def factory() -> Encoder:
             return encoder if encoder is not None else build_encoder(settings.model, settings.threads)
 
+        where = index_location(settings)
         index, built_with = ensure_index(
-            settings, factory, on_status, documents, corpus_fingerprint, progress=progress
+            *where, factory, on_status, documents, corpus_fingerprint, progress=progress,
+            tuning=settings.index_tuning,
         )
         model = encoder or built_with or factory()
         if model.dimension != index.dense.dimension:
@@ -88,8 +90,8 @@ class Pipeline:
                 f"the model gives {model.dimension}."
             )
             index, _ = ensure_index(
-                settings, lambda: model, on_status, documents, corpus_fingerprint,
-                force=True, progress=progress,
+                *where, lambda: model, on_status, documents, corpus_fingerprint,
+                force=True, progress=progress, tuning=settings.index_tuning,
             )
         pipeline = cls(index, model, settings)
         if load_answer_model:

@@ -2,11 +2,11 @@
 
 A fixed lexical weight that helps German questions hurts English questions on German text (on
 XQuAD's German paragraphs, USE + 0.6 x BM25 found the right passage first for 0.88 of German
-and 0.68 of English questions, USE + 0.3 x BM25 for 0.86 and 0.76; USE alone 0.76 and 0.73). So the BM25 side gets ``lexical_weight`` when the question is in the language of
-the text it asks about and ``cross_lingual_weight`` otherwise, where it can only match names and
-numbers and the multilingual dense side must carry the meaning. (Weighting by the share of
-question terms found in the corpus was tried first; it also punished paraphrased German
-questions.)
+and 0.68 of English questions, USE + 0.3 x BM25 for 0.86 and 0.76; USE alone 0.76 and 0.73).
+So the BM25 side gets ``lexical_weight`` when the question is in the language of the text it
+asks about and ``cross_lingual_weight`` otherwise, where it can only match names and numbers
+and the multilingual dense side must carry the meaning. (Weighting by the share of question
+terms found in the corpus was tried first; it also punished paraphrased German questions.)
 
 BM25 is searched per document language (``rag/index/lexical_parts.py``). The text a question
 asks about is taken to be the document of the best dense match, and its language decides the

@@ -42,15 +42,17 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from rag.config import index_location
     from rag.index.encoders import build_encoder
     from rag.index.store import ensure_index
 
     settings = _settings(args)
     _, built_with = ensure_index(
-        settings,
+        *index_location(settings),
         lambda: build_encoder(settings.model, settings.threads),
         force=args.force,
         on_status=lambda m: print(m, file=sys.stderr, flush=True),
+        tuning=settings.index_tuning,
     )
     if built_with is None:
         print(f"The index in {settings.model_index_dir} is up to date.", file=sys.stderr)

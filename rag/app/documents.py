@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rag.config import Settings
+from rag.config import Settings, index_location
 from rag.index.encoders import EncoderWrapper
 from rag.ingest import DocumentError
 from rag.records import Document, Sentence
@@ -221,7 +221,9 @@ def rebuild(settings: Settings, encoder_factory: Callable[[], Any],
     store's :func:`ensure_index`: under the build lock, switched atomically); the loaded index."""
     from rag.index.store import ensure_index
 
-    index, _ = ensure_index(settings, encoder_factory, on_status=on_status, progress=False)
+    index, _ = ensure_index(*index_location(settings), encoder_factory,
+        on_status=on_status, progress=False, tuning=settings.index_tuning,
+    )
     return index
 
 

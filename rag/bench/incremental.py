@@ -135,7 +135,7 @@ def bench_incremental(
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
     """Seconds for a full build, then for adding, changing and removing one document."""
-    from rag.config import default_settings
+    from rag.config import default_settings, index_location
     from rag.index.encoders import build_encoder
     from rag.index.store import ensure_index
 
@@ -150,7 +150,9 @@ def bench_incremental(
         def step(name: str) -> dict[str, Any]:
             log(f"bench: {name}")
             started = time.perf_counter()
-            index, built = ensure_index(settings, lambda: encoder, lambda m: None, progress=False)
+            index, built = ensure_index(*index_location(settings), lambda: encoder,
+                lambda m: None, progress=False,
+            )
             seconds = time.perf_counter() - started
             if built is None:
                 raise RuntimeError(f"{name}: the index was not rebuilt")

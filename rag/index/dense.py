@@ -5,13 +5,13 @@ FAISS is named only in this module: swapping the vector store means another clas
 
 Vectors are L2-normalised, so inner product is cosine similarity. An exact flat index is the
 right choice while a scan of all vectors costs at most a few milliseconds; past
-``APPROXIMATE_FROM`` vectors an HNSW graph keeps a question in about a millisecond at the cost of a
-little recall. The numbers below come from ``rag bench`` (README, section "Performance"): a flat
-scan of 512-d vectors costs about 0.1-0.25 us per vector and question on the 2-core test
-machines (1-2.5 ms at 10,000 chunks, 12-25 ms at 100,000, 0.2-0.4 s at 1,000,000); HNSW with
-these parameters answers in 1-3 ms with recall@10 against exact search of about 0.98 at
-1,000,000 synthetic clustered vectors. IVF (4096 lists) needed nprobe 128 and ~60 ms for 0.97
-there, so HNSW it is.
+``IndexTuning.approximate_from`` vectors (rag/config.py, with the HNSW parameters) an HNSW
+graph keeps a question in about a millisecond at the cost of a little recall. The numbers come
+from ``rag bench`` (README, section "Performance"): a flat scan of 512-d vectors costs about
+0.1-0.25 us per vector and question on the 2-core test machines (1-2.5 ms at 10,000 chunks,
+12-25 ms at 100,000, 0.2-0.4 s at 1,000,000); HNSW with these parameters answers in 1-3 ms with
+recall@10 against exact search of about 0.98 at 1,000,000 synthetic clustered vectors. IVF
+(4096 lists) needed nprobe 128 and ~60 ms for 0.97 there, so HNSW it is.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from rag.config import IndexTuning
 
 FLAT = "flat"
 HNSW = "hnsw"
@@ -34,19 +36,6 @@ HNSW = "hnsw"
 # 1.5 GB budget for index and BM25 together; with 8-bit codes 0.5 GB + the graph (docs/performance.md).
 HNSW_SQ8 = "hnsw_sq8"
 INDEX_TYPES = (FLAT, HNSW, HNSW_SQ8)
-# A flat scan reaches ~4-8 ms here at 30,000 x 512-d vectors; HNSW answers in ~1 ms from there on.
-APPROXIMATE_FROM = 30_000
-# From here the graph searches 8-bit codes: float32 HNSW would hold ~0.7 GB of vectors and graph
-# at 300,000 chunks and grow past the memory budget before 1,000,000; below it the exact vectors
-# cost little and give the last percent of recall.
-QUANTISE_FROM = 300_000
-HNSW_M = 32  # graph degree: 16 lost recall on the clustered benchmark set (0.97 vs 0.99 at 100k)
-HNSW_EF_CONSTRUCTION = 80
-# FAISS searches with max(efSearch, k) and the retriever asks for 50 candidates. Measured at
-# 1,000,000 synthetic clustered vectors (M=32, efConstruction=80): efSearch 64 gave recall@10
-# 0.962, 128 gave 0.984 at about 2 ms a question, 256 gave 0.991 at about 3 ms.
-HNSW_EF_SEARCH = 128
-FEW_QUERIES = 4  # searched with one OpenMP thread (see search)
 
 
 class VectorIndex(Protocol):
@@ -77,9 +66,10 @@ def choose_index_type(
     n_vectors: int, approximate_from: int | None = None, quantise_from: int | None = None
 ) -> str:
     """Exact while small, HNSW once a flat scan would cost more than a few milliseconds, HNSW
-    over 8-bit codes once float32 vectors would take too much memory."""
-    threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
-    large = QUANTISE_FROM if quantise_from is None else quantise_from
+    over 8-bit codes once float32 vectors would take too much memory (the thresholds:
+    ``IndexTuning.approximate_from`` and ``quantise_from`` unless given)."""
+    threshold = IndexTuning.approximate_from if approximate_from is None else approximate_from
+    large = IndexTuning.quantise_from if quantise_from is None else quantise_from
     if n_vectors < threshold:
         return FLAT
     return HNSW if n_vectors < large else HNSW_SQ8
@@ -95,32 +85,34 @@ class FaissIndex:
 
     FILE = "dense.faiss"
 
-    def __init__(self, index: Any) -> None:
+    def __init__(self, index: Any, few_queries: int = IndexTuning.few_queries) -> None:
         self._index = index
+        self.few_queries = few_queries  # up to this many questions: one OpenMP thread
 
     @classmethod
-    def empty(cls, dimension: int, kind: str) -> FaissIndex:
+    def empty(cls, dimension: int, kind: str, tuning: IndexTuning | None = None) -> FaissIndex:
         import faiss
 
+        tuning = tuning or IndexTuning()
         index: Any
         if kind == FLAT:
             index = faiss.IndexFlatIP(dimension)
         elif kind in (HNSW, HNSW_SQ8):
             if kind == HNSW:
-                index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                index = faiss.IndexHNSWFlat(dimension, tuning.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             else:
                 index = faiss.IndexHNSWSQ(
                     dimension, faiss.ScalarQuantizer.QT_8bit,  # type: ignore[arg-type]  # an enum int
-                    HNSW_M, faiss.METRIC_INNER_PRODUCT,
+                    tuning.hnsw_m, faiss.METRIC_INNER_PRODUCT,
                 )
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+            index.hnsw.efConstruction = tuning.hnsw_ef_construction
+            index.hnsw.efSearch = tuning.hnsw_ef_search
         else:
             raise ValueError(f"unknown index type {kind!r} (expected one of {', '.join(INDEX_TYPES)})")
-        return cls(index)
+        return cls(index, tuning.few_queries)
 
     @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> FaissIndex:
+    def load(cls, folder: Path, mmap: bool = False, few_queries: int = IndexTuning.few_queries) -> FaissIndex:
         """Read a saved index; RuntimeError when the file is not a FAISS index.
 
         ``mmap``: the stored vectors stay in the file and are paged in as searches touch them
@@ -129,7 +121,7 @@ class FaissIndex:
         import faiss
 
         flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        return cls(faiss.read_index(str(Path(folder) / cls.FILE), flags))
+        return cls(faiss.read_index(str(Path(folder) / cls.FILE), flags), few_queries)
 
     def save(self, folder: Path) -> None:
         import faiss
@@ -203,7 +195,7 @@ class FaissIndex:
     def search(self, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(top_k, self.size))
-        if len(queries) > FEW_QUERIES:
+        if len(queries) > self.few_queries:
             return self._index.search(queries, k)
         # FAISS parallelises over queries: for one question the other OpenMP threads only wait,
         # and on busy cores that waiting made a flat search of 100k vectors 2-4x slower (measured).
@@ -236,16 +228,21 @@ class single_thread:  # noqa: N801 - used like a function: ``with single_thread(
 
 
 def build_vector_index(
-    vectors: np.ndarray, index_type: str | None = None, approximate_from: int | None = None
+    vectors: np.ndarray,
+    index_type: str | None = None,
+    approximate_from: int | None = None,
+    tuning: IndexTuning | None = None,
 ) -> FaissIndex:
     """An index holding ``vectors`` (float32, rows L2-normalised).
 
-    ``index_type`` forces a structure; otherwise :func:`choose_index_type` picks one, with
-    ``approximate_from`` overriding the size threshold (tests use a tiny one).
+    ``index_type`` forces a structure; otherwise :func:`choose_index_type` picks one by
+    ``tuning``'s thresholds, ``approximate_from`` overriding the first (tests use a tiny one).
     """
+    tuning = tuning or IndexTuning()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    kind = index_type or choose_index_type(len(vectors), approximate_from)
-    index = FaissIndex.empty(vectors.shape[1], kind)
+    threshold = tuning.approximate_from if approximate_from is None else approximate_from
+    kind = index_type or choose_index_type(len(vectors), threshold, tuning.quantise_from)
+    index = FaissIndex.empty(vectors.shape[1], kind, tuning)
     index.add(vectors)
     return index
 
@@ -301,9 +298,9 @@ class RowFile:
             pass
 
 
-def load_vector_index(folder: Path, mmap: bool = False) -> FaissIndex:
+def load_vector_index(folder: Path, mmap: bool = False, tuning: IndexTuning | None = None) -> FaissIndex:
     """The vector index saved in ``folder`` (its vectors memory-mapped with ``mmap``)."""
-    return FaissIndex.load(folder, mmap=mmap)
+    return FaissIndex.load(folder, mmap=mmap, few_queries=(tuning or IndexTuning()).few_queries)
 
 
 def exact_search(corpus: np.ndarray, queries: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,11 +27,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "use-multilingual"
+from rag.config import DEFAULT_MODEL, MINILM, canonical_model_name
+
 FEW_TEXTS = 4  # batches up to this size are encoded with one BLAS thread (see forward)
-MINILM = "minilm"
-# Names that the manifest records; aliases map to what the user typed.
-ALIASES = {"use": DEFAULT_MODEL, "usem3": DEFAULT_MODEL, "all-minilm-l6-v2": MINILM}
 
 
 class EncoderWrapper:
@@ -98,12 +96,6 @@ def encode(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, encoder.dimension), dtype=np.float32)
     return np.asarray(encoder.encode(texts), dtype=np.float32)
-
-
-def canonical_model_name(name: str) -> str:
-    """Map user spellings to the name stored in the manifest."""
-    key = name.strip()
-    return ALIASES.get(key.lower(), key.lower() if key.lower() in (DEFAULT_MODEL, MINILM) else key)
 
 
 def usable_cores() -> int:

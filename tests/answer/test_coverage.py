@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.answer.coverage import COVERAGE_FEATURES, WordCoverage
-from rag.config import Settings
+from rag.config import Settings, index_location
 from rag.index.store import ensure_index
 from rag.query.analysis import analyse_question
 
@@ -27,7 +27,7 @@ def index(tmp_path_factory):
     (work / "seeds").mkdir()
     (work / "seeds" / "doc.txt").write_text(f"---\nlanguage: de\n---\n{TEXT}\n", encoding="utf-8")
     settings = Settings(seeds_dir=work / "seeds", index_dir=work / "index")
-    built, _ = ensure_index(settings, FakeEncoder, lambda m: None, progress=False)
+    built, _ = ensure_index(*index_location(settings), FakeEncoder, lambda m: None, progress=False)
     return built
 
 

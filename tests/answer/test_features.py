@@ -8,7 +8,7 @@ import pytest
 
 from rag.answer.features import FEATURES, FeatureExtractor
 from rag.answer.retrieve import Retriever, _minmax, passage_key
-from rag.config import Settings, Tuning
+from rag.config import Settings, Tuning, index_location
 from rag.index.store import ensure_index
 from rag.query.analysis import analyse_question, name_like_words
 
@@ -26,7 +26,7 @@ def corpus(tmp_path, fake_encoder):
     for name, text in DOCS.items():
         (seeds / name).write_text(f"---\nlanguage: de\n---\n{text}\n", encoding="utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    index, _ = ensure_index(*index_location(settings), lambda: fake_encoder, lambda m: None, progress=False)
     return index, Retriever(index, fake_encoder, Tuning()), FeatureExtractor(index, Tuning())
 
 
@@ -84,7 +84,7 @@ def test_a_count_may_name_its_noun_in_the_sentence_before_in_the_same_paragraph(
             "Es sind zwölf dort. Matsuo nennt Sprachmodelle. Es sind zwölf davon.\n")
     (seeds / "zahlen.txt").write_text(f"---\nlanguage: de\n---\n{text}", encoding="utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    index, _ = ensure_index(*index_location(settings), lambda: fake_encoder, lambda m: None, progress=False)
     question = "Wie viele Sprachmodelle zählt Matsuo auf?"
     retrieval = Retriever(index, fake_encoder, Tuning()).search(question, 10, "de")
     candidates = FeatureExtractor(index, Tuning()).candidates(retrieval, analyse_question(question, "de"))
@@ -109,7 +109,7 @@ def test_names_in_scope_reach_one_paragraph_back_and_never_into_another_document
     (seeds / "b.txt").write_text("---\nlanguage: de\n---\nYutaka Matsuo lehrt in Tokio.\n\n"
                                  "Er forscht viel.\n", encoding="utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    index, _ = ensure_index(*index_location(settings), lambda: fake_encoder, lambda m: None, progress=False)
     extractor = FeatureExtractor(index, Tuning())
     assert Tuning().scope_paragraphs_back == 1
     scopes = {s.text: extractor._names_in_scope(s) for s in index.sentences}
@@ -206,7 +206,7 @@ def test_a_title_written_with_underscores_names_its_topic(tmp_path, fake_encoder
                                  "Andreas Dengel leitet das DFKI.\n\nEr nennt Verlässlichkeit.\n",
                                  encoding="utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    index, _ = ensure_index(settings, lambda: fake_encoder, lambda m: None, progress=False)
+    index, _ = ensure_index(*index_location(settings), lambda: fake_encoder, lambda m: None, progress=False)
     extractor = FeatureExtractor(index, Tuning())
     assert extractor._title_names("a") >= {"dengel", "dfki"}
 

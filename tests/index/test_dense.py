@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rag.bench.synthetic import synthetic_vectors
+from rag.config import IndexTuning
 from rag.index import dense as vectors
 from rag.index.dense import FLAT, HNSW, build_vector_index, choose_index_type, exact_search, load_vector_index
 
@@ -56,8 +57,8 @@ def test_hnsw_recall_at_10_on_clustered_vectors():
     index = build_vector_index(corpus, HNSW)
     assert index.kind == HNSW
     assert index.describe() == {
-        "type": HNSW, "M": vectors.HNSW_M, "ef_construction": vectors.HNSW_EF_CONSTRUCTION,
-        "ef_search": vectors.HNSW_EF_SEARCH,
+        "type": HNSW, "M": IndexTuning().hnsw_m, "ef_construction": IndexTuning().hnsw_ef_construction,
+        "ef_search": IndexTuning().hnsw_ef_search,
     }
     _, approx = index.search(queries, 10)
     exact = _numpy_top_k(corpus, queries, 10)
@@ -76,12 +77,12 @@ def test_synthetic_vectors_are_normalised_and_clustered():
 
 
 def test_index_type_switches_at_threshold():
-    assert choose_index_type(vectors.APPROXIMATE_FROM - 1) == FLAT
-    assert choose_index_type(vectors.APPROXIMATE_FROM) == HNSW
+    assert choose_index_type(IndexTuning().approximate_from - 1) == FLAT
+    assert choose_index_type(IndexTuning().approximate_from) == HNSW
     assert choose_index_type(9, approximate_from=10) == FLAT
     assert choose_index_type(10, approximate_from=10) == HNSW
-    assert choose_index_type(vectors.QUANTISE_FROM - 1) == HNSW
-    assert choose_index_type(vectors.QUANTISE_FROM) == vectors.HNSW_SQ8
+    assert choose_index_type(IndexTuning().quantise_from - 1) == HNSW
+    assert choose_index_type(IndexTuning().quantise_from) == vectors.HNSW_SQ8
     assert choose_index_type(12, approximate_from=10, quantise_from=12) == vectors.HNSW_SQ8
     small = np.eye(12, 16, dtype=np.float32)
     assert build_vector_index(small, approximate_from=13).kind == FLAT
@@ -106,11 +107,11 @@ def test_index_type_is_recorded_in_the_manifest(tmp_path, fake_encoder, seeds_co
     assert manifest["index_type"] == expected == loaded.dense.describe()["type"]
     assert manifest["vector_index"]["type"] == expected
     if expected == HNSW:
-        assert manifest["vector_index"]["ef_search"] == vectors.HNSW_EF_SEARCH
+        assert manifest["vector_index"]["ef_search"] == IndexTuning().hnsw_ef_search
 
 
 def test_a_quantised_store_index_reads_its_float_vectors_from_the_file(
-    tmp_path, fake_encoder, seeds_copy, monkeypatch
+    tmp_path, fake_encoder, seeds_copy
 ):
     """HNSW over 8-bit codes keeps no float32 copy: the store reads chunk_vectors.npy by row
     (only the candidates' rows), and a large index keeps its codes and BM25 columns in
@@ -134,8 +135,7 @@ def test_a_quantised_store_index_reads_its_float_vectors_from_the_file(
         read.chunk_vectors[np.array([len(on_disk)])]
     assert not isinstance(read.lexical.parts["de"]._require().data, np.memmap)  # small: read into memory
 
-    monkeypatch.setattr(store, "MMAP_FROM_CHUNKS", 1)
-    mapped = store.load_index(tmp_path / "index")
+    mapped = store.load_index(tmp_path / "index", tuning=IndexTuning(mmap_from_chunks=1))
     assert isinstance(mapped.lexical.parts["de"]._require().data, np.memmap)
     question = fake_encoder.encode(["Wer leitet Softbank?"])
     assert np.array_equal(mapped.dense.search(question, 10)[1], read.dense.search(question, 10)[1])

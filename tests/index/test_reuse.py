@@ -14,14 +14,14 @@ from conftest import FakeEncoder
 
 from rag.app.cli import main
 from rag.bench.incremental import document_text, write_corpus
-from rag.config import Settings
+from rag.config import Settings, index_location
+from rag.index.build import sentences_in_context
 from rag.index.reuse import VECTOR_KEYS
 from rag.index.store import (
     build_index,
     current_build,
     ensure_index,
     load_index,
-    sentences_in_context,
 )
 from rag.ingest import load_documents, seeds_fingerprint, sentences_of, sentences_of_all
 from rag.ingest.chunking import chunk_sentences
@@ -245,14 +245,14 @@ def test_an_unreadable_or_missing_table_means_a_full_embedding(corpus, tmp_path,
 def test_ensure_index_reuses_and_force_does_not(corpus, tmp_path):
     settings = Settings(seeds_dir=corpus, index_dir=tmp_path / "index")
     encoder = RecordingFakeEncoder()
-    ensure_index(settings, lambda: encoder, lambda m: None, progress=False)
+    ensure_index(*index_location(settings), lambda: encoder, lambda m: None, progress=False)
     (corpus / "neu.txt").write_text(document_text(42, 6), encoding="utf-8")
     encoder.texts.clear()
-    index, built = ensure_index(settings, lambda: encoder, lambda m: None, progress=False)
+    index, built = ensure_index(*index_location(settings), lambda: encoder, lambda m: None, progress=False)
     assert built is encoder and set(encoder.texts) == texts_of(corpus, ["neu"])
     assert index.manifest["embedding"]["documents_embedded"] == 1
     encoder.texts.clear()
-    ensure_index(settings, lambda: encoder, lambda m: None, force=True, progress=False)
+    ensure_index(*index_location(settings), lambda: encoder, lambda m: None, force=True, progress=False)
     assert set(encoder.texts) == texts_of(corpus)
 
 
@@ -280,15 +280,16 @@ def test_incremental_build_with_the_real_model_is_bit_for_bit_a_full_rebuild(tmp
     folder = tmp_path / "seeds"
     write_corpus(folder, 3, sentences=12)
     settings = Settings(seeds_dir=folder, index_dir=tmp_path / "index")
-    ensure_index(settings, lambda: real_encoder, lambda m: None, progress=False)
+    ensure_index(*index_location(settings), lambda: real_encoder, lambda m: None, progress=False)
     (folder / "neu.txt").write_text(document_text(50, 10), encoding="utf-8")
     (folder / "bericht-001.txt").write_text(document_text(1, 12, variant=2), encoding="utf-8")
     (folder / "bericht-002.txt").unlink()
-    index, _ = ensure_index(settings, lambda: real_encoder, lambda m: None, progress=False)
+    index, _ = ensure_index(*index_location(settings), lambda: real_encoder, lambda m: None, progress=False)
     assert index.manifest["embedding"]["documents_embedded"] == 2  # the new and the changed one
     assert index.manifest["embedding"]["documents_reused"] == 1
+    full_settings = settings.with_(index_dir=tmp_path / "full")
     full, _ = ensure_index(
-        settings.with_(index_dir=tmp_path / "full"), lambda: real_encoder, lambda m: None, progress=False
+        *index_location(full_settings), lambda: real_encoder, lambda m: None, progress=False,
     )
     assert full.manifest["embedding"]["documents_reused"] == 0
     for name in ("chunk_vectors", "sentence_vectors", "context_vectors"):
@@ -301,16 +302,16 @@ def test_incremental_build_with_the_real_model_is_bit_for_bit_a_full_rebuild(tmp
 
 
 def test_unchanged_documents_keep_their_sentences(corpus, tmp_path, monkeypatch):
-    import rag.index.store as store
+    import rag.index.build as building
 
     split: list[str] = []
-    real_split = store.sentences_of
+    real_split = building.sentences_of
 
     def counting_split(doc, first_id=0):  # noqa: ANN001, ANN202
         split.append(doc.doc_id)
         return real_split(doc, first_id)
 
-    monkeypatch.setattr(store, "sentences_of", counting_split)
+    monkeypatch.setattr(building, "sentences_of", counting_split)
     index_dir = tmp_path / "index"
     build(corpus, index_dir, RecordingFakeEncoder())
     assert sorted(split) == ["bericht-000", "bericht-001", "bericht-002", "bericht-003"]
@@ -347,7 +348,8 @@ def test_an_index_built_by_another_process_while_we_waited_is_used(corpus, tmp_p
 
     monkeypatch.setattr(store, "build_lock", lock_held_by_another_build)
     made: list[RecordingFakeEncoder] = []
-    index, built = ensure_index(settings, lambda: made.append(RecordingFakeEncoder()) or made[-1],
+    index, built = ensure_index(
+        *index_location(settings), lambda: made.append(RecordingFakeEncoder()) or made[-1],
                                 lambda m: None, progress=False)
     assert built is None and made == []
     assert index.manifest["counts"]["documents"] == 4

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from rag.app.cli import EXIT_USER_ERROR, main
-from rag.config import Settings
+from rag.config import Settings, index_location
 from rag.index.store import CURRENT, MANIFEST, current_build, ensure_index, load_index
 from rag.ingest import DocumentError
 from rag.pipeline import Pipeline
@@ -306,7 +306,8 @@ def test_build_killed_midway_leaves_the_previous_index_intact(opened, seeds) -> 
     assert again.ask(QUESTION).to_dict()["citations"] == before.to_dict()["citations"]
 
     # The next build cleans up the killed one's leftovers.
-    rebuilt, _ = ensure_index(settings, lambda: again.encoder, on_status=lambda m: None, force=True,
-                              progress=False)
+    rebuilt, _ = ensure_index(
+        *index_location(settings), lambda: again.encoder, on_status=lambda m: None, force=True,
+        progress=False)
     assert not tmp.exists()
     assert sorted(p.name for p in settings.index_dir.iterdir() if p.is_dir()) == [rebuilt.path.name]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.config import Settings
+from rag.config import Settings, index_location
 from rag.index.store import (
     CURRENT,
     MANIFEST,
@@ -79,13 +79,13 @@ def test_rebuild_when_seeds_change_says_so_and_replaces_atomically(built, fake_e
     second = "Ein zweites Dokument über Kyoto. Es hat zwei Sätze."
     (seeds / "zweites.txt").write_text(second, encoding="utf-8")
     messages = []
-    index, _ = ensure_index(settings, lambda: fake_encoder, messages.append, progress=False)
+    index, _ = ensure_index(*index_location(settings), lambda: fake_encoder, messages.append, progress=False)
     assert any("documents changed" in m for m in messages)
     assert index.manifest["counts"]["documents"] == 2
     assert current_build(settings.index_dir) != first
     assert not first.exists()  # the old build is pruned once the new one is live
     messages.clear()
-    ensure_index(settings, lambda: fake_encoder, messages.append, progress=False)
+    ensure_index(*index_location(settings), lambda: fake_encoder, messages.append, progress=False)
     assert messages == []  # fresh: loaded, not rebuilt
 
 
@@ -127,7 +127,8 @@ def test_every_model_has_its_own_index_folder(tmp_path, fake_encoder, seeds_copy
 
     def open_with(settings: Settings):  # noqa: ANN202
         messages: list[str] = []
-        index, built_with = ensure_index(settings, lambda: fake_encoder, messages.append, progress=False)
+        index, built_with = ensure_index(
+            *index_location(settings), lambda: fake_encoder, messages.append, progress=False)
         return (index, built_with), messages
 
     (first, built), _ = open_with(default)
@@ -247,9 +248,10 @@ def test_encode_texts_gives_the_encoders_rows_in_order(fake_encoder, capsys):
     """``encode_texts`` (the bench's and the real builds' batch encoding) returns every text's
     row in order, across batch boundaries, with a progress bar only when asked (a surviving
     mutant: its call of the batch loop with other arguments, reached only by real builds)."""
-    from rag.index.store import ENCODE_BATCH, encode_texts
+    from rag.config import IndexTuning
+    from rag.index.build import encode_texts
 
-    texts = [f"Satz Nummer {i} über Softbank" for i in range(ENCODE_BATCH + 5)]
+    texts = [f"Satz Nummer {i} über Softbank" for i in range(IndexTuning().encode_batch + 5)]
     rows = encode_texts(fake_encoder, texts, progress=False, desc="test")
     assert rows.shape == (len(texts), fake_encoder.dimension) and rows.dtype == np.float32
     assert np.allclose(rows, fake_encoder.encode(texts))

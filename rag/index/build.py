@@ -1,0 +1,287 @@
+"""Building one index: split the documents into sentences and chunks, embed them (reusing the
+live build's vectors of unchanged documents, :mod:`rag.index.reuse`), and write every file of a
+build folder (see :mod:`rag.index.folder` for the folder around it)::
+
+    build-<time>-<pid>/   manifest.json, documents.json, sentences.json, chunks.json, names.json,
+                          dense.* (the vector index), chunk_vectors.npy, sentence_vectors.npy,
+                          context_vectors.npy, vector_keys.json (which rows are whose: reuse.py),
+                          bm25_chunks/, bm25_sentences/, trigrams_sentences/ (each with one
+                          folder per document language, lexical_parts.py), the word table
+                          (words.py)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag import __version__
+from rag.config import IndexTuning
+from rag.index.dense import VectorIndex, build_vector_index
+from rag.index.encoders import Encoder, encode
+from rag.index.folder import (
+    FORMAT_VERSION,
+    MANIFEST,
+    StoreError,
+    live_build,
+    make_live,
+    new_build,
+    prune,
+    write_json,
+)
+from rag.index.lexical import TRIGRAMS
+from rag.index.lexical_parts import LexicalParts
+from rag.index.loaded import previous_in_paragraph
+from rag.index.names import person_names, place_names, sentence_names
+from rag.index.reuse import (
+    Embedded,
+    PreviousVectors,
+    embed_documents,
+    encoder_identity,
+    reuse_counts,
+    sentences_by_document,
+    write_keys,
+)
+from rag.index.words import WordTable
+from rag.ingest import sentences_of
+from rag.ingest.chunking import chunk_sentences
+from rag.records import Chunk, Document, Sentence
+
+VECTOR_FILES = ("chunk_vectors.npy", "sentence_vectors.npy", "context_vectors.npy")
+
+
+def corpus_language(documents: Sequence[Document]) -> str:
+    """The language most of the text is in: questions whose language is unclear are taken to be
+    in it. (Each document is stemmed in its own language, see lexical_parts.py.)"""
+    if not documents:
+        raise ValueError("a corpus without documents has no language")
+    sizes: dict[str, int] = {}
+    for doc in documents:
+        sizes[doc.language] = sizes.get(doc.language, 0) + len(doc.text)
+    return max(sizes, key=sizes.__getitem__)
+
+
+def encode_texts(
+    encoder: Encoder, texts: Sequence[str], progress: bool, desc: str, batch: int = IndexTuning.encode_batch
+) -> np.ndarray:
+    """Normalised float32 vectors in batches, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, file=sys.stderr)
+    out = _encode_batches(encoder, texts, bar.update, batch)
+    bar.close()
+    return out
+
+
+def _encode_batches(
+    encoder: Encoder, texts: Sequence[str], advance: Callable[[int], object], batch_size: int
+) -> np.ndarray:
+    out = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+    for begin in range(0, len(texts), batch_size):
+        batch = list(texts[begin : begin + batch_size])
+        out[begin : begin + len(batch)] = encode(encoder, batch)
+        advance(len(batch))
+    return out
+
+
+def embed_by_document(
+    index_dir: Path | None,
+    encoder: Encoder,
+    sentences: Sequence[Sentence],
+    chunks: Sequence[Chunk],
+    progress: bool,
+    batch: int = IndexTuning.encode_batch,
+) -> dict[str, Embedded]:
+    """The chunk, sentence and context vectors (by file name), each document encoded in its own
+    calls, reusing the live build's rows of unchanged documents (``index_dir`` None: no reuse).
+
+    See :mod:`rag.index.reuse` for why per document and how an entry is checked.
+    """
+    from tqdm import tqdm
+
+    previous = PreviousVectors(live_build(index_dir) if index_dir is not None else None, encoder.dimension)
+    identity = encoder_identity(encoder, batch)
+    contexts = sentences_in_context(sentences)
+    by_doc = _runs([s.doc_id for s in sentences])
+    chunk_groups = _runs([c.doc_id for c in chunks])
+    if [doc for doc, _, _ in by_doc] != [doc for doc, _, _ in chunk_groups]:
+        raise StoreError("chunks and sentences disagree on the order of the documents")
+    kinds = {
+        "chunk_vectors.npy": ("chunks", [[c.text for c in chunks[a:b]] for _, a, b in chunk_groups]),
+        "sentence_vectors.npy": ("sentences", [[s.text for s in sentences[a:b]] for _, a, b in by_doc]),
+        "context_vectors.npy": ("sentences in context", [contexts[a:b] for _, a, b in by_doc]),
+    }
+    out: dict[str, Embedded] = {}
+    try:
+        for file, (what, groups) in kinds.items():
+            bar = tqdm(desc=f"embedding {what}", unit="text", disable=not progress, file=sys.stderr)
+
+            def plan(total: int, bar: Any = bar) -> None:
+                bar.total = total
+                bar.refresh()
+
+            def encode_group(texts: Sequence[str], bar: Any = bar) -> np.ndarray:
+                return _encode_batches(encoder, texts, bar.update, batch)
+
+            out[file] = embed_documents(groups, identity, encoder.dimension, previous, encode_group, plan)
+            bar.close()
+    finally:
+        previous.close()
+    return out
+
+
+def _runs(doc_ids: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(doc_id, start, stop) of each run of one document's rows, in order."""
+    runs: list[tuple[str, int, int]] = []
+    start = 0
+    for doc_id, group in groupby(doc_ids):
+        stop = start + sum(1 for _ in group)
+        runs.append((doc_id, start, stop))
+        start = stop
+    return runs
+
+
+def sentences_in_context(sentences: Sequence[Sentence]) -> list[str]:
+    """Each sentence preceded by the previous one of its paragraph: "Er nennt ..." then knows who."""
+    texts = []
+    for i, sentence in enumerate(sentences):
+        previous = previous_in_paragraph(sentences, i)
+        texts.append(f"{previous.text} {sentence.text}" if previous is not None else sentence.text)
+    return texts
+
+
+def build_index(
+    index_dir: Path,
+    documents: Sequence[Document],
+    encoder: Encoder,
+    params: dict[str, Any],
+    corpus_fingerprint: str,
+    progress: bool = True,
+    index_type: str | None = None,
+    approximate_from: int | None = None,
+    reuse: bool = True,
+    tuning: IndexTuning | None = None,
+) -> Path:
+    """Build into a temporary folder, then make it live; returns the live build folder.
+
+    Only documents whose texts changed are embedded and split into sentences: the others'
+    vectors and sentences are taken from the live build (:mod:`rag.index.reuse`);
+    ``reuse=False`` does everything again. The manifest's ``embedding`` says how many documents
+    were embedded, reused and split.
+
+    The caller holds the build lock (see :func:`rag.index.folder.build_lock`). ``index_type``
+    forces the FAISS structure; otherwise it follows the corpus size (``approximate_from``
+    overrides ``tuning.approximate_from``, see :func:`rag.index.dense.choose_index_type`). The
+    manifest records what was built.
+    """
+    started = time.perf_counter()
+    tuning = tuning or IndexTuning()
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    previous = live_build(index_dir) if reuse else None
+    sentences, split = sentences_by_document(previous, documents, sentences_of)
+    if not sentences:
+        raise StoreError("the documents contain no sentences to index")
+    chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
+    name, tmp = new_build(index_dir)
+    try:
+        embedded = embed_by_document(
+            index_dir if reuse else None, encoder, sentences, chunks, progress, tuning.encode_batch
+        )
+        vectors = embedded["chunk_vectors.npy"].vectors
+        dense = build_vector_index(vectors, index_type, approximate_from, tuning)
+        dense.save(tmp)
+        for file, part in embedded.items():
+            np.save(tmp / file, part.vectors, allow_pickle=False)
+        write_keys(tmp, embedded)
+        max_words = int(params.get("max_word_vectors", 200_000))
+        _write_search_tables(tmp, documents, sentences, chunks, encoder, max_words)
+        _write_records(tmp, documents, sentences, chunks)
+        embedding = {**reuse_counts(list(embedded.values())), "documents_split": split}
+        manifest = _manifest(tmp, params, dense, documents, sentences, chunks, corpus_fingerprint, embedding)
+        manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+        write_json(tmp / MANIFEST, manifest)
+        live = make_live(index_dir, tmp, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    prune(index_dir, keep=name)
+    return live
+
+
+def _write_search_tables(
+    tmp: Path,
+    documents: Sequence[Document],
+    sentences: Sequence[Sentence],
+    chunks: Sequence[Chunk],
+    encoder: Encoder,
+    max_word_vectors: int,
+) -> None:
+    """BM25 over chunks and sentences, sentence trigrams (each per document language) and the
+    word table."""
+    doc_language = {d.doc_id: d.language for d in documents}
+    chunk_languages = [doc_language[c.doc_id] for c in chunks]
+    sentence_languages = [doc_language[s.doc_id] for s in sentences]
+    sentence_texts = [s.text for s in sentences]
+    LexicalParts.build([c.text for c in chunks], chunk_languages).save(tmp / "bm25_chunks")
+    LexicalParts.build(sentence_texts, sentence_languages).save(tmp / "bm25_sentences")
+    LexicalParts.build(sentence_texts, sentence_languages, TRIGRAMS).save(tmp / "trigrams_sentences")
+    WordTable.build(sentence_texts, sentence_languages, encoder, max_word_vectors).save(tmp)
+
+
+def _write_records(
+    tmp: Path, documents: Sequence[Document], sentences: Sequence[Sentence], chunks: Sequence[Chunk]
+) -> None:
+    """The documents, sentences and chunks, and each sentence's names (places and persons)."""
+    write_json(tmp / "documents.json", [asdict(d) for d in documents])
+    write_json(tmp / "sentences.json", [asdict(s) for s in sentences])
+    write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
+    names = sentence_names(documents, sentences)
+    write_json(
+        tmp / "names.json",
+        {
+            "sentences": names,
+            "places": place_names(n for found in names for n in found),
+            "persons": person_names(sentences, names),
+        },
+    )
+
+
+def _manifest(
+    tmp: Path,
+    params: dict[str, Any],
+    dense: VectorIndex,
+    documents: Sequence[Document],
+    sentences: Sequence[Sentence],
+    chunks: Sequence[Chunk],
+    corpus_fingerprint: str,
+    embedding: dict[str, Any],
+) -> dict[str, Any]:
+    """What the build holds (every file with its size), what it was built from and with."""
+    files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
+    return {
+        "format": FORMAT_VERSION,
+        "package_version": __version__,
+        **params,
+        "dimension": int(dense.dimension),
+        "index_type": dense.describe()["type"],
+        "vector_index": dense.describe(),
+        "language": corpus_language(documents),
+        "languages": sorted(set(d.language for d in documents)),
+        "corpus_fingerprint": corpus_fingerprint,
+        "documents": [
+            {k: getattr(d, k) for k in ("doc_id", "title", "language", "content_hash")} for d in documents
+        ],
+        "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},
+        "files": files,
+        "embedding": embedding,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }

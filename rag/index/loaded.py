@@ -1,0 +1,157 @@
+"""The loaded index: every array and table the retriever and the answerer read, in memory (or
+memory-mapped for a large one), checked against the manifest as it is read."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import IndexTuning
+from rag.index.dense import RowFile, VectorIndex, load_vector_index
+from rag.index.folder import MANIFEST, IndexCorrupt, current_build, read_index_json
+from rag.index.lexical import TRIGRAMS
+from rag.index.lexical_parts import LexicalParts
+from rag.index.words import WordTable
+from rag.records import Chunk, Document, Sentence
+
+
+@dataclass
+class LoadedIndex:
+    """Everything the retriever and the answerer need, in memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: list[Document]
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    dense: VectorIndex  # over the chunk vectors
+    chunk_vectors: np.ndarray | RowFile  # RowFile: a quantised index's float32 rows, read by id
+    sentence_vectors: np.ndarray
+    context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
+    # One BM25 part per document language (each text stemmed in its own language).
+    lexical: LexicalParts
+    sentence_lexical: LexicalParts
+    sentence_trigrams: LexicalParts
+    # The proper names in each sentence (names.py), case-folded; computed when building.
+    sentence_names: list[tuple[str, ...]] = field(default_factory=list)
+    place_names: frozenset[str] = frozenset()  # the names above that are places
+    person_names: frozenset[str] = frozenset()  # and those that name people
+    # Each sentence's content words and the corpus's word vectors (words.py): word coverage.
+    words: WordTable | None = None
+
+    @property
+    def language(self) -> str:
+        """The language most of the text is in (see :func:`rag.index.build.corpus_language`)."""
+        return str(self.manifest["language"])
+
+    @functools.cached_property
+    def document_language(self) -> dict[str, str]:
+        """Each document's own language, by document id."""
+        return {d.doc_id: d.language for d in self.documents}
+
+    def previous_in_paragraph(self, sentence: Sentence) -> Sentence | None:
+        """The sentence before ``sentence`` in its paragraph (None for a paragraph's first)."""
+        return previous_in_paragraph(self.sentences, sentence.sentence_id)
+
+    @functools.cached_property
+    def name_counts(self) -> Counter[str]:
+        """In how many sentences each name occurs (a name in most of them says little)."""
+        return Counter(name for names in self.sentence_names for name in names)
+
+
+def previous_in_paragraph(sentences: Sequence[Sentence], i: int) -> Sentence | None:
+    """``sentences[i - 1]`` when it stands in the same paragraph as ``sentences[i]``, else None."""
+    if i == 0:
+        return None
+    previous, sentence = sentences[i - 1], sentences[i]
+    same = (previous.doc_id, previous.paragraph) == (sentence.doc_id, sentence.paragraph)
+    return previous if same else None
+
+
+def load_index(index_dir: Path, mmap: bool = False, tuning: IndexTuning | None = None) -> LoadedIndex:
+    """Load the live build; :class:`IndexCorrupt` for missing, truncated or damaged files.
+
+    A large index (``tuning.mmap_from_chunks``) or ``mmap`` keeps its vector codes and the
+    chunks' BM25 columns in their files, paged in as searches touch them."""
+    tuning = tuning or IndexTuning()
+    path = current_build(index_dir)
+    manifest = read_index_json(path / MANIFEST)
+    _check_files(path, manifest)
+    mmap = mmap or int((manifest.get("counts") or {}).get("chunks") or 0) >= tuning.mmap_from_chunks
+    try:
+        dense = load_vector_index(path, mmap=mmap, tuning=tuning)
+        # The chunk vectors once: the vector index's own copy when it keeps them as float32.
+        held = dense.stored_vectors()
+        chunk_vectors = held if held is not None else RowFile(path / "chunk_vectors.npy")
+        sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
+        context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
+        languages = [str(lang) for lang in manifest["languages"]]
+        lexical = LexicalParts.load(path / "bm25_chunks", languages, mmap=mmap)
+        sentence_lexical = LexicalParts.load(path / "bm25_sentences", languages)
+        sentence_trigrams = LexicalParts.load(path / "trigrams_sentences", languages, TRIGRAMS)
+        words = WordTable.load(path, mmap=mmap)
+    except (RuntimeError, ValueError, OSError, KeyError) as exc:
+        raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
+    documents, sentences, chunks = _read_tables(path)
+    names_per_sentence, places, persons = _read_names(path)
+    counts = manifest.get("counts", {})
+    if not (
+        dense.size == len(chunks) == len(chunk_vectors) == counts.get("chunks")
+        and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(names_per_sentence)
+        == counts.get("sentences")
+        and dense.dimension == manifest.get("dimension")
+        and lexical.size == len(chunks)
+        and sentence_lexical.size == sentence_trigrams.size == words.size == len(sentences)
+        and words.codes.shape[1] == dense.dimension
+    ):
+        raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
+    return LoadedIndex(
+        path=path,
+        manifest=manifest,
+        documents=documents,
+        sentences=sentences,
+        chunks=chunks,
+        dense=dense,
+        chunk_vectors=chunk_vectors,
+        sentence_vectors=sentence_vectors,
+        context_vectors=context_vectors,
+        lexical=lexical,
+        sentence_lexical=sentence_lexical,
+        sentence_trigrams=sentence_trigrams,
+        sentence_names=names_per_sentence,
+        place_names=places,
+        person_names=persons,
+        words=words,
+    )
+
+
+def _check_files(path: Path, manifest: dict[str, Any]) -> None:
+    for rel, size in (manifest.get("files") or {}).items():
+        file = path / rel
+        if not file.is_file() or file.stat().st_size != size:
+            raise IndexCorrupt(f"index file {file} is missing or truncated")
+
+
+def _read_tables(path: Path) -> tuple[list[Document], list[Sentence], list[Chunk]]:
+    documents = [Document(**d) for d in read_index_json(path / "documents.json")]
+    sentences = [Sentence(**s) for s in read_index_json(path / "sentences.json")]
+    chunks = [Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])})
+              for c in read_index_json(path / "chunks.json")]
+    return documents, sentences, chunks
+
+
+def _read_names(path: Path) -> tuple[list[tuple[str, ...]], frozenset[str], frozenset[str]]:
+    names_file = read_index_json(path / "names.json")
+    try:
+        names_per_sentence = [tuple(names) for names in names_file["sentences"]]
+        places = frozenset(names_file["places"])
+        persons = frozenset(names_file["persons"])
+    except (TypeError, KeyError) as exc:
+        raise IndexCorrupt(f"index in {path} is damaged: names.json has no {exc}") from exc
+    return names_per_sentence, places, persons
