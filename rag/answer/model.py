@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from rag.answer.features import COLUMN, FEATURES, Candidates
+from rag.config import Tuning
 
 FORMAT = 2  # 2: the support model's target is "the first citation is wrong"; two thresholds
 DEFAULT_MODEL_FILE = Path(__file__).with_name("answer_model.json")
@@ -33,6 +34,7 @@ TOP_FEATURES = (
     "slot_filled", "slot_unfilled",
 )
 POOL_MAX_FEATURES = ("qshare_same", "qshare_cross", "typed_fits", "names_grounded", "cov_mean", "cov_key_min")
+DEFAULT_TUNING = Tuning()  # close_to_best and margin_alone, as the shipped model was trained
 REFUSAL_FEATURES: tuple[str, ...] = (
     "top_score", "margin", "top_prob",
     *(f"top_{name}" for name in TOP_FEATURES),
@@ -45,8 +47,6 @@ REFUSAL_FEATURES: tuple[str, ...] = (
 )
 # The hand-made checks of earlier versions, as inputs: a typed question (or one naming something
 # specific) with no candidate that fits (or is grounded) within this much of the best base score.
-CLOSE_TO_BEST = 0.6
-MARGIN_ALONE = 5.0  # the margin of a pool of one sentence
 
 
 class AnswerModelError(RuntimeError):
@@ -75,12 +75,12 @@ class LinearModel:
         return np.asarray(matrix, np.float64) @ self.weights + self.bias
 
 
-def refusal_inputs(candidates: Candidates, scores: np.ndarray) -> np.ndarray:
+def refusal_inputs(candidates: Candidates, scores: np.ndarray, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
     """The refusal model's input row for one question (see ``REFUSAL_FEATURES``)."""
     matrix, facts = candidates.matrix, candidates.facts
     best = int(np.argmax(scores))
     top = float(scores[best])
-    second = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else top - MARGIN_ALONE
+    second = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else top - tuning.margin_alone
     share = 1.0 / float(np.exp(scores - top).sum())
     same = float(facts.same_language)
     row = [
@@ -92,19 +92,19 @@ def refusal_inputs(candidates: Candidates, scores: np.ndarray) -> np.ndarray:
         facts.corpus_coverage * same, facts.corpus_coverage * (1 - same),
         min(facts.unknown_names, 3) * same, min(facts.unknown_names, 3) * (1 - same),
         float(candidates.base.max()) * same, float(candidates.base.max()) * (1 - same),
-        _no_close_fit(candidates), float(min(facts.question_words, 8)),
+        _no_close_fit(candidates, tuning.close_to_best), float(min(facts.question_words, 8)),
     ]
     return np.asarray(row, np.float64)
 
 
-def _no_close_fit(candidates: Candidates) -> float:
+def _no_close_fit(candidates: Candidates, close_to_best: float) -> float:
     """1 when the question asks for a type of answer or names something and no candidate close
     to the best base score holds such an answer and names it (the old answer-type and name
     checks, which used to veto; now the refusal model weighs them)."""
     facts, matrix = candidates.facts, candidates.matrix
     if not (facts.typed or facts.names_something):
         return 0.0
-    close = candidates.base >= candidates.base.max() - CLOSE_TO_BEST
+    close = candidates.base >= candidates.base.max() - close_to_best
     fits = matrix[:, COLUMN["typed_misses"]] == 0
     grounded = matrix[:, COLUMN["names_ungrounded"]] == 0
     return float(not np.any(close & fits & grounded))
@@ -158,9 +158,11 @@ class AnswerModel:
         """One score per candidate; higher is a better answer."""
         return self.ranker(candidates.matrix)
 
-    def refusal_logit(self, candidates: Candidates, scores: np.ndarray) -> float:
+    def refusal_logit(
+        self, candidates: Candidates, scores: np.ndarray, tuning: Tuning = DEFAULT_TUNING
+    ) -> float:
         """Log-odds that the text does not answer (higher: refuse)."""
-        return float(self.refusal(refusal_inputs(candidates, scores)[None, :])[0])
+        return float(self.refusal(refusal_inputs(candidates, scores, tuning)[None, :])[0])
 
     def threshold(self, group: str) -> float:
         """Above this the text does not say (see :func:`_closest` for unseen groups)."""

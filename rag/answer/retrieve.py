@@ -34,11 +34,11 @@ from rag.records import Hit
 
 # A withheld passage is a document id, or a document id and a paragraph number joined by this.
 PARAGRAPH_MARK = "¶"
-# From this many chunks the dense search runs in a second thread while BM25 scores in the
-# caller's (FAISS and numpy's fancy indexing release the GIL). At 1M chunks (dense ~1.3 ms,
-# BM25 ~4 ms) it cut the search's p50 by 0.6-0.9 ms in alternating runs (docs/performance.md);
-# on the article the hand-off would cost more than the 0.1 ms the dense side takes.
-PARALLEL_SEARCH_FROM = 100_000
+# From ``Tuning.parallel_search_from`` chunks the dense search runs in a second thread while
+# BM25 scores in the caller's (FAISS and numpy's fancy indexing release the GIL). At 1M chunks
+# (dense ~1.3 ms, BM25 ~4 ms) it cut the search's p50 by 0.6-0.9 ms in alternating runs
+# (docs/performance.md); on the article the hand-off would cost more than the 0.1 ms the dense
+# side takes.
 _dense_pool: ThreadPoolExecutor | None = None
 _dense_pool_lock = threading.Lock()
 
@@ -185,7 +185,9 @@ class Retriever:
         candidates: dict[int, None] = {}
         best: int | None = None  # the best dense match
         dense_side = self.mode != "lexical" and n_candidates > 0
-        overlap = dense_side and self.mode != "dense" and len(self.index.chunks) >= PARALLEL_SEARCH_FROM
+        overlap = (
+            dense_side and self.mode != "dense" and len(self.index.chunks) >= self.tuning.parallel_search_from
+        )
         # Overlapped, the stage times add up to more than the search took.
         dense_job = _dense_worker().submit(dense_search) if overlap else None
         if dense_side and dense_job is None:

@@ -51,7 +51,7 @@ class AnswerSelector:
         if candidates is None:
             return Selection((), True)
         scores = self.model.rank(candidates)
-        logit = self.model.refusal_logit(candidates, scores)
+        logit = self.model.refusal_logit(candidates, scores, self.tuning)
         group = refusal_group(retrieval.same_language, retrieval.text_language, question.language)
         threshold = self.model.threshold(group)
         high = self.model.high_threshold(group)

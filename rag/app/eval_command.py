@@ -233,6 +233,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "chunk_size": settings.chunk_size,
             "chunk_stride": settings.chunk_stride,
             "tuning": asdict(settings.tuning),
+            "index_tuning": asdict(settings.index_tuning),
             "answer_model": {
                 "file": str(settings.answer_model or "rag/answer/answer_model.json"),
                 "version": model_info.get("version"),

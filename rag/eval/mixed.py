@@ -22,6 +22,7 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,8 @@ def run(corpus: str, seeds_dir: Path, questions: Path, out: Path, settings: Sett
     print(f"== {corpus}: {questions} over {seeds_dir}", file=sys.stderr, flush=True)
     pipeline = Pipeline.open(settings, encoder=encoder, progress=False)
     config = {"name": Path(corpus).stem, "questions_file": str(questions), "corpus": str(seeds_dir),
-              "retriever": settings.retriever, "documents": len(pipeline.index.documents)}
+              "retriever": settings.retriever, "documents": len(pipeline.index.documents),
+              "tuning": asdict(settings.tuning), "index_tuning": asdict(settings.index_tuning)}
     report, results = run_eval(pipeline, load_questions(questions), config, RunOptions(desc=corpus))
     folder = out / Path(corpus).stem
     write_report(folder, report, results, charts=False)

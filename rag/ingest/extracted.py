@@ -10,13 +10,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rag.config import Tuning
 from rag.ingest.loader import Block, DocumentError, check_chars
 from rag.records import Document
 
 BLOCK_SEPARATOR = "\n\n"
-# fastText's probability above which its language is taken; below it the function-word count
-# of rag.language decides (short or mixed texts).
-CONFIDENT_LANGUAGE = 0.6
 LANGUAGE_SAMPLE_CHARS = 20_000
 
 
@@ -39,7 +37,9 @@ def document_language(text: str, declared: str | None = None) -> str:
         code, probability = identify_language(sample)
     except (ImportError, LanguageIdError):
         code, probability = "", 0.0
-    if code and probability >= CONFIDENT_LANGUAGE:
+    # fastText's language from the probability questions use too; below it the function-word
+    # count of rag.language decides (short or mixed texts).
+    if code and probability >= Tuning.language_confidence:
         return code
     return guess_language(sample)
 

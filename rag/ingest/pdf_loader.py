@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rag.config import IndexTuning
 from rag.ingest import loader as limits
 from rag.ingest.extracted import TextAssembler, clean_line, layout_blocks, read_limited
 from rag.ingest.loader import MAX_PDF_PAGES, Block, DocumentError
@@ -36,7 +37,6 @@ MIN_TEXT_LAYER_LETTERS = 3
 
 SENTENCE_END = tuple('.!?:»"”…')
 HEADING_END_PUNCTUATION = tuple('.!?:;,…»«"“”\'’)')
-MAX_HEADING_CHARS = 120
 # A line shorter than this share of the page's longest line, ending a sentence, ends a paragraph.
 SHORT_LINE = 0.75
 _PAGE_NUMBER = re.compile(r"^(?:page|seite)?\s*\d{1,4}(?:\s*(?:/|of|von)\s*\d{1,4})?$", re.I)
@@ -45,7 +45,7 @@ _JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|document\d*|\s*)$", r
 
 def _heading_like(line: str) -> bool:
     return (
-        len(line) <= MAX_HEADING_CHARS
+        len(line) <= IndexTuning.max_heading_chars  # the same limit as in plain text
         and not line.endswith(HEADING_END_PUNCTUATION)
         and any(ch.isalpha() for ch in line)
     )

@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from rag.config import IndexTuning
 from rag.ingest.loader import Block, DocumentError, check_chars
 from rag.language import detect_language
 from rag.records import Document
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 FINAL_PUNCTUATION = tuple('.!?:;…»«"“”\'’)')
-MAX_HEADING_CHARS = 160
 # A document without front matter whose function words give no language is read as German,
 # the bundled article's language.
 FALLBACK_LANGUAGE = "de"
@@ -81,7 +81,7 @@ def _is_heading(line: str, next_is_text: bool) -> bool:
         return True
     return (
         next_is_text
-        and len(stripped) <= MAX_HEADING_CHARS
+        and len(stripped) <= IndexTuning.max_heading_chars
         and not stripped.endswith(FINAL_PUNCTUATION)
     )
 

@@ -142,11 +142,10 @@ def test_hybrid_score_is_min_max_dense_plus_weighted_share_of_the_best_bm25(corp
 
 @pytest.mark.parametrize("withheld", [frozenset(), frozenset({"dfki"})])
 def test_dense_search_overlapped_with_bm25_finds_the_same_hits(corpus, monkeypatch, withheld):
-    """Large indexes search the dense side in a second thread (PARALLEL_SEARCH_FROM): the hits,
+    """Large indexes search the dense side in a second thread (Tuning.parallel_search_from): the hits,
     their scores and the language decision must not depend on it."""
     import threading
 
-    import rag.answer.retrieve as retrieve
 
     _, retriever, _ = corpus
     questions = ["Wer leitet das DFKI in Kaiserslautern?", "Who runs Softbank?", "Sprachmodelle Tokio"]
@@ -159,7 +158,7 @@ def test_dense_search_overlapped_with_bm25_finds_the_same_hits(corpus, monkeypat
         return search(*args, **kwargs)
 
     monkeypatch.setattr(retriever.index.dense, "search", recorded)
-    monkeypatch.setattr(retrieve, "PARALLEL_SEARCH_FROM", 1)
+    monkeypatch.setattr(retriever, "tuning", retriever.tuning.with_(parallel_search_from=1))
     overlapped = [retriever.search(q, 5, "de", withhold=withheld) for q in questions]
     assert dense_threads and all(name.startswith("rag-dense") for name in dense_threads)
     for a, b in zip(alone, overlapped, strict=True):
@@ -175,10 +174,9 @@ def test_a_forked_process_searches_with_its_own_dense_thread(corpus, monkeypatch
     with the parent's pool waited forever. A child started after the parent searched answers."""
     import multiprocessing
 
-    import rag.answer.retrieve as retrieve
 
     _, retriever, _ = corpus
-    monkeypatch.setattr(retrieve, "PARALLEL_SEARCH_FROM", 1)
+    monkeypatch.setattr(retriever, "tuning", retriever.tuning.with_(parallel_search_from=1))
     question = "Wer leitet das DFKI in Kaiserslautern?"
     expected = [h.chunk.chunk_id for h in retriever.search(question, 5, "de").hits]  # the pool exists now
 

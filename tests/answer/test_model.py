@@ -82,7 +82,9 @@ def test_refusal_inputs_put_question_facts_on_their_language_side_only(same):
 
 
 def test_a_pool_of_one_sentence_has_the_fixed_margin():
-    from rag.answer.model import MARGIN_ALONE
+    from rag.config import Tuning
+
+    MARGIN_ALONE = Tuning().margin_alone
 
     named = dict(zip(REFUSAL_FEATURES, refusal_inputs(_candidates(1), np.array([0.7])), strict=True))
     assert named["margin"] == MARGIN_ALONE
@@ -153,7 +155,9 @@ def test_no_close_fit_is_one_only_when_no_candidate_near_the_best_fits_and_is_gr
     from dataclasses import replace
 
     from rag.answer.features import COLUMN
-    from rag.answer.model import CLOSE_TO_BEST
+    from rag.config import Tuning
+
+    CLOSE_TO_BEST = Tuning().close_to_best
 
     base = _candidates(3)
     typed = replace(base, facts=replace(base.facts, typed=True),

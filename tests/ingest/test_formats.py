@@ -437,7 +437,10 @@ def test_html_without_title_takes_its_first_heading_or_else_the_file_name(tmp_pa
 
 
 def test_a_pdf_heading_is_short_has_letters_and_no_closing_punctuation():
-    from rag.ingest.pdf_loader import MAX_HEADING_CHARS, _heading_like
+    from rag.config import IndexTuning
+    from rag.ingest.pdf_loader import _heading_like
+
+    MAX_HEADING_CHARS = IndexTuning.max_heading_chars
 
     assert _heading_like("Chapter Two") and _heading_like("A" * MAX_HEADING_CHARS)
     assert not _heading_like("A" * (MAX_HEADING_CHARS + 1))  # too long, even without a full stop
