@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rag.index.store import LoadedIndex
+from rag.index.loaded import LoadedIndex
 from rag.index.words import numbers_in
 from rag.query.analysis import NAME, PERSON, PLACE, AnalysedQuestion
 from rag.records import Sentence

@@ -29,8 +29,8 @@ from rag.answer.coverage import COVERAGE_FEATURES, WordCoverage
 from rag.answer.retrieve import Retrieval, withheld_by
 from rag.config import Tuning
 from rag.index.lexical_parts import LexicalParts, QueryTerms
+from rag.index.loaded import LoadedIndex
 from rag.index.names import names_in_question
-from rag.index.store import LoadedIndex
 from rag.query.analysis import AnalysedQuestion, name_like_words
 from rag.records import Sentence
 

@@ -29,7 +29,7 @@ import numpy as np
 from rag.config import Tuning
 from rag.index.encoders import Encoder, encode
 from rag.index.lexical_parts import LexicalParts
-from rag.index.store import LoadedIndex
+from rag.index.loaded import LoadedIndex
 from rag.records import Hit
 
 # A withheld passage is a document id, or a document id and a paragraph number joined by this.

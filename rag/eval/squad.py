@@ -15,8 +15,8 @@ from pathlib import Path
 from rag.config import Settings
 from rag.eval.questions import EvalFormatError, EvalQuestion
 from rag.index.store import corpus_language
-from rag.ingest.text import guess_language
 from rag.jsonfile import read_json
+from rag.language import guess_language
 from rag.language.identify import identify_language
 from rag.records import Document
 

@@ -44,7 +44,7 @@ import numpy as np
 
 from rag import __version__
 from rag.index.encoders import Encoder
-from rag.ingest.loader import loader_for
+from rag.ingest.registry import loader_for
 from rag.records import Document, Sentence
 
 VECTOR_KEYS = "vector_keys.json"

@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rag.config import Tuning
-from rag.ingest.loader import Block, DocumentError, check_chars
+from rag.config import IndexTuning, Tuning
+from rag.ingest.loader import Block, DocumentError, check_chars, check_file
+from rag.language import guess_language
 from rag.records import Document
 
 BLOCK_SEPARATOR = "\n\n"
@@ -25,11 +26,9 @@ def title_from_name(path: Path) -> str:
 
 def document_language(text: str, declared: str | None = None) -> str:
     """``declared`` (front matter) if given; else fastText's language when it is confident, else
-    the function-word guess of :func:`rag.ingest.text.guess_language`."""
+    the function-word guess of :func:`rag.language.guess_language`."""
     if declared and declared.strip():
         return declared.strip().lower()
-    from rag.ingest.text import guess_language
-
     sample = text[:LANGUAGE_SAMPLE_CHARS]
     try:
         from rag.language.identify import LanguageIdError, identify_language
@@ -42,6 +41,19 @@ def document_language(text: str, declared: str | None = None) -> str:
     if code and probability >= Tuning.language_confidence:
         return code
     return guess_language(sample)
+
+
+HEADING_END_PUNCTUATION = tuple('.!?:;,…»«"“”\'’)')
+
+
+def heading_like(line: str) -> bool:
+    """A line of a PDF page or an OCR paragraph that reads like a heading: not too long, no
+    final punctuation, a letter."""
+    return (
+        len(line) <= IndexTuning.max_heading_chars  # the same limit as in plain text
+        and not line.endswith(HEADING_END_PUNCTUATION)
+        and any(ch.isalpha() for ch in line)
+    )
 
 
 def clean_line(text: str) -> str:
@@ -112,8 +124,6 @@ def layout_blocks(document: Document) -> list[Block]:
 
 def read_limited(path: Path, kind: str) -> bytes:
     """The file's bytes after :func:`rag.ingest.loader.check_file` (size and magic bytes)."""
-    from rag.ingest.loader import check_file
-
     check_file(path, kind)
     try:
         return path.read_bytes()

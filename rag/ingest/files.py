@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.loader import REFUSED_SUFFIXES, DocumentError, loader_for, supported_suffixes
+from rag.ingest.loader import REFUSED_SUFFIXES, DocumentError
+from rag.ingest.registry import loader_for, supported_suffixes
 from rag.records import Document
 
 # Sub-folders of seeds/ that hold question sets or notes, not documents.

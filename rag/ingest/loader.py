@@ -1,8 +1,11 @@
-"""The seam between file formats and the rest: a :class:`DocumentLoader` per format.
+"""The seam between file formats and the rest: the :class:`DocumentLoader` protocol each format
+implements, the :class:`Block` it yields, the limits every loader keeps and the content check.
 
 A loader turns a file into a :class:`~rag.records.Document` (whose ``text`` is what citations'
 character offsets point into) and the document into :class:`Block`s: paragraphs and headings
-with their offsets. Reading another format is adding a loader to :func:`loaders`.
+with their offsets. Reading another format is adding a loader to
+:func:`rag.ingest.registry.loaders`; this module imports no format module (an import contract
+in pyproject.toml), so the formats import it without a cycle.
 
 Plain text and Markdown documents hold the file's own text; PDF, DOCX and HTML documents hold
 the text extracted from the file (offsets index that), with their blocks in ``Document.layout``.
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -80,41 +82,6 @@ class DocumentLoader(Protocol):
         ...
 
 
-@lru_cache(maxsize=1)
-def loaders() -> tuple[DocumentLoader, ...]:
-    """Every format's loader; the first also reads text that comes from no file."""
-    from rag.ingest.docx_loader import DocxLoader
-    from rag.ingest.html_loader import HtmlLoader
-    from rag.ingest.image_loader import ImageLoader
-    from rag.ingest.markdown_loader import MarkdownLoader
-    from rag.ingest.pdf_loader import PdfLoader
-    from rag.ingest.sheet_loader import CsvLoader, XlsxLoader
-    from rag.ingest.slides_loader import PptxLoader
-    from rag.ingest.text import TextLoader
-
-    return (TextLoader(), MarkdownLoader(), HtmlLoader(), PdfLoader(), DocxLoader(), PptxLoader(),
-            XlsxLoader(), CsvLoader(), ImageLoader())
-
-
-def supported_suffixes() -> tuple[str, ...]:
-    return tuple(suffix for loader in loaders() for suffix in loader.suffixes)
-
-
-def loader_for(path: str | Path) -> DocumentLoader:
-    """The loader for a file by its ending; plain text for documents that are no file
-    (a SQuAD paragraph's path is ``file.json#a00-p00``)."""
-    suffix = Path(str(path).split("#", 1)[0]).suffix.lower()
-    fallback = loaders()[0]
-    if "#" in str(path):
-        return fallback
-    return next((loader for loader in loaders() if suffix in loader.suffixes), fallback)
-
-
-def blocks_of(document: Document) -> list[Block]:
-    """The document's paragraphs and headings, as its format's loader reads them."""
-    return loader_for(document.path).blocks(document)
-
-
 # The first bytes of executable programs: Windows (MZ), Linux (ELF), macOS (Mach-O, universal).
 _PROGRAM_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",
                   b"\xca\xfe\xba\xbe")
@@ -177,3 +144,12 @@ def check_file(path: Path, expected_kind: str) -> None:
 def check_chars(path: Path, count: int) -> None:
     if count > MAX_CHARS:
         raise DocumentError(f"{path} holds more than {MAX_CHARS:,} characters of text; split it up")
+
+
+def __getattr__(name: str) -> object:
+    """``supported_suffixes`` of the registry, for callers that still import it from here."""
+    if name == "supported_suffixes":
+        from rag.ingest.registry import supported_suffixes
+
+        return supported_suffixes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

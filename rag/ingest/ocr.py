@@ -254,11 +254,11 @@ def add_page(assembler: Any, page: OcrPage, number: int,
              boxes: list[tuple[int, int, int, float, float, float, float]]) -> None:
     """One OCR page's paragraphs into a :class:`~rag.ingest.extracted.TextAssembler`, each word's
     box into ``boxes`` with its offsets. A one-line paragraph that reads like a heading is one."""
-    from rag.ingest.pdf_loader import _heading_like
+    from rag.ingest.extracted import heading_like
 
     for i, lines in enumerate(page.paragraphs):
         text, spans = paragraph_text(lines)
-        is_heading = len(lines) == 1 and i + 1 < len(page.paragraphs) and _heading_like(text)
+        is_heading = len(lines) == 1 and i + 1 < len(page.paragraphs) and heading_like(text)
         start = assembler.add(text, is_heading)
         if start < 0:
             continue

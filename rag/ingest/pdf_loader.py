@@ -22,9 +22,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rag.config import IndexTuning
 from rag.ingest import loader as limits
-from rag.ingest.extracted import TextAssembler, clean_line, layout_blocks, read_limited
+from rag.ingest.extracted import TextAssembler, clean_line, heading_like, layout_blocks, read_limited
 from rag.ingest.loader import MAX_PDF_PAGES, Block, DocumentError
 from rag.records import Document
 
@@ -36,19 +35,10 @@ MIN_OCR_DPI = 150
 MIN_TEXT_LAYER_LETTERS = 3
 
 SENTENCE_END = tuple('.!?:»"”…')
-HEADING_END_PUNCTUATION = tuple('.!?:;,…»«"“”\'’)')
 # A line shorter than this share of the page's longest line, ending a sentence, ends a paragraph.
 SHORT_LINE = 0.75
 _PAGE_NUMBER = re.compile(r"^(?:page|seite)?\s*\d{1,4}(?:\s*(?:/|of|von)\s*\d{1,4})?$", re.I)
 _JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|document\d*|\s*)$", re.I)
-
-
-def _heading_like(line: str) -> bool:
-    return (
-        len(line) <= IndexTuning.max_heading_chars  # the same limit as in plain text
-        and not line.endswith(HEADING_END_PUNCTUATION)
-        and any(ch.isalpha() for ch in line)
-    )
 
 
 def page_paragraphs(text: str) -> list[tuple[str, bool]]:
@@ -64,13 +54,13 @@ def page_paragraphs(text: str) -> list[tuple[str, bool]]:
             continue
         groups[-1].append(line)
         short = len(line) < SHORT_LINE * widest
-        opens_heading = len(groups[-1]) == 1 and short and _heading_like(line)
+        opens_heading = len(groups[-1]) == 1 and short and heading_like(line)
         if (line.endswith(SENTENCE_END) and short) or opens_heading:
             groups.append([])  # a paragraph ends, or a short line opening one is a heading
     groups = [g for g in groups if g]
     blocks: list[tuple[str, bool]] = []
     for i, group in enumerate(groups):
-        is_heading = len(group) == 1 and i + 1 < len(groups) and _heading_like(group[0])
+        is_heading = len(group) == 1 and i + 1 < len(groups) and heading_like(group[0])
         blocks.append(("\n".join(group), is_heading))
     return blocks
 

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 
-from rag.ingest.loader import blocks_of
+from rag.ingest.registry import blocks_of
 from rag.language import get_language
 from rag.records import Document, Sentence
 

@@ -13,15 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.config import IndexTuning
+from rag.ingest.extracted import decode_utf8, document_language, read_limited, title_from_name
 from rag.ingest.loader import Block, DocumentError, check_chars
-from rag.language import detect_language
 from rag.records import Document
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 FINAL_PUNCTUATION = tuple('.!?:;…»«"“”\'’)')
-# A document without front matter whose function words give no language is read as German,
-# the bundled article's language.
-FALLBACK_LANGUAGE = "de"
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -43,8 +40,6 @@ def load_text_document(path: Path, doc_id: str) -> Document:
     The language without front matter is fastText's when it is confident, else the
     function-word guess (:func:`rag.ingest.extracted.document_language`).
     """
-    from rag.ingest.extracted import decode_utf8, document_language, read_limited, title_from_name
-
     path = Path(path)
     raw = read_limited(path, "text")
     text = decode_utf8(path, raw)  # offsets refer to the decoded text without a BOM
@@ -63,11 +58,6 @@ def load_text_document(path: Path, doc_id: str) -> Document:
         content_hash=hashlib.sha256(raw).hexdigest(),
         body_start=body_start,
     )
-
-
-def guess_language(text: str) -> str:
-    """The document's language from function words (``FALLBACK_LANGUAGE`` when they tie)."""
-    return detect_language(text, default=FALLBACK_LANGUAGE)
 
 
 def _line_spans(text: str, start: int) -> Iterator[tuple[int, int]]:

@@ -57,13 +57,24 @@ def known_languages() -> tuple[Language, ...]:
 
 from rag.language.detect import detect_language  # noqa: E402 - needs LANGUAGES above
 
+# The language a document is taken to be in when neither its front matter, fastText nor its
+# function words tell: the bundled article's.
+DEFAULT_LANGUAGE = GERMAN.code
+
+
+def guess_language(text: str) -> str:
+    """A document's language from its function words (:data:`DEFAULT_LANGUAGE` when they tie)."""
+    return detect_language(text, default=DEFAULT_LANGUAGE)
+
 __all__ = [
     "AnswerCues",
     "FollowUpCues",
     "Language",
     "LANGUAGES",
     "Phrases",
+    "DEFAULT_LANGUAGE",
     "detect_language",
+    "guess_language",
     "generic_language",
     "get_language",
     "known_languages",

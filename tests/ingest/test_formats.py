@@ -438,7 +438,7 @@ def test_html_without_title_takes_its_first_heading_or_else_the_file_name(tmp_pa
 
 def test_a_pdf_heading_is_short_has_letters_and_no_closing_punctuation():
     from rag.config import IndexTuning
-    from rag.ingest.pdf_loader import _heading_like
+    from rag.ingest.extracted import heading_like as _heading_like
 
     MAX_HEADING_CHARS = IndexTuning.max_heading_chars
 
