@@ -25,7 +25,7 @@ from rag.config import Settings, index_location
 from rag.index.encoders import DEFAULT_MODEL, Encoder
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
 from rag.ingest import DocumentError
-from rag.language import LANGUAGES, detect_language
+from rag.language import FALLBACK_LANGUAGE, LANGUAGES, detect_language
 from rag.language.identify import (
     ENCODER_LANGUAGE_NAMES,
     ENCODER_LANGUAGES,
@@ -131,7 +131,7 @@ class Pipeline:
             code, probability = readable_language(identify_candidates(question), self.readable)
         if probability >= self.settings.tuning.language_confidence:
             return code
-        fallback = self.index.language if self.index.language in LANGUAGES else "en"
+        fallback = self.index.language if self.index.language in LANGUAGES else FALLBACK_LANGUAGE
         return detect_language(question, default=fallback)
 
     def analyse(self, question: str, language: str | None = None) -> AnalysedQuestion:

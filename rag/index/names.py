@@ -4,10 +4,9 @@ Abstention needs names (answer.py): "Wann wurde das DFKI gegründet?" is not ans
 sentence about the G-7, however similar the wording. No German NER model ships on
 PyPI, and German capitalises every noun, so capitalisation alone cannot tell "Softbank" from
 "Bank". A word counts as a name when it is capitalised, is not at the start of a sentence or
-quote (unless it is a name elsewhere in the corpus), and is not a German common noun in the
-Wiktionary list of the `german-nouns` package (places, surnames and given names there count as
-names). Compounds of listed nouns ("Industriemetropole", "Unternehmensvorständen") are common
-nouns too. English text needs no list: its common nouns are lower case.
+quote (unless it is a name elsewhere in the corpus), and, in a language that capitalises every
+noun, is not a common noun of the language's noun list (:class:`rag.language.nouns.NounLexicon`,
+German's from Wiktionary). English text needs no list: its common nouns are lower case.
 
 The list is read once, when an index is built; the names of every sentence are stored in the
 index, so answering a question never loads it.
@@ -15,7 +14,6 @@ index, so answering a question never loads it.
 
 from __future__ import annotations
 
-import csv
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -23,75 +21,31 @@ from collections.abc import Iterable, Sequence
 from rag.language import get_language, known_languages
 from rag.records import Document, Sentence
 
-# Rows of these kinds are names, not common nouns.
-_PROPER_KINDS = ("Toponym", "Nachname", "Vorname", "Eigenname", "Straßenname")
 # "Alphabet", "X", "KI-Aktien": a token is a run of letters/digits with inner hyphens or dots.
 _TOKEN = re.compile(r"\w(?:[\w.'’]*\w)?(?:-\w(?:[\w.'’]*\w)?)*")
 # A quote or colon starts a new clause, so the next word is capitalised like a sentence start.
 _CLAUSE_START = re.compile(r"[«»\"“”„:;(]\s*$")
 _GENITIVE = re.compile(r"(?:['’]s|['’]|s)$")
-_LINKING = ("", "s", "es", "n", "en", "e", "er")
-MIN_PART = 3  # shortest compound part looked up
-LONG_HEAD = 5  # a compound ending in a listed noun this long is a common noun
-# Endings that make nouns of verbs and adjectives ("Verlässlichkeit", "Ausprobieren").
-_NOUN_SUFFIX = re.compile(r"(?:keit|heit|ung|schaft|tät|ismus|nis|tion)(?:en|s)?$|[a-zäöü]{5}en$")
 # Capitalised words that are not names even though they are missing from the noun list.
 _NOT_NAMES = frozenset(word for lang in known_languages() for word in lang.not_names)
 
 
 @functools.lru_cache(maxsize=1)
-def german_nouns() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
-    """(common noun forms, proper noun forms, given names, place names), case-folded."""
-    from german_nouns.config import CSV_FILE_PATH
-
-    common: set[str] = set()
-    proper: set[str] = set()
-    given: set[str] = set()
-    places: set[str] = set()
-    with open(CSV_FILE_PATH, encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle)
-        header = next(rows)
-        form_columns = [i for i, name in enumerate(header) if i == 0 or i >= 7]
-        for row in rows:
-            target = proper if any(kind in row[1] for kind in _PROPER_KINDS) else common
-            if "Vorname" in row[1]:
-                given.add(row[0].casefold())
-            if "Toponym" in row[1]:
-                places.add(row[0].casefold())
-            for i in form_columns:
-                if i < len(row) and row[i]:
-                    target.add(row[i].casefold())
-    return frozenset(common), frozenset(proper), frozenset(given), frozenset(places)
+def noun_tables() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(common nouns, proper nouns, given names, places) of every known language's noun list."""
+    tables = [lang.nouns.tables for lang in known_languages() if lang.nouns is not None]
+    if len(tables) == 1:
+        return tables[0]
+    common, proper, given, places = (frozenset().union(*(t[i] for t in tables)) for i in range(4))
+    return common, proper, given, places
 
 
-@functools.lru_cache(maxsize=65536)
-def is_common_noun(word: str) -> bool:
-    """Whether a capitalised German word is a common noun (compounds included)."""
-    common, proper, _, _ = german_nouns()
-    folded = word.casefold()
-    if folded in common:  # "Plan" is also a place, "China" also porcelain: common wins
-        return True
-    if folded in proper:
-        return False
-    if _NOUN_SUFFIX.search(folded):
-        return True
-    # A compound whose last part is a listed noun: "Industrie|metropole", "Cyber|experten".
-    # A short last part must follow a listed noun ("Unternehmens|vorstand"), or "Soft|bank"
-    # would be a common noun.
-    for cut in range(2, len(folded) - MIN_PART + 1):
-        head = folded[cut:]
-        if head not in common:
-            continue
-        if len(head) >= LONG_HEAD:
-            return True
-        modifier = folded[:cut]
-        for link in _LINKING:
-            if not modifier.endswith(link):
-                continue
-            stem = modifier[: len(modifier) - len(link)] if link else modifier
-            if len(stem) >= MIN_PART and stem in common:
-                return True
-    return False
+german_nouns = noun_tables  # the name rag/eval/train.py reads them by
+
+
+def _given_names() -> frozenset[str]:
+    """Given names of every known language's noun list (a name after one is a surname)."""
+    return frozenset(name for lang in known_languages() if lang.nouns for name in lang.nouns.given_names)
 
 
 def _parts(token: str) -> list[str]:
@@ -109,8 +63,8 @@ def candidate_names(text: str, language: str) -> list[str]:
     """
     inside: list[str] = []
     # In a language that capitalises every noun, the noun list tells names from nouns.
-    check_nouns = get_language(language).capitalises_nouns
-    given = german_nouns()[2] if check_nouns else frozenset()
+    nouns = get_language(language).nouns if get_language(language).capitalises_nouns else None
+    given = nouns.given_names if nouns is not None else frozenset()
     first = True
     previous = ""
     for match in _TOKEN.finditer(text):
@@ -126,7 +80,7 @@ def candidate_names(text: str, language: str) -> list[str]:
             if folded in _NOT_NAMES:
                 continue
             is_acronym = len(part) > 1 and part.isupper()
-            if check_nouns and not is_acronym and not after_given and is_common_noun(part):
+            if nouns is not None and not is_acronym and not after_given and nouns.is_common_noun(part):
                 continue
             if not (starts_clause and i == 0) or is_acronym:
                 inside.append(folded)
@@ -177,16 +131,16 @@ def names_in_question(question: str, vocabulary: Iterable[str]) -> tuple[str, ..
 def place_names(names: Iterable[str]) -> list[str]:
     """The names that are places ("Tokio", "Europa"): where something happens, rarely what a
     question is about."""
-    places = german_nouns()[3]
-    english = {"tokyo", "japan", "china", "europe", "germany", "america", "usa", "us"}
-    return sorted(n for n in set(names) if n in places or n in english)
+    places = {place for lang in known_languages() for place in lang.place_names}
+    places.update(place for lang in known_languages() if lang.nouns for place in lang.nouns.places)
+    return sorted(n for n in set(names) if n in places)
 
 
 def person_names(sentences: Sequence[Sentence], names: Sequence[Sequence[str]]) -> list[str]:
     """The names that name people: given names ("Masayoshi", "Priya"), and a name written
     right after one ("Son" in "Masayoshi Son"). "Wer leitet ...?" is answered by a person, and
     a sentence that only adds a firm or a place does not answer it."""
-    given = german_nouns()[2]
+    given = _given_names()
     found: set[str] = set()
     for sentence, own in zip(sentences, names, strict=True):
         if not own:

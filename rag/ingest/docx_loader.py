@@ -18,9 +18,13 @@ from typing import Any
 
 from rag.ingest.extracted import TextAssembler, clean_line, layout_blocks, read_limited
 from rag.ingest.loader import MAX_UNPACKED_BYTES, Block, DocumentError
+from rag.language import known_languages
 from rag.records import Document
 
-_HEADING_STYLE = re.compile(r"^(title|heading \d|überschrift \d|titel)$", re.I)
+# Word's names of heading styles, in every known language ("Heading 1", "Überschrift 1").
+_HEADING_STYLE = re.compile(
+    "^(" + "|".join(s for lang in known_languages() for s in lang.layout.heading_styles) + ")$", re.I
+)
 # python-docx's default core properties (CorePropertiesPart.default) carry this title.
 _PLACEHOLDER_TITLE = "Word Document"
 

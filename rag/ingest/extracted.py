@@ -12,7 +12,7 @@ from typing import Any
 
 from rag.config import IndexTuning, Tuning
 from rag.ingest.loader import Block, DocumentError, check_chars, check_file
-from rag.language import guess_language
+from rag.language import guess_language, known_languages
 from rag.records import Document
 
 BLOCK_SEPARATOR = "\n\n"
@@ -43,6 +43,13 @@ def document_language(text: str, declared: str | None = None) -> str:
     return guess_language(sample)
 
 
+# A page-number line of a PDF page or a scan ("3", "Seite 3 von 10", "page 3 of 10", "3 / 10").
+PAGE_NUMBER = re.compile(
+    r"^(?:" + "|".join(w for lang in known_languages() for w in lang.layout.page_words) + r")?\s*\d{1,4}"
+    r"(?:\s*(?:/|" + "|".join(w for lang in known_languages() for w in lang.layout.page_of_words)
+    + r")\s*\d{1,4})?$",
+    re.I,
+)
 HEADING_END_PUNCTUATION = tuple('.!?:;,…»«"“”\'’)')
 
 

@@ -13,18 +13,15 @@ again too) when its model is installed. A page that yields no text is named in
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rag.ingest.extracted import PAGE_NUMBER
 from rag.ingest.loader import DocumentError
+from rag.language import ocr_fallback_models, tesseract_model
 
-# Tesseract's names of the languages rag reads best; others fall back to German and English.
-TESSERACT_LANGUAGES = {"de": "deu", "en": "eng", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
-                       "pt": "por", "pl": "pol", "ru": "rus", "tr": "tur"}
-FALLBACK = ("deu", "eng")
 # Words Tesseract is less sure of than this (0-100) are specks of noise, not text.
 MIN_CONFIDENCE = 40
 # A page with fewer pixels darker than INK_LEVEL (0-255) than this share of its area is blank.
@@ -33,7 +30,6 @@ BLANK_SHARE = 0.0002
 # One page longer than this in Tesseract is not read (its page is named in Document.notes).
 PAGE_TIMEOUT_S = 120
 # Tesseract's layout (block, paragraph, line) is kept; its page-number lines are not text.
-_PAGE_NUMBER = re.compile(r"^(?:page|seite)?\s*\d{1,4}(?:\s*(?:/|of|von)\s*\d{1,4})?$", re.I)
 
 
 class OcrTimeout(RuntimeError):
@@ -90,10 +86,10 @@ def tesseract_language(language: str | None) -> str:
     """Tesseract's ``lang`` for a document language: its own model when installed, else German and
     English together (those installed)."""
     installed = installed_languages()
-    code = TESSERACT_LANGUAGES.get(language or "")
+    code = tesseract_model(language)
     if code and code in installed:
         return code
-    fallback = [c for c in FALLBACK if c in installed]
+    fallback = [c for c in ocr_fallback_models() if c in installed]
     return "+".join(fallback) or "eng"
 
 
@@ -138,7 +134,7 @@ def read_image(image: Any, lang: str) -> OcrPage:
         lines = [grouped[key][n] for n in sorted(grouped[key]) if _is_text(grouped[key][n])]
         if not lines:
             continue
-        if len(lines) == 1 and _PAGE_NUMBER.match(" ".join(w.text for w in lines[0])):
+        if len(lines) == 1 and PAGE_NUMBER.match(" ".join(w.text for w in lines[0])):
             continue
         if not any(ch.isalnum() for line in lines for w in line for ch in w.text):
             continue  # specks read as punctuation

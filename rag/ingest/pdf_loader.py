@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingest import loader as limits
-from rag.ingest.extracted import TextAssembler, clean_line, heading_like, layout_blocks, read_limited
+from rag.ingest.extracted import (
+    PAGE_NUMBER,
+    TextAssembler,
+    clean_line,
+    heading_like,
+    layout_blocks,
+    read_limited,
+)
 from rag.ingest.loader import MAX_PDF_PAGES, Block, DocumentError
 from rag.records import Document
 
@@ -37,7 +44,6 @@ MIN_TEXT_LAYER_LETTERS = 3
 SENTENCE_END = tuple('.!?:»"”…')
 # A line shorter than this share of the page's longest line, ending a sentence, ends a paragraph.
 SHORT_LINE = 0.75
-_PAGE_NUMBER = re.compile(r"^(?:page|seite)?\s*\d{1,4}(?:\s*(?:/|of|von)\s*\d{1,4})?$", re.I)
 _JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|document\d*|\s*)$", re.I)
 
 
@@ -50,7 +56,7 @@ def page_paragraphs(text: str) -> list[tuple[str, bool]]:
         if not line:
             groups.append([])
             continue
-        if _PAGE_NUMBER.match(line):
+        if PAGE_NUMBER.match(line):
             continue
         groups[-1].append(line)
         short = len(line) < SHORT_LINE * widest

@@ -9,23 +9,30 @@ Example::
 
 from __future__ import annotations
 
-from rag.language.base import AnswerCues, FollowUpCues, Language, Phrases
+from rag.language import other
+from rag.language.base import AnswerCues, FollowUpCues, Language, LayoutCues, OverviewCues, Phrases
 from rag.language.de import GERMAN
 from rag.language.en import ENGLISH
 
+# The registry: one line per language module.
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (GERMAN, ENGLISH)}
+
+# What a language without a module borrows (sentence splitting, the framing of answers), and
+# what an unclear question about a text in such a language is taken to be in.
+FALLBACK_LANGUAGE = ENGLISH.code
 
 
 def generic_language(code: str) -> Language:
     """A language without its own module: words are matched unstemmed, sentences split like
-    English, answers framed in English."""
+    the fallback language's (English), answers framed in it."""
+    fallback = LANGUAGES[FALLBACK_LANGUAGE]
     return Language(
         code=code,
         name=code,
         stemmer=None,
-        splitter_model=ENGLISH.splitter_model,
+        splitter_model=fallback.splitter_model,
         function_words=frozenset(),
-        phrases=ENGLISH.phrases,
+        phrases=fallback.phrases,
     )
 
 
@@ -34,25 +41,29 @@ def get_language(code: str) -> Language:
     return LANGUAGES.get(code) or generic_language(code)
 
 
-# bm25s's stop word lists of languages without a module of their own: a question in one of them
-# still has its function words told from its content words (word coverage, rag/index/words.py).
-_OTHER_STOP_WORD_LISTS = {
-    "fr": "STOPWORDS_FRENCH", "es": "STOPWORDS_SPANISH", "it": "STOPWORDS_ITALIAN",
-    "pt": "STOPWORDS_PORTUGUESE", "nl": "STOPWORDS_DUTCH", "ru": "STOPWORDS_RUSSIAN",
-    "tr": "STOPWORDS_TURKISH", "da": "STOPWORDS_DANISH", "sv": "STOPWORDS_SWEDISH",
-    "no": "STOPWORDS_NORWEGIAN", "nb": "STOPWORDS_NORWEGIAN",
-}
-
-
 def stop_word_list_name(code: str) -> str:
     """The name of bm25s's stop word list for a language ("" when there is none)."""
     known = LANGUAGES.get(code)
-    return known.stop_word_list if known is not None else _OTHER_STOP_WORD_LISTS.get(code, "")
+    return known.stop_word_list if known is not None else other.STOP_WORD_LISTS.get(code, "")
 
 
 def known_languages() -> tuple[Language, ...]:
     """The languages with a module of their own: their cues apply to every question."""
     return tuple(LANGUAGES.values())
+
+
+def overview_cues() -> tuple[OverviewCues, ...]:
+    """How to ask for a summary, in every language known: the modules' first, then the others'
+    (rag/language/other.py), as questions may come in any language the encoder reads."""
+    return tuple(lang.overview for lang in LANGUAGES.values()) + tuple(
+        cues for code, cues in other.OVERVIEW.items() if code not in LANGUAGES
+    )
+
+
+def tesseract_model(code: str | None) -> str:
+    """Tesseract's model for a document language ("" when none is known)."""
+    known = LANGUAGES.get(code or "")
+    return known.tesseract if known is not None else other.TESSERACT.get(code or "", "")
 
 
 from rag.language.detect import detect_language  # noqa: E402 - needs LANGUAGES above
@@ -66,12 +77,24 @@ def guess_language(text: str) -> str:
     """A document's language from its function words (:data:`DEFAULT_LANGUAGE` when they tie)."""
     return detect_language(text, default=DEFAULT_LANGUAGE)
 
+
+def ocr_fallback_models() -> tuple[str, ...]:
+    """Tesseract's models for a document whose language has none: the default language's and
+    the fallback language's (German and English)."""
+    return (LANGUAGES[DEFAULT_LANGUAGE].tesseract, LANGUAGES[FALLBACK_LANGUAGE].tesseract)
+
 __all__ = [
     "AnswerCues",
+    "FALLBACK_LANGUAGE",
     "FollowUpCues",
     "Language",
     "LANGUAGES",
+    "LayoutCues",
+    "OverviewCues",
     "Phrases",
+    "ocr_fallback_models",
+    "overview_cues",
+    "tesseract_model",
     "DEFAULT_LANGUAGE",
     "detect_language",
     "guess_language",

@@ -8,6 +8,10 @@ registering it in ``rag/language/__init__.py``. Code elsewhere never tests ``lan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.language.nouns import NounLexicon
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,47 @@ class Phrases:
     # A "low" answer: the closest passage, which may not answer (rag/answer/compose.py).
     low_lead: str = ""
     low_lead_other_language: str = ""
+    # An overview ("Worum geht es?", rag/answer/overview.py): "Overview of «title»", the word
+    # before the section headings, and what a document without lead or sections gets.
+    overview_of: str = ""
+    sections: str = ""
+    no_lead_or_sections: str = ""
+    # "Why?" after an answer: the lead before the cited reason, or that the text gives none.
+    reason_lead: str = ""
+    no_reason: str = ""
+    # A refusal when only chosen documents were searched (one document, several).
+    chosen_refusal_one: str = ""
+    chosen_refusal_many: str = ""
+
+
+@dataclass(frozen=True)
+class OverviewCues:
+    """How a question asks for the gist of the text as a whole (``rag/answer/overview.py``).
+
+    ``patterns`` are whole-question regular expressions over the question lower-cased without
+    punctuation, ``{text}`` standing for a word naming the text (``text_words``, after one of
+    ``text_determiners``). ``requests`` are words and phrases that ask for a summary in any
+    phrasing; ``fillers`` may stand beside them (the text, politeness, length); ``elisions``
+    are articles written onto the next word ("l'article"). ``unspaced_fillers`` are removed as
+    strings in scripts written without spaces."""
+
+    patterns: tuple[str, ...] = ()
+    text_determiners: tuple[str, ...] = ()
+    text_words: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
+    fillers: frozenset[str] = frozenset()
+    elisions: tuple[str, ...] = ()
+    unspaced_fillers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayoutCues:
+    """Words of a document's layout: a page-number line ("Seite 3 von 10", "page 3 of 10") and
+    the names Word gives heading styles in this language (regular-expression pieces)."""
+
+    page_words: tuple[str, ...] = ()
+    page_of_words: tuple[str, ...] = ()
+    heading_styles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +118,26 @@ class FollowUpCues:
     subject_determiners: frozenset[str] = frozenset()
     own_subject_possessives: frozenset[str] = frozenset()
     noun_links: frozenset[str] = frozenset()
+    # Possessives that come before the thing they belong to ("his company"): before every name
+    # of the question they cannot point into it.
+    possessives: frozenset[str] = frozenset()
+    # "and"/"und" between two clauses of one question: a pronoun after it points to what the
+    # first clause named.
+    clause_joins: frozenset[str] = frozenset()
+    # A cleft "What is it that ...": this pronoun before one of these words announces what follows.
+    cleft_pronouns: frozenset[str] = frozenset()
+    cleft_words: frozenset[str] = frozenset()
+    # "there is": this adverb before or after an existential verb points to no place.
+    existential_adverbs: frozenset[str] = frozenset()
+    # "gibt es": this pronoun next to an impersonal verb refers to nothing.
+    impersonal_pronouns: frozenset[str] = frozenset()
+    # A bare "why" follow-up ("Und warum?", "Why is that?"): the why-words, what may lead them
+    # and what may follow them.
+    why_words: frozenset[str] = frozenset()
+    why_leads: frozenset[str] = frozenset()
+    why_fillers: frozenset[str] = frozenset()
+    # A sentence that gives a cause or a purpose: regular-expression alternatives.
+    causal: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +171,14 @@ class Language:
     # German capitalises every noun, so a capital says nothing about a name there: names are
     # told from nouns with a noun list (rag/index/names.py).
     capitalises_nouns: bool = False
+    # The language's noun list (common nouns, compounds, given names and places), if it has one.
+    nouns: NounLexicon | None = None
+    # Place names the text's own words cannot tell (a language without a noun list).
+    place_names: frozenset[str] = frozenset()
+    overview: OverviewCues = field(default_factory=OverviewCues)
+    layout: LayoutCues = field(default_factory=LayoutCues)
+    # Tesseract's model for OCR of scanned pages in this language ("" : none).
+    tesseract: str = ""
     # Questions about an attribute a text may never give, for training on on-topic questions
     # the text cannot answer (rag/eval/synthetic.py): a template with ``{name}`` and the words
     # whose absence from the text makes it unanswerable.

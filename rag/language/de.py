@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
-from rag.language.base import AnswerCues, FollowUpCues, Language, Phrases
+from rag.language.base import AnswerCues, FollowUpCues, Language, LayoutCues, OverviewCues, Phrases
+from rag.language.nouns import NounLexicon, wiktionary_table
 
 _WORDS = frozenset
+
+
+def _wiktionary_nouns() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """The `german-nouns` package's Wiktionary list (read at index build only)."""
+    from german_nouns.config import CSV_FILE_PATH
+
+    return wiktionary_table(
+        CSV_FILE_PATH, ("Toponym", "Nachname", "Vorname", "Eigenname", "Straßenname"), "Vorname", "Toponym"
+    )
+
+
+# The gist of the text as a whole: whole-question patterns ({text}: a word naming the text).
+_OVERVIEW_PATTERNS = (
+    r"worum geht(?: es|'s)?(?: (?:im|in|bei) {text}| hier| da)?",
+    r"um was geht(?: es|'s)?(?: (?:im|in) {text}| hier)?",
+    r"was ist (?:das )?(?:thema|das thema|der inhalt|die kernaussage|die hauptaussage)"
+    r"(?: (?:des|der|dieses) \w+)?",
+    r"(?:was steht|was steht drin|was sagt) (?:im|in) {text}(?: drin)?",
+    r"(?:kannst du |können sie |bitte )?(?:fasse?|fass) (?:mir )?{text} (?:kurz )?zusammen(?: bitte)?",
+    r"(?:kannst du |können sie )?(?:mir )?{text} (?:kurz )?zusammenfassen(?: bitte)?",
+    r"(?:kurze |eine )?zusammenfassung(?: (?:des|der|vom) \w+)?(?: bitte)?",
+    r"(?:gib mir )?(?:einen )?(?:kurzen )?(?:überblick|ueberblick)(?: (?:über|ueber) {text})?(?: bitte)?",
+    r"(?:was ist )?(?:die |der )?(?:kernaussage|hauptthema|inhalt)(?: des \w+)?",
+    r"wovon handelt {text}",
+    r"(?:wovon|worüber|worueber) (?:handelt|berichtet|spricht|schreibt) {text}",
+)
 
 GERMAN = Language(
     code="de",
@@ -31,7 +58,36 @@ GERMAN = Language(
         refusal="Dazu sagt der Text nichts.",
         low_lead="Der Text sagt das nicht direkt. Am nächsten kommt:",
         low_lead_other_language="Der Text sagt das nicht direkt. Am nächsten kommt (im Original zitiert):",
+        overview_of="Überblick über",
+        sections="Abschnitte",
+        no_lead_or_sections="Das Dokument hat weder Einleitung noch Abschnitte.",
+        reason_lead="Als Grund nennt der Text:",
+        no_reason="Einen Grund dafür nennt der Text nicht.",
+        chosen_refusal_one="Dazu sagt das gewählte Dokument nichts.",
+        chosen_refusal_many="Dazu sagen die gewählten Dokumente nichts.",
     ),
+    overview=OverviewCues(
+        patterns=_OVERVIEW_PATTERNS,
+        text_determiners=("der", "die", "das", "dem", "den", "diese[rnms]?"),
+        text_words=("text", "artikel", "dokument", "beitrag", "bericht", "dokumente", "artikels", "textes",
+                    "dokuments", "seite"),
+        requests=(
+            "zusammenfassung", "zusammenfassen", "zusammenfasst", "fasse zusammen", "fass zusammen",
+            "überblick", "ueberblick", "übersicht", "kernaussage", "kernaussagen", "worum geht es",
+            "worum gehts", "worum geht's", "um was geht es", "wovon handelt", "worüber",
+        ),
+        fillers=_WORDS(
+            """der die das den dem des diese dieser diesen dieses dokument dokuments dokumente text
+            textes texte artikel artikels beitrag bericht inhalt inhalts bitte mir mal doch kurz kurze
+            kurzen kurzes knapp knappe eine einen ein einer in wenigen paar einigen sätzen sätze satz
+            worten gib geben kannst können könntest sie du mach schreib schreibe geht es hier im da ist
+            was""".split()
+        ),
+    ),
+    layout=LayoutCues(
+        page_words=("seite",), page_of_words=("von",), heading_styles=(r"überschrift \d", "titel")
+    ),
+    tesseract="deu",
     answer_cues=AnswerCues(
         quantity_question=(
             r"wie\s+viele?n?|wieviele?n?|wie\s+hoch|wie\s+gro(?:ss|ß)|wie\s+lange|wie\s+alt|"
@@ -94,6 +150,15 @@ GERMAN = Language(
         ),
         impersonal_verbs=_WORDS("gibt gab geben geht ging handelt kommt heisst heißt".split()),
         polite_pronouns=_WORDS(["Sie", "Ihr", "Ihre", "Ihnen"]),
+        clause_joins=_WORDS(["und", "oder"]),
+        impersonal_pronouns=_WORDS(["es"]),
+        why_words=_WORDS(["warum", "wieso", "weshalb", "weswegen"]),
+        why_leads=_WORDS(["und", "aber", "so", "also"]),
+        why_fillers=_WORDS("das denn so ist eigentlich genau nicht es dies war sind".split()),
+        causal=(
+            r"weil|denn|deshalb|daher|darum|deswegen|grund|gründe|wegen|aufgrund|dank|sodass|damit|"
+            r"um\b[^.]{1,80}\bzu"
+        ),
         function_words=_WORDS(
             """wer wen wem wessen was wo wohin woher wann wie warum weshalb wieso welche welcher
             welches welchem welchen womit wofür wovon wozu worüber worauf wovor woran wodurch viel
@@ -107,6 +172,12 @@ GERMAN = Language(
     ),
     not_names=_WORDS("ich du er sie es wir ihr ihnen ihm ihn ihre ihrer ihren seine seiner seinen".split()),
     capitalises_nouns=True,
+    nouns=NounLexicon(
+        _wiktionary_nouns,
+        links=("", "s", "es", "n", "en", "e", "er"),
+        # Endings that make nouns of verbs and adjectives ("Verlässlichkeit", "Ausprobieren").
+        noun_suffix=r"(?:keit|heit|ung|schaft|tät|ismus|nis|tion)(?:en|s)?$|[a-zäöü]{5}en$",
+    ),
     attribute_questions=(
         ("Wie viele Mitarbeiter hat {name}?",
          ("mitarbeiter", "mitarbeitende", "beschäftigte", "angestellte")),

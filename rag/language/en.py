@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from rag.language.base import AnswerCues, FollowUpCues, Language, Phrases
+from rag.language.base import AnswerCues, FollowUpCues, Language, LayoutCues, OverviewCues, Phrases
 
 _WORDS = frozenset
+
+# The gist of the text as a whole: whole-question patterns ({text}: a word naming the text).
+_OVERVIEW_PATTERNS = (
+    r"what(?: is|s|'s) (?:this|it|{text})(?: all)? about",
+    r"what(?: is|s|'s) the (?:main )?(?:topic|gist|point|subject)(?: of {text})?",
+    r"what does {text} (?:say|cover|discuss|talk about)",
+    r"(?:please |can you |could you )?summari[sz]e(?: {text})?(?: for me)?(?: please)?",
+    r"(?:give me )?(?:a )?(?:short |brief |quick )?(?:summary|overview|tl ?dr|tldr)(?: of {text})?"
+    r"(?: please)?",
+    r"what (?:is|are) (?:{text}) (?:mainly |mostly )?about",
+    r"(?:tell me )?what (?:this|the text|the article) is about",
+)
 
 ENGLISH = Language(
     code="en",
@@ -27,7 +39,32 @@ ENGLISH = Language(
         low_lead_other_language=(
             "The text may not answer this. Closest passage (quoted in the original language):"
         ),
+        overview_of="Overview of",
+        sections="Sections",
+        no_lead_or_sections="The document has neither a lead nor sections.",
+        reason_lead="The text gives this reason:",
+        no_reason="The text gives no reason for this.",
+        chosen_refusal_one="The chosen document does not say.",
+        chosen_refusal_many="The chosen documents do not say.",
     ),
+    overview=OverviewCues(
+        patterns=_OVERVIEW_PATTERNS,
+        text_determiners=("this", "the", "that"),
+        text_words=("text", "article", "document", "story", "texts", "documents", "page", "paper"),
+        requests=(
+            "summary", "summarize", "summarise", "overview", "gist", "tl dr", "tldr", "what is it about",
+            "what's it about", "what is this about", "what is the text about", "what is the article about",
+            "key points", "main points",
+        ),
+        fillers=_WORDS(
+            """the a an this that these text texts article articles document documents page paper story
+            report please me give can could would you write make short brief quick few sentences
+            sentence words in of for about is it what are what's main""".split()
+        ),
+    ),
+    layout=LayoutCues(page_words=("page",), page_of_words=("of",), heading_styles=("title", r"heading \d")),
+    tesseract="eng",
+    place_names=_WORDS("tokyo japan china europe germany america usa us".split()),
     answer_cues=AnswerCues(
         quantity_question=(
             r"how\s+many|how\s+much|how\s+high|how\s+large|how\s+long|how\s+old|"
@@ -67,6 +104,18 @@ ENGLISH = Language(
         subject_determiners=_WORDS("the these those".split()),
         own_subject_possessives=_WORDS("their its".split()),
         noun_links=_WORDS("of for in on at about with to from by".split()),
+        possessives=_WORDS("his her its their".split()),
+        clause_joins=_WORDS(["and", "or"]),
+        cleft_pronouns=_WORDS(["it"]),
+        cleft_words=_WORDS(["that", "who", "which"]),
+        existential_adverbs=_WORDS(["there"]),
+        why_words=_WORDS(["why", "wherefore"]),
+        why_leads=_WORDS(["and", "but", "so"]),
+        why_fillers=_WORDS("that is this then exactly not it was the case".split()),
+        causal=(
+            r"because|since|therefore|reasons?|due to|thanks to|so that|in order to|hence|that is why|"
+            r"this is why|as a result"
+        ),
         function_words=_WORDS(
             """who whom whose what where when why how which much many the a and or but also of to on
             at by for with from about into as than not no is are were be been being do does did

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rag.language import get_language
 from rag.query.clean import QuestionError, clean_question, without_markup
 from rag.records import Answer, Document
 
@@ -70,10 +71,8 @@ def others_withheld(documents: Sequence[Document], chosen: Iterable[str]) -> fro
 
 def choice_refusal(language: str, count: int) -> str:
     """What a refusal says when only some documents were searched."""
-    if language == "de":
-        return ("Dazu sagt das gewählte Dokument nichts." if count == 1
-                else "Dazu sagen die gewählten Dokumente nichts.")
-    return "The chosen document does not say." if count == 1 else "The chosen documents do not say."
+    phrases = get_language(language).phrases
+    return phrases.chosen_refusal_one if count == 1 else phrases.chosen_refusal_many
 
 
 def ask_within(pipeline: Any, names: Iterable[str], question: str, history: Sequence[str] = (),

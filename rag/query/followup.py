@@ -79,9 +79,12 @@ _OWN_SUBJECT_POSSESSIVES = _cues("own_subject_possessives")
 _NOUN_LINKS = _cues("noun_links")
 _SUBJECT_REACH = 3  # the determiner stands among the first words (after "why are", "how do")
 
-# English possessives that come before the thing they belong to; in front of every name in the
-# question they cannot point into it.
-_POSSESSIVES = frozenset({"his", "her", "its", "their"})
+# Possessives that come before the thing they belong to ("his company"); in front of every name
+# in the question they cannot point into it.
+_POSSESSIVES = _cues("possessives")
+# "there" next to "is"/"are" is existential; "es" next to "gibt" impersonal.
+_EXISTENTIAL_ADVERBS = _cues("existential_adverbs")
+_IMPERSONAL_PRONOUNS = _cues("impersonal_pronouns")
 _SHORT = 3  # a question of at most this many words with no content word is elliptical
 
 
@@ -118,9 +121,10 @@ def _is_name(words: list[str], i: int) -> bool:
 
 # "and"/"und" between two clauses of one question: a pronoun after it points to what the first
 # clause named ("Which company did Son found and what does it develop?").
-_CLAUSE_JOINS = frozenset({"and", "und", "or", "oder"})
+_CLAUSE_JOINS = _cues("clause_joins")
 # A cleft "What is it that ...": "it" announces what follows.
-_CLEFT = frozenset({"that", "who", "which"})
+_CLEFT_PRONOUNS = _cues("cleft_pronouns")
+_CLEFT = _cues("cleft_words")
 
 
 def _own_subject(lowered: list[str], i: int) -> bool:
@@ -151,13 +155,13 @@ def _refers_back(text: str) -> bool:
         previous = lowered[i - 1] if i > 0 else ""
         if word in _STRONG_ANAPHORS:
             existential = {following, previous} & _EXISTENTIAL_AFTER_THERE
-            if word == "there" and existential:
+            if word in _EXISTENTIAL_ADVERBS and existential:
                 continue
             if i > 0 and words[i] in _NOT_NAMES:
                 continue  # polite "Sie" ("Können Sie mir sagen ...")
             if joined:
                 continue  # "... Son ... and what does it develop?": points into the question
-            if word == "it" and following in _CLEFT and _names_something(words[i + 1 :]):
+            if word in _CLEFT_PRONOUNS and following in _CLEFT and _names_something(words[i + 1 :]):
                 continue  # "What is it that makes Japan attractive?"
             return True
         if joined and word in _DEMONSTRATIVES:
@@ -170,7 +174,7 @@ def _refers_back(text: str) -> bool:
                 return True
             if not is_article and previous in _AUXILIARIES:
                 return True
-        if word == "es" and (previous in _IMPERSONAL or following in _IMPERSONAL):
+        if word in _IMPERSONAL_PRONOUNS and (previous in _IMPERSONAL or following in _IMPERSONAL):
             continue
         if word in _WEAK_ANAPHORS:
             if _own_subject(lowered, i):
@@ -236,12 +240,9 @@ def contextualize(question: str, history: Sequence[str] = ()) -> str:
 
 # "Und warum?", "Why is that?": a question for the reason of the previous answer, with nothing
 # of its own to search for.
-_WHY = frozenset({"warum", "wieso", "weshalb", "weswegen", "why", "wherefore"})
-_WHY_LEADS = frozenset({"und", "and", "aber", "but", "so", "also"})
-_WHY_FILLERS = frozenset({
-    "das", "denn", "so", "ist", "eigentlich", "genau", "nicht", "es", "dies", "war", "sind",
-    "that", "is", "this", "then", "exactly", "not", "it", "was", "the", "case",
-})
+_WHY = _cues("why_words")
+_WHY_LEADS = _cues("why_leads")
+_WHY_FILLERS = _cues("why_fillers")
 
 
 def is_why_question(question: str) -> bool:
@@ -254,9 +255,8 @@ def is_why_question(question: str) -> bool:
 
 # A sentence that gives a cause or a purpose.
 _CAUSAL = re.compile(
-    r"\b(?:weil|denn|deshalb|daher|darum|deswegen|grund|gründe|wegen|aufgrund|dank|sodass|damit|"
-    r"um\b[^.]{1,80}\bzu|because|since|therefore|reasons?|due to|thanks to|so that|in order to|hence|"
-    r"that is why|this is why|as a result)\b",
+    r"\b(?:" + "|".join(lang.follow_up.causal for lang in known_languages() if lang.follow_up.causal)
+    + r")\b",
     re.IGNORECASE,
 )
 

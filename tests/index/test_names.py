@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.index.names import corpus_names, is_common_noun, names_in_question, place_names
+from rag.index.names import corpus_names, names_in_question, place_names
 from rag.ingest import load_documents, sentences_of_all
+from rag.language import get_language
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -23,6 +24,7 @@ def _names_of(article_names: dict[str, tuple[str, ...]], start: str) -> tuple[st
 
 
 def test_common_nouns_and_their_compounds_are_no_names():
+    is_common_noun = get_language("de").nouns.is_common_noun
     compounds = ("Industriemetropole", "Unternehmensvorständen", "Cyberexperten", "Verlässlichkeit")
     for word in ("Regierung", *compounds):
         assert is_common_noun(word), word
