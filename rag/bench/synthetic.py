@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The language of the synthetic texts (the article's stemmed terms plus German-like compounds).
+LANGUAGE = "de"
 DIMENSION = 512
 NOISE = 1.5
 SPECTRUM_DECAY = 0.5
