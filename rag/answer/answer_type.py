@@ -8,12 +8,13 @@ be mentioned. This is the cheap, explainable half of abstention (answer.py has t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.index.lexical import Analyzer
-from rag.language import known_languages
+from rag.language import known_languages, own_cues
 
 QUANTITY = "quantity"
 YEAR = "year"
@@ -72,19 +73,39 @@ class AnswerType:
     money: bool = False
 
 
-def expected_answer(question: str, analyzer: Analyzer | None = None) -> AnswerType:
-    """Read the question word: 'Wie viele Mitarbeiter ...' -> quantity of 'mitarbeit'."""
-    if _MONEY_Q.search(question):
+@functools.lru_cache(maxsize=16)
+def _own_question_cues(language: str) -> tuple[re.Pattern[str] | None, ...]:
+    """(money, quantity, year, time) question patterns of a language whose cues are its own."""
+    lang = own_cues(language)
+    if lang is None:
+        return (None, None, None, None)
+    cues = lang.answer_cues
+    return tuple(
+        re.compile(rf"\b({piece}){end}", re.IGNORECASE) if piece else None
+        for piece, end in ((cues.money_question, ""), (cues.quantity_question, r"\b"),
+                           (cues.year_question, r"\b"), (cues.time_question, r"\b"))
+    )
+
+
+def _asks(shared: re.Pattern[str], own: re.Pattern[str] | None, question: str) -> bool:
+    return bool(shared.search(question)) or (own is not None and bool(own.search(question)))
+
+
+def expected_answer(question: str, analyzer: Analyzer | None = None, language: str = "") -> AnswerType:
+    """Read the question word: 'Wie viele Mitarbeiter ...' -> quantity of 'mitarbeit'. The cues
+    of every shared language apply, and those of ``language`` when they are its own."""
+    money, quantity, year, time = _own_question_cues(language)
+    if _asks(_MONEY_Q, money, question):
         return AnswerType(QUANTITY, money=True)
-    if _QUANTITY_Q.search(question):
+    if _asks(_QUANTITY_Q, quantity, question):
         counted = None
         noun = counted_noun(question)
         if noun and analyzer is not None:
             counted = counted_stem(noun, analyzer)
         return AnswerType(QUANTITY, counted)
-    if _YEAR_Q.search(question):
+    if _asks(_YEAR_Q, year, question):
         return AnswerType(YEAR)
-    if _TIME_Q.search(question):
+    if _asks(_TIME_Q, time, question):
         return AnswerType(TIME)
     return AnswerType()
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from rag.language import get_language, known_languages
+from rag.language import get_language, known_languages, own_cues
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -36,6 +36,17 @@ def _stopwords() -> frozenset[str]:
             words.update(getattr(lists, lang.stop_word_list))
         words.update(lang.question_words)
     return frozenset(w.casefold() for w in words)
+
+
+@lru_cache(maxsize=16)
+def _own_stopwords(language: str) -> frozenset[str]:
+    """The stop and question words of a language whose cues are its own (none for the others:
+    theirs are in :func:`_stopwords` already)."""
+    lang = own_cues(language)
+    if lang is None:
+        return frozenset()
+    words = set(getattr(_bm25s_stopwords(), lang.stop_word_list)) if lang.stop_word_list else set()
+    return frozenset(w.casefold() for w in words | lang.question_words)
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +119,7 @@ class Analyzer:
             raise ValueError(f"unknown analyzer kind {kind!r}")
         self.language = language
         self.kind = kind
-        self._stop = _stopwords()
+        self._stop = _stopwords() | _own_stopwords(language)
         self._stem = _stem_words(language)
 
     def words(self, text: str) -> list[str]:

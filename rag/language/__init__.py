@@ -48,8 +48,16 @@ def stop_word_list_name(code: str) -> str:
 
 
 def known_languages() -> tuple[Language, ...]:
-    """The languages with a module of their own: their cues apply to every question."""
-    return tuple(LANGUAGES.values())
+    """The languages with a module of their own whose cues apply to every question and text
+    (``Language.shares_cues``); the others' apply to their own (:func:`own_cues`)."""
+    return tuple(lang for lang in LANGUAGES.values() if lang.shares_cues)
+
+
+def own_cues(code: str) -> Language | None:
+    """The language of ``code`` when its cues apply to its own questions and texts only (they
+    are then added to the shared ones for it); None when they are shared or it has no module."""
+    lang = LANGUAGES.get(code)
+    return lang if lang is not None and not lang.shares_cues else None
 
 
 def overview_cues() -> tuple[OverviewCues, ...]:
@@ -101,5 +109,6 @@ __all__ = [
     "generic_language",
     "get_language",
     "known_languages",
+    "own_cues",
     "stop_word_list_name",
 ]

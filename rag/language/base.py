@@ -179,6 +179,11 @@ class Language:
     layout: LayoutCues = field(default_factory=LayoutCues)
     # Tesseract's model for OCR of scanned pages in this language ("" : none).
     tesseract: str = ""
+    # Whether its cues (stop and function words, question and answer cues, follow-up words,
+    # names) apply to questions and texts in every language, as German's and English's do (the
+    # article's questions mix them); False: only to its own, so adding it changes nothing for
+    # the others.
+    shares_cues: bool = True
     # Questions about an attribute a text may never give, for training on on-topic questions
     # the text cannot answer (rag/eval/synthetic.py): a template with ``{name}`` and the words
     # whose absence from the text makes it unanswerable.

@@ -14,12 +14,12 @@ WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 def detect_language(text: str, default: str) -> str:
     """The code of the language with most function words in ``text``; on a tie, the one whose
     distinctive letters (ä, ö, ü, ß) occur; else ``default``."""
-    from rag.language import known_languages
+    from rag.language import LANGUAGES
 
     words = [w.casefold() for w in WORD.findall(text[:5000])]
-    counts = {lang.code: sum(w in lang.function_words for w in words) for lang in known_languages()}
+    counts = {code: sum(w in lang.function_words for w in words) for code, lang in LANGUAGES.items()}
     best = max(counts.values())
-    leaders = [lang for lang in known_languages() if counts[lang.code] == best]
+    leaders = [lang for lang in LANGUAGES.values() if counts[lang.code] == best]
     if len(leaders) == 1:
         return leaders[0].code
     for lang in leaders:

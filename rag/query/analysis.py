@@ -9,12 +9,13 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from rag.answer.answer_type import ANY, QUANTITY, TIME, YEAR, AnswerType, counted_noun, expected_answer
 from rag.index.words import content_words, numbers_in
-from rag.language import known_languages
+from rag.language import known_languages, own_cues
 
 PERSON, NAME, PLACE = "person", "name", "place"
 SLOTS = (QUANTITY, YEAR, TIME, PERSON, NAME, PLACE)
@@ -40,6 +41,22 @@ _SLOT_PATTERNS = tuple(
     if pattern is not None
 )
 _NOT_NAMES = frozenset(word.casefold() for lang in known_languages() for word in lang.not_names)
+
+
+@functools.lru_cache(maxsize=16)
+def _slot_patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The shared slot patterns, each followed by ``language``'s own when its cues are its own."""
+    lang = own_cues(language)
+    if lang is None:
+        return _SLOT_PATTERNS
+    cues = lang.answer_cues
+    own = {PERSON: cues.person_question, PLACE: cues.place_question, NAME: cues.name_question}
+    out: list[tuple[str, re.Pattern[str]]] = []
+    for slot in (PERSON, PLACE, NAME):
+        out.extend((s, p) for s, p in _SLOT_PATTERNS if s == slot)
+        if own[slot]:
+            out.append((slot, re.compile(rf"\b(?:{own[slot]})\b", re.IGNORECASE)))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -85,10 +102,10 @@ def analyse_question(text: str, language: str) -> AnalysedQuestion:
     spaced = not _UNSPACED.search(text)
     words = tuple(dict.fromkeys(content_words(text, language))) if spaced else ()
     names = {w.casefold() for w in name_like_words(text)}
-    answer_type = expected_answer(text)
+    answer_type = expected_answer(text, language=language)
     slot = answer_type.kind
     if slot == ANY:
-        slot = next((s for s, pattern in _SLOT_PATTERNS if pattern.search(text)), ANY)
+        slot = next((s for s, pattern in _slot_patterns(language) if pattern.search(text)), ANY)
     return AnalysedQuestion(
         text=text,
         language=language,
