@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 
 from rag.index.encoders import Encoder, encode
-from rag.language import known_languages, stop_word_list_name
+from rag.language import known_languages, own_cues, stop_word_list_name
 
 WORD = re.compile(r"[^\W\d_](?:[^\W_]|[-'’](?=[^\W_]))*")
 DIGITS = re.compile(r"\d+")
@@ -51,6 +51,9 @@ def stop_words(language: str) -> frozenset[str]:
         words.update(w.casefold() for w in getattr(_bm25s_stopwords(), name))
     for lang in known_languages():
         words.update(w.casefold() for w in lang.function_words)
+    own = own_cues(language)  # a language whose words are its own: for its own questions
+    if own is not None:
+        words.update(w.casefold() for w in own.function_words | own.question_words)
     # Stop lists spell some words without their accents ("quien" for "quién").
     return frozenset(words | {_unaccented(w) for w in words})
 
