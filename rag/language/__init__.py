@@ -13,9 +13,10 @@ from rag.language import other
 from rag.language.base import AnswerCues, FollowUpCues, Language, LayoutCues, OverviewCues, Phrases
 from rag.language.de import GERMAN
 from rag.language.en import ENGLISH
+from rag.language.fr import FRENCH
 
 # The registry: one line per language module.
-LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (GERMAN, ENGLISH)}
+LANGUAGES: dict[str, Language] = {lang.code: lang for lang in (GERMAN, ENGLISH, FRENCH)}
 
 # What a language without a module borrows (sentence splitting, the framing of answers), and
 # what an unclear question about a text in such a language is taken to be in.
