@@ -157,25 +157,72 @@ def _load_compare(path: str) -> dict[str, Any]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.app.cli import UserError, _settings
+    from rag.app.cli import UserError
     from rag.eval.evaluate import RunOptions, check_thresholds, run_eval
-    from rag.eval.questions import load_questions
     from rag.eval.report import compare_text, summary_table, write_report
-    from rag.eval.squad import article_ranges
+    from rag.pipeline import Pipeline
 
-    source = Path(args.file)
+    _check_options(args)
+    other = _load_compare(args.compare) if args.compare else None  # fail before the long run
+    settings = _eval_settings(args)
+    config: dict[str, Any] = {"format": args.format, "questions_file": str(args.file)}
+    documents, fingerprint, questions, name, settings = _eval_inputs(args, settings, config)
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / _slug(f"{name}-{settings.model}-{settings.retriever}-k{settings.top_k}", 100)
+    )
+    pipeline = Pipeline.open(settings, documents=documents, corpus_fingerprint=fingerprint)
+    questions, name = _asked_questions(args, pipeline, questions, name, config)
+    config.update(_run_config(name, settings, pipeline))
+    report, results = run_eval(pipeline, questions, config, RunOptions(desc=f"eval {name}"))
+    try:
+        files = write_report(out, report, results, worst=args.worst, charts=not args.no_charts)
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {out}: {exc}") from exc
+
+    print(f"## {name} — {settings.model}, {settings.retriever}, top_k {settings.top_k}\n")
+    print(summary_table(report))
+    print(f"\nReport: {out / 'report.md'} ({len(files)} files in {out})", file=sys.stderr)
+    if other is not None:
+        print(f"\n## Compared with {args.compare}\n")
+        print(compare_text(report, other, "this run", Path(args.compare).parent.name or "other"))
+    failures = check_thresholds(report, args.fail_under)
+    for failure in failures:
+        print(f"rag eval: below threshold: {failure}", file=sys.stderr)
+    return EXIT_BELOW_THRESHOLD if failures else 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from rag.app.cli import UserError
+
     if (args.questions or args.articles is not None) and args.format != "squad":
         raise UserError("--questions and --articles work only with --format squad")
     if args.worst < 0:
         raise UserError("--worst must be >= 0")
-    other = _load_compare(args.compare) if args.compare else None  # fail before the long run
+
+
+def _eval_settings(args: argparse.Namespace) -> Settings:
+    """The settings the options give (with ``--tune``)."""
+    from rag.app.cli import UserError, _settings
+
     settings = _settings(args, top_k=args.top_k, retriever=args.retriever)
     try:
-        settings = settings.with_(tuning=settings.tuning.with_(**dict(args.tune)))
+        return settings.with_(tuning=settings.tuning.with_(**dict(args.tune)))
     except (TypeError, ValueError) as exc:
         raise UserError(f"--tune: {exc}") from exc
-    config: dict[str, Any] = {"format": args.format, "questions_file": str(source)}
 
+
+def _eval_inputs(
+    args: argparse.Namespace, settings: Settings, config: dict[str, Any]
+) -> tuple[list[Document] | None, str | None, list[EvalQuestion], str, Settings]:
+    """Documents and fingerprint (None: the seeds folder's), questions, run name and settings
+    (a SQuAD file gets its own index folder); what they are is added to ``config``."""
+    from rag.app.cli import UserError
+    from rag.eval.questions import load_questions
+    from rag.eval.squad import article_ranges
+
+    source = Path(args.file)
     documents = fingerprint = None
     try:
         if args.format == "jsonl":
@@ -193,16 +240,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         config["withhold_gold"] = args.withhold_gold
     except EvalFormatError as exc:
         raise UserError(str(exc)) from exc
+    return documents, fingerprint, questions, name, settings
 
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("reports") / _slug(f"{name}-{settings.model}-{settings.retriever}-k{settings.top_k}", 100)
-    )
 
-    from rag.pipeline import Pipeline
-
-    pipeline = Pipeline.open(settings, documents=documents, corpus_fingerprint=fingerprint)
+def _asked_questions(
+    args: argparse.Namespace, pipeline: Any, questions: list[EvalQuestion], name: str, config: dict[str, Any]
+) -> tuple[list[EvalQuestion], str]:
+    """The questions as asked: with near-miss copies (``--withhold-gold`` on JSONL), and with the
+    documents not chosen (``--documents``) withheld from every question's search."""
     if args.withhold_gold and args.format == "jsonl":
         from rag.eval.nearmiss import withhold_answer_paragraphs
 
@@ -210,7 +255,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         questions = questions + withhold_answer_paragraphs(answerable, pipeline.index.sentences)
         name += "-withheld"
     names = chosen_names(args)
-    if names is not None:  # the documents not chosen are withheld from every question's search
+    if names is not None:
         from dataclasses import replace as replace_question
 
         from rag.query.choice import chosen_documents, others_withheld
@@ -219,51 +264,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
         others = tuple(sorted(others_withheld(pipeline.index.documents, chosen)))
         questions = [replace_question(q, withheld=tuple(q.withheld) + others) for q in questions]
         config["documents_chosen"] = list(chosen)
-    info = pipeline.info
-    model_info = pipeline.selector.model.info
-    config.update(
-        {
-            "name": name,
-            "index": info["index"],
-            "model": settings.model,
-            "retriever": settings.retriever,
-            "top_k": settings.top_k,
-            "documents": (info.get("counts") or {}).get("documents"),
-            "chunks": (info.get("counts") or {}).get("chunks"),
-            "chunk_size": settings.chunk_size,
-            "chunk_stride": settings.chunk_stride,
-            "tuning": asdict(settings.tuning),
-            "index_tuning": asdict(settings.index_tuning),
-            "answer_model": {
-                "file": str(settings.answer_model or "rag/answer/answer_model.json"),
-                "version": model_info.get("version"),
-                "articles": model_info.get("articles"),
-                "files": [f.get("file") for f in model_info.get("files", [])],
-            },
-            "threads": settings.threads,
-            "git_commit": _git_commit(Path(__file__).resolve().parent.parent),
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-    )
+    return questions, name
+
+
+def _run_config(name: str, settings: Settings, pipeline: Any) -> dict[str, Any]:
+    """What the report records about the run: index, model, every tuned number, the answer
+    model, the code's commit and version."""
     from rag import __version__
 
-    config["rag_version"] = __version__
-    report, results = run_eval(pipeline, questions, config, RunOptions(desc=f"eval {name}"))
-    try:
-        files = write_report(out, report, results, worst=args.worst, charts=not args.no_charts)
-    except OSError as exc:
-        raise UserError(f"cannot write the report to {out}: {exc}") from exc
-
-    print(f"## {name} — {settings.model}, {settings.retriever}, top_k {settings.top_k}\n")
-    print(summary_table(report))
-    print(f"\nReport: {out / 'report.md'} ({len(files)} files in {out})", file=sys.stderr)
-    if other is not None:
-        print(f"\n## Compared with {args.compare}\n")
-        print(compare_text(report, other, "this run", Path(args.compare).parent.name or "other"))
-    failures = check_thresholds(report, args.fail_under)
-    for failure in failures:
-        print(f"rag eval: below threshold: {failure}", file=sys.stderr)
-    return EXIT_BELOW_THRESHOLD if failures else 0
+    info = pipeline.info
+    model_info = pipeline.selector.model.info
+    return {
+        "name": name,
+        "index": info["index"],
+        "model": settings.model,
+        "retriever": settings.retriever,
+        "top_k": settings.top_k,
+        "documents": (info.get("counts") or {}).get("documents"),
+        "chunks": (info.get("counts") or {}).get("chunks"),
+        "chunk_size": settings.chunk_size,
+        "chunk_stride": settings.chunk_stride,
+        "tuning": asdict(settings.tuning),
+        "index_tuning": asdict(settings.index_tuning),
+        "answer_model": {
+            "file": str(settings.answer_model or "rag/answer/answer_model.json"),
+            "version": model_info.get("version"),
+            "articles": model_info.get("articles"),
+            "files": [f.get("file") for f in model_info.get("files", [])],
+        },
+        "threads": settings.threads,
+        "git_commit": _git_commit(Path(__file__).resolve().parent.parent),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "rag_version": __version__,
+    }
 
 
 def _squad_inputs(
