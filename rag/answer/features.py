@@ -32,7 +32,7 @@ from rag.index.lexical_parts import LexicalParts, QueryTerms
 from rag.index.loaded import LoadedIndex
 from rag.index.names import names_in_question
 from rag.query.analysis import AnalysedQuestion, name_like_words
-from rag.records import Sentence
+from rag.records import Hit, Sentence
 
 # Sentences whose stemmed terms are kept between questions (bounds memory on large corpora).
 TERM_CACHE_SIZE = 100_000
@@ -194,18 +194,11 @@ class FeatureExtractor:
 
     def candidates(self, retrieval: Retrieval, analysed: AnalysedQuestion) -> Candidates | None:
         """The features of every sentence of the top chunks; None when nothing was retrieved."""
-        tuning = self.tuning
         question = analysed.text
-        hits = retrieval.hits[: tuning.answer_pool]
+        hits = retrieval.hits[: self.tuning.answer_pool]
         if not hits:
             return None
-        best_hit: dict[int, int] = {}
-        for h, hit in enumerate(hits):
-            for sid in hit.chunk.sentence_ids:
-                best_hit.setdefault(sid, h)
-        ids = np.fromiter(best_hit, dtype=np.int64, count=len(best_hit))
-        sentences = tuple(self.index.sentences[int(i)] for i in ids)
-        languages = [self._language(s) for s in sentences]
+        best_hit, ids, sentences = self._pool(hits)
         same = retrieval.same_language
         dense = self.index.sentence_vectors[ids] @ retrieval.query_vector
         context = self.index.context_vectors[ids] @ retrieval.query_vector
@@ -213,15 +206,61 @@ class FeatureExtractor:
         grams = _normalised(
             self.index.sentence_trigrams, self.index.sentence_trigrams.query_terms(question), ids
         )
-        question_pairs = {lang: _word_pairs(t) for lang, t in retrieval.terms.items()}
-        question_terms = {lang: set(t) for lang, t in retrieval.terms.items()}
         expected = self.expected(retrieval, analysed)
         typed = expected.kind != ANY
         # Names are a feature in every language; only names of the searched text count.
         specific = self.specific_names(question, self.name_counts(retrieval.excluded))
-        n = len(ids)
-        rows = []  # per candidate: pairs, qshare, fits, grounded, first, log chars
-        for sentence, lang in zip(sentences, languages, strict=True):
+        rows = self._sentence_rows(retrieval, sentences, expected, specific)
+        pairs, qshare, fits, grounded, first, chars = rows
+        word_weight, gram_weight, pair_weight = (
+            self.tuning.same_language_weights if same else self.tuning.cross_language_weights
+        )
+        base = (
+            dense
+            + self.tuning.context_weight * context
+            + word_weight * words
+            + gram_weight * grams
+            + pair_weight * pairs
+            + (self.tuning.type_bonus * fits if typed else 0.0)
+        )
+        hit_of = np.array([best_hit[int(i)] for i in ids])
+        names_something = 1.0 if specific else 0.0
+        columns = [
+            dense, context, dense - dense.max(), context - context.max(), base - base.max(),
+            *_rank_columns(base),
+            fits * typed, (1 - fits) * typed, grounded * names_something, (1 - grounded) * names_something,
+            *_hit_columns(hits, hit_of, sentences), first, chars,
+        ]
+        lexical = np.stack([words, grams, pairs, qshare, qshare - qshare.max()], 1)
+        covered = self.coverage.rows(analysed, retrieval.word_vectors, sentences)
+        matrix = np.concatenate(
+            [np.stack(columns, 1), lexical * float(same), lexical * float(not same), covered], 1
+        ).astype(np.float32)
+        facts = self._facts(retrieval, analysed, hits, typed, bool(specific))
+        return Candidates(sentences, matrix, base.astype(np.float32), facts)
+
+    def _pool(self, hits: Sequence[Hit]) -> tuple[dict[int, int], np.ndarray, tuple[Sentence, ...]]:
+        """The sentences of the top chunks, each once: by sentence id the best hit holding it,
+        the ids in that order, and the sentences."""
+        best_hit: dict[int, int] = {}
+        for h, hit in enumerate(hits):
+            for sid in hit.chunk.sentence_ids:
+                best_hit.setdefault(sid, h)
+        ids = np.fromiter(best_hit, dtype=np.int64, count=len(best_hit))
+        return best_hit, ids, tuple(self.index.sentences[int(i)] for i in ids)
+
+    def _sentence_rows(
+        self, retrieval: Retrieval, sentences: Sequence[Sentence], expected: AnswerType,
+        specific: tuple[str, ...],
+    ) -> np.ndarray:
+        """Per candidate: shared word pairs, share of question terms, fits the answer type,
+        grounded in the question's names, first of its paragraph, log chars (six rows)."""
+        question_pairs = {lang: _word_pairs(t) for lang, t in retrieval.terms.items()}
+        question_terms = {lang: set(t) for lang, t in retrieval.terms.items()}
+        typed = expected.kind != ANY
+        rows = []
+        for sentence in sentences:
+            lang = self._language(sentence)
             terms = self._terms(sentence.sentence_id)
             q_pairs, q_terms = question_pairs.get(lang, set()), question_terms.get(lang, set())
             rows.append((
@@ -232,55 +271,27 @@ class FeatureExtractor:
                 sentence.sentence == 1,
                 math.log1p(len(sentence.text)),
             ))
-        pairs, qshare, fits, grounded, first, chars = np.array(rows, dtype=np.float32).reshape(n, 6).T
-        word_weight, gram_weight, pair_weight = (
-            tuning.same_language_weights if same else tuning.cross_language_weights
-        )
-        base = (
-            dense
-            + tuning.context_weight * context
-            + word_weight * words
-            + gram_weight * grams
-            + pair_weight * pairs
-            + (tuning.type_bonus * fits if typed else 0.0)
-        )
-        order = np.argsort(-base, kind="stable")
-        base_rank = np.empty(n, np.float32)
-        base_rank[order] = np.arange(1, n + 1)
-        hit_of = np.array([best_hit[int(i)] for i in ids])
-        fused = np.array([h.score for h in hits], np.float32)
+        return np.array(rows, dtype=np.float32).reshape(len(sentences), 6).T
+
+    def _facts(
+        self, retrieval: Retrieval, analysed: AnalysedQuestion, hits: Sequence[Hit], typed: bool,
+        names_something: bool,
+    ) -> QuestionFacts:
+        """What the support model reads of the question and the search as a whole."""
+        coverage, unknown_names = self._coverage(retrieval, analysed.text)
         hit_dense = np.array([h.dense_score for h in hits], np.float32)
-        top = hits[0].chunk
-        same_paragraph = np.array(
-            [(s.doc_id, s.paragraph) == (top.doc_id, top.paragraph) for s in sentences], np.float32
-        )
-        names_something = 1.0 if specific else 0.0
-        lexical = np.stack([words, grams, pairs, qshare, qshare - qshare.max()], 1)
-        columns = [
-            dense, context, dense - dense.max(), context - context.max(), base - base.max(),
-            1.0 / base_rank, (base_rank == 1).astype(np.float32),
-            fits * typed, (1 - fits) * typed, grounded * names_something, (1 - grounded) * names_something,
-            1.0 / (hit_of + 1), fused[hit_of] - fused[0], hit_dense[hit_of] - hit_dense.max(), same_paragraph,
-            first, chars,
-        ]
-        covered = self.coverage.rows(analysed, retrieval.word_vectors, sentences)
-        matrix = np.concatenate(
-            [np.stack(columns, 1), lexical * float(same), lexical * float(not same), covered], 1
-        ).astype(np.float32)
-        coverage, unknown_names = self._coverage(retrieval, question)
-        facts = QuestionFacts(
+        return QuestionFacts(
             corpus_coverage=coverage,
             unknown_names=unknown_names,
-            same_language=same,
+            same_language=retrieval.same_language,
             typed=typed,
-            names_something=bool(specific),
+            names_something=names_something,
             top_hit_dense=float(hit_dense[0]),
             max_hit_dense=float(hit_dense.max()),
             top_hit_bm25=float(np.log1p(hits[0].lexical_score)),
             max_hit_bm25=float(np.log1p(max(h.lexical_score for h in hits))),
             question_words=len(analysed.words) + len(analysed.numbers),
         )
-        return Candidates(sentences, matrix, base.astype(np.float32), facts)
 
     def _in_text(self, language: str, term: str, excluded_chunks: frozenset[int]) -> bool:
         """Whether a searched chunk of the ``language`` part holds the (analysed) term."""
@@ -304,6 +315,27 @@ class FeatureExtractor:
             if stems and not any(self._in_text(language, stem, excluded) for stem in stems):
                 unknown += 1
         return coverage, unknown
+
+
+def _rank_columns(base: np.ndarray) -> list[np.ndarray]:
+    """1 / the rank of each candidate's base score, and whether it is the best."""
+    n = len(base)
+    order = np.argsort(-base, kind="stable")
+    base_rank = np.empty(n, np.float32)
+    base_rank[order] = np.arange(1, n + 1)
+    return [1.0 / base_rank, (base_rank == 1).astype(np.float32)]
+
+
+def _hit_columns(hits: Sequence[Hit], hit_of: np.ndarray, sentences: Sequence[Sentence]) -> list[np.ndarray]:
+    """Where each candidate's chunk stood in the search: 1 / its rank, its fused score's gap to
+    the first, its dense score's gap to the best, and whether it shares the top chunk's paragraph."""
+    fused = np.array([h.score for h in hits], np.float32)
+    hit_dense = np.array([h.dense_score for h in hits], np.float32)
+    top = hits[0].chunk
+    same_paragraph = np.array(
+        [(s.doc_id, s.paragraph) == (top.doc_id, top.paragraph) for s in sentences], np.float32
+    )
+    return [1.0 / (hit_of + 1), fused[hit_of] - fused[0], hit_dense[hit_of] - hit_dense.max(), same_paragraph]
 
 
 def _word_pairs(terms: Sequence[str]) -> set[tuple[str, str]]:
