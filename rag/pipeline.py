@@ -189,6 +189,18 @@ class Pipeline:
             title = document.title if document is not None else ""
         return reason_answer(question.strip(), reason, title, language)
 
+    def _answer_without_search(self, question: str, searched: str, language: str) -> Answer | None:
+        """The answer when the question needs no search: a language the encoder cannot read
+        (the notice is the answer) or an overview ("Worum geht es?": title, lead and headings,
+        cited); None otherwise."""
+        if notice := self.unreadable(language):
+            return Answer(
+                question=question, text=notice, language=language, citations=(), hits=(), abstained=True
+            )
+        if is_overview_question(searched):
+            return overview_answer(question, self.index.documents, self.index.sentences, language)
+        return None
+
     def ask(
         self,
         question: str,
@@ -216,19 +228,8 @@ class Pipeline:
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)
         language = self.question_language(searched)
-        if notice := self.unreadable(language):  # one message: the notice is the answer
-            return Answer(
-                question=clean.text,
-                text=notice,
-                language=language,
-                citations=(),
-                hits=(),
-                abstained=True,
-                timings_ms={"total": (time.perf_counter() - started) * 1000},
-            )
-        if is_overview_question(searched):  # "Worum geht es?": title, lead and headings, cited
-            overview = overview_answer(clean.text, self.index.documents, self.index.sentences, language)
-            return replace(overview, timings_ms={"total": (time.perf_counter() - started) * 1000})
+        if (early := self._answer_without_search(clean.text, searched, language)) is not None:
+            return replace(early, timings_ms={"total": (time.perf_counter() - started) * 1000})
         history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
         if history and (why := self.why_answer(clean.text, searched, history, language)) is not None:
             return replace(why, timings_ms={"total": (time.perf_counter() - started) * 1000})
