@@ -115,7 +115,8 @@ def test_causal_neighbour_finds_the_reason_next_to_the_answer() -> None:
 @pytest.mark.parametrize("language, lead, none", [
     ("de", "Als Grund nennt der Text:", "Einen Grund dafür nennt der Text nicht."),
     ("en", "The text gives this reason:", "The text gives no reason for this."),
-    ("fr", "The text gives this reason:", "The text gives no reason for this."),  # English otherwise
+    ("fr", "Le texte donne cette raison :", "Le texte n'en donne pas la raison."),  # its own module
+    ("it", "The text gives this reason:", "The text gives no reason for this."),  # English otherwise
 ])
 def test_reason_answer_is_the_cited_sentence_or_a_plain_no_reason(language, lead, none) -> None:
     from rag.answer.overview import reason_answer
