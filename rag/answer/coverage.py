@@ -86,7 +86,7 @@ class WordCoverage:
         """(len(sentences), len(COVERAGE_FEATURES)) float32."""
         n = len(sentences)
         out = np.zeros((n, len(COVERAGE_FEATURES)), dtype=np.float32)
-        previous = [self.index.previous_in_paragraph(s) for s in sentences]
+        previous = self.index.previous_sentences(sentences)
         self._slot_columns(question, sentences, out)
         table = self.table
         known = question.spaced and table is not None and bool(question.words or question.numbers)

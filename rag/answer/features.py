@@ -111,13 +111,13 @@ class FeatureExtractor:
             terms = self._term_cache[sentence_id] = analyzer.terms(sentence.text)
         return terms
 
-    def _language(self, sentence: Sentence) -> str:
-        return self.index.document_language.get(sentence.doc_id, self.index.language)
+    def _terms_of(self, sentence: Sentence | None) -> list[str]:
+        """Terms of ``sentence`` ([] for None: no sentence before a paragraph's first)."""
+        return self._terms(sentence.sentence_id) if sentence is not None else []
 
-    def _terms_before(self, sentence: Sentence) -> list[str]:
-        """Terms of the sentence before ``sentence`` in its paragraph ([] if it is the first)."""
-        previous = self.index.previous_in_paragraph(sentence)
-        return self._terms(previous.sentence_id) if previous is not None else []
+    def _language(self, sentence: Sentence) -> str:
+        language = self.index.document_language.get(sentence.doc_id)
+        return language if language is not None else self.index.language
 
     def expected(self, retrieval: Retrieval, question: AnalysedQuestion) -> AnswerType:
         """The answer type, with the counted noun stemmed in the text's language (it is only
@@ -259,14 +259,15 @@ class FeatureExtractor:
         question_terms = {lang: set(t) for lang, t in retrieval.terms.items()}
         typed = expected.kind != ANY
         rows = []
-        for sentence in sentences:
+        before = self.index.previous_sentences(sentences)  # the sentence before, in its paragraph
+        for sentence, previous in zip(sentences, before, strict=True):
             lang = self._language(sentence)
             terms = self._terms(sentence.sentence_id)
             q_pairs, q_terms = question_pairs.get(lang, set()), question_terms.get(lang, set())
             rows.append((
                 len(q_pairs & _word_pairs(terms)) / len(q_pairs) if q_pairs else 0.0,
                 len(q_terms.intersection(terms)) / len(q_terms) if q_terms else 0.0,
-                not typed or can_answer(sentence.text, expected, terms=self._terms_before(sentence) + terms),
+                not typed or can_answer(sentence.text, expected, terms=self._terms_of(previous) + terms),
                 self._grounded(sentence, specific),
                 sentence.sentence == 1,
                 math.log1p(len(sentence.text)),

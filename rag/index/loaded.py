@@ -59,6 +59,10 @@ class LoadedIndex:
         """The sentence before ``sentence`` in its paragraph (None for a paragraph's first)."""
         return previous_in_paragraph(self.sentences, sentence.sentence_id)
 
+    def previous_sentences(self, sentences: Sequence[Sentence]) -> list[Sentence | None]:
+        """:meth:`previous_in_paragraph` of each of ``sentences``, in one call."""
+        return [previous_in_paragraph(self.sentences, s.sentence_id) for s in sentences]
+
     @functools.cached_property
     def name_counts(self) -> Counter[str]:
         """In how many sentences each name occurs (a name in most of them says little)."""

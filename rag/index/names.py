@@ -61,17 +61,35 @@ def candidate_names(text: str, language: str) -> list[str]:
     capital says nothing). A listed noun right after a given name is a surname ("Andreas
     Dengel", "Masayoshi Son").
     """
+    return _candidates(text, *_noun_check([text], language))
+
+
+def _noun_check(texts: Sequence[str], language: str) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """In a language that capitalises every noun, which capitalised words of ``texts`` its noun
+    list calls common nouns (asked once for all of them), and its given names; else (None, {})."""
+    lang = get_language(language)
+    nouns = lang.nouns if lang.capitalises_nouns else None
+    if nouns is None:
+        return None, frozenset()
+    capitalised = {
+        part for text in texts for match in _TOKEN.finditer(text) for part in _clean_parts(match.group())
+        if part[:1].isalpha() and _capitalised(part)
+    }
+    return nouns.common_among(capitalised), nouns.given_names
+
+
+def _clean_parts(token: str) -> list[str]:
+    return [part.strip(".'’") for part in _parts(token)]
+
+
+def _candidates(text: str, common: frozenset[str] | None, given: frozenset[str]) -> list[str]:
     inside: list[str] = []
-    # In a language that capitalises every noun, the noun list tells names from nouns.
-    nouns = get_language(language).nouns if get_language(language).capitalises_nouns else None
-    given = nouns.given_names if nouns is not None else frozenset()
     first = True
     previous = ""
     for match in _TOKEN.finditer(text):
         starts_clause = first or bool(_CLAUSE_START.search(text[: match.start()]))
         first = False
-        for i, part in enumerate(_parts(match.group())):
-            part = part.strip(".'’")
+        for i, part in enumerate(_clean_parts(match.group())):
             after_given = previous in given
             previous = part.casefold()
             if not part or not part[:1].isalpha() or not _capitalised(part):
@@ -80,7 +98,7 @@ def candidate_names(text: str, language: str) -> list[str]:
             if folded in _NOT_NAMES:
                 continue
             is_acronym = len(part) > 1 and part.isupper()
-            if nouns is not None and not is_acronym and not after_given and nouns.is_common_noun(part):
+            if common is not None and not is_acronym and not after_given and part in common:
                 continue
             if not (starts_clause and i == 0) or is_acronym:
                 inside.append(folded)
@@ -94,7 +112,8 @@ def corpus_names(texts: Sequence[str], language: str) -> list[tuple[str, ...]]:
     ("Dengel betont ...", also at a sentence start), unless the corpus also has it in lower
     case; a genitive "Matsuos" is reported as "matsuo" when that is a name too.
     """
-    found = [candidate_names(text, language) for text in texts]
+    common, given = _noun_check(texts, language)
+    found = [_candidates(text, common, given) for text in texts]
     lower = {
         word.casefold() for text in texts for word in _TOKEN.findall(text) if word[:1].islower()
     }

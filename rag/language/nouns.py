@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 
 class NounLexicon:
@@ -57,6 +57,10 @@ class NounLexicon:
     @property
     def places(self) -> frozenset[str]:
         return self.tables[3]
+
+    def common_among(self, words: Iterable[str]) -> frozenset[str]:
+        """Those of ``words`` (capitalised) that are common nouns: one call for a whole corpus."""
+        return frozenset(word for word in words if self.is_common_noun(word))
 
     def _is_common_noun(self, word: str) -> bool:
         """Whether a capitalised word is a common noun (compounds included)."""
