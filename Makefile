@@ -60,7 +60,7 @@ test: setup browser ocr lint
 test-fast: setup ocr
 	$(VENV)/bin/pytest -m "not slow"
 
-# The project's questions over seeds/, then XQuAD (German paragraphs; German and English
+# The project's questions over seeds/ (and the French set over its own document), then XQuAD (German paragraphs; German and English
 # questions; dense and hybrid retrieval). Reports go to reports/<name>/ (not committed).
 # XQuAD (CC BY-SA 4.0) is not part of the repository: see README "Evaluation" for where to get
 # it; point XQUAD at the folder holding xquad-dev.<lang>.json.
@@ -68,6 +68,8 @@ XQUAD ?= ../shared/benchmarks/xquad
 eval: setup
 	$(VENV)/bin/rag eval seeds/eval/article.jsonl --out reports/article
 	$(VENV)/bin/rag eval seeds/eval/article-heldout.jsonl --out reports/article-heldout
+	$(VENV)/bin/rag eval seeds/eval/fr/questions.jsonl --seeds seeds/eval/fr/docs --index build/eval-fr \
+	  --out reports/fr
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --retriever dense --out reports/xquad-de-dense
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --retriever hybrid --out reports/xquad-de-hybrid
 	$(VENV)/bin/rag eval --format squad $(XQUAD)/xquad-dev.de.json --questions $(XQUAD)/xquad-dev.en.json \
