@@ -146,10 +146,9 @@ def check_chars(path: Path, count: int) -> None:
         raise DocumentError(f"{path} holds more than {MAX_CHARS:,} characters of text; split it up")
 
 
-def __getattr__(name: str) -> object:
-    """``supported_suffixes`` of the registry, for callers that still import it from here."""
-    if name == "supported_suffixes":
-        from rag.ingest.registry import supported_suffixes
+def supported_suffixes() -> tuple[str, ...]:
+    """Every format's file endings: the registry's (rag/ingest/registry.py), for callers that
+    still import it from here (ui.py)."""
+    from rag.ingest.registry import supported_suffixes as registered
 
-        return supported_suffixes
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return registered()
