@@ -106,7 +106,7 @@ clean:
 # more (seeds/eval/user2/), plus
 # synthetic on-topic questions the text cannot answer made from each (each file weighs the same,
 # the synthetic ones together as one). seeds/eval/article-heldout.jsonl, article-user.jsonl and
-# user/heldout.jsonl (two other documents) stay unseen. About six minutes on 2 cores.
+# user/heldout.jsonl (two other documents) and user3/heldout.jsonl (five more) stay unseen. About six minutes on 2 cores.
 TRAIN_ARTICLES := 0-15
 TEST_ARTICLES := 16-23
 train: setup
@@ -130,6 +130,8 @@ eval-heldout: setup
 	$(VENV)/bin/rag eval seeds/eval/user/heldout.jsonl --seeds seeds/eval/user/docs --index build/eval-user \
 	  --no-charts --out reports/heldout-user
 	$(VENV)/bin/rag eval seeds/eval/article-user.jsonl --no-charts --out reports/heldout-article-user
+	$(VENV)/bin/rag eval seeds/eval/user3/heldout.jsonl --seeds seeds/eval/user3/docs --index build/eval-user3 \
+	  --no-charts --out reports/heldout-user3
 	$(VENV)/bin/rag eval seeds/eval/article-heldout.jsonl --no-charts --out reports/heldout-article
 
 # Mutation testing (mutmut 3) of the answer step, BM25, ingestion and the index store against

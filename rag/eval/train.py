@@ -75,7 +75,9 @@ class JsonlSource:
 
     @property
     def name(self) -> str:
-        return self.questions.name if self.seeds is None else f"{self.questions.name}={self.seeds.name}"
+        # With its folder: user/train.jsonl and user2/train.jsonl are two sources, not one.
+        own = f"{self.questions.parent.name}/{self.questions.name}"
+        return own if self.seeds is None else f"{own}={self.seeds.name}"
 
     def index_dir(self, settings: Settings) -> Path:
         """An index folder of its own for a corpus other than the settings' seeds."""
