@@ -31,15 +31,11 @@ def _either(attribute: str) -> re.Pattern[str] | None:
     return re.compile(rf"\b(?:{joined})\b", re.IGNORECASE) if joined else None
 
 
+# The slots a question word names, in the order they are tried, with the cue of each.
+_SLOT_CUES = ((REASON, "reason_question"), (PERSON, "person_question"), (PLACE, "place_question"),
+              (NAME, "name_question"))
 _SLOT_PATTERNS = tuple(
-    (slot, pattern)
-    for slot, pattern in (
-        (REASON, _either("reason_question")),
-        (PERSON, _either("person_question")),
-        (PLACE, _either("place_question")),
-        (NAME, _either("name_question")),
-    )
-    if pattern is not None
+    (slot, pattern) for slot, cue in _SLOT_CUES if (pattern := _either(cue)) is not None
 )
 _NOT_NAMES = frozenset(word.casefold() for lang in known_languages() for word in lang.not_names)
 
@@ -50,13 +46,11 @@ def _slot_patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     lang = own_cues(language)
     if lang is None:
         return _SLOT_PATTERNS
-    cues = lang.answer_cues
-    own = {PERSON: cues.person_question, PLACE: cues.place_question, NAME: cues.name_question}
     out: list[tuple[str, re.Pattern[str]]] = []
-    for slot in (PERSON, PLACE, NAME):
+    for slot, cue in _SLOT_CUES:
         out.extend((s, p) for s, p in _SLOT_PATTERNS if s == slot)
-        if own[slot]:
-            out.append((slot, re.compile(rf"\b(?:{own[slot]})\b", re.IGNORECASE)))
+        if own := getattr(lang.answer_cues, cue):
+            out.append((slot, re.compile(rf"\b(?:{own})\b", re.IGNORECASE)))
     return tuple(out)
 
 
