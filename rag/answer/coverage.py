@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rag.answer.answer_type import gives_reason
 from rag.index.store import LoadedIndex
 from rag.index.words import numbers_in
-from rag.answer.answer_type import gives_reason
 from rag.query.analysis import NAME, PERSON, PLACE, REASON, AnalysedQuestion
 from rag.records import Sentence
 
