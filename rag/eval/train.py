@@ -76,9 +76,7 @@ class JsonlSource:
 
     @property
     def name(self) -> str:
-        # With its folder: user/train.jsonl and user2/train.jsonl are two sources, not one.
-        own = f"{self.questions.parent.name}/{self.questions.name}"
-        return own if self.seeds is None else f"{own}={self.seeds.name}"
+        return self.questions.name if self.seeds is None else f"{self.questions.name}={self.seeds.name}"
 
     def index_dir(self, settings: Settings) -> Path:
         """An index folder of its own for a corpus other than the settings' seeds."""
@@ -204,6 +202,13 @@ def collect(
     # Every question file is read once: its questions feed the name pool and its examples.
     squad_runs = [load_squad_run(s.corpus, s.questions, settings, articles) for s in squad]
     jsonl_questions = [load_questions(item.questions) for item in sources]
+    # Two files of one name (user/train.jsonl, user2/train.jsonl) are two sources: their folder
+    # tells them apart.
+    plain = [item.name for item in sources]
+    label = [
+        name if plain.count(name) == 1 else f"{item.questions.parent.name}/{name}"
+        for item, name in zip(sources, plain, strict=True)
+    ]
     question_sets = [run[1] for run in squad_runs] + jsonl_questions
     pool = _name_pool(question_sets) if synthetic_share > 0 else []
 
@@ -242,7 +247,7 @@ def collect(
         made = _examples_of(pipeline, [*questions, *copies, *extra], fold_of, source.name)
         examples += made
         log(f"train: {source.name}: {len(made)} examples in {time.perf_counter() - started:.0f} s")
-    for item, questions in zip(sources, jsonl_questions, strict=True):
+    for item, questions, name in zip(sources, jsonl_questions, label, strict=True):
         own = settings if item.seeds is None else settings.with_(
             seeds_dir=item.seeds, index_dir=item.index_dir(settings), per_model_index=False
         )
@@ -250,15 +255,15 @@ def collect(
         encoder = pipeline.encoder
         # No near-miss copies here: on the article they taught the refusal model to refuse 4x
         # more of the set's own answerable questions (6.7% instead of 1.7%, in-sample).
-        extra = synthetic(pipeline, questions, item.name)
+        extra = synthetic(pipeline, questions, name)
         made = _examples_of(
             pipeline,
             [*questions, *extra],
             lambda q: int(hashlib.sha256(q.qid.split("/synthetic")[0].encode()).hexdigest(), 16) % FOLDS,
-            item.name,
+            name,
         )
         examples += made
-        log(f"train: {item.name}: {len(made)} examples")
+        log(f"train: {name}: {len(made)} examples")
     return examples
 
 
