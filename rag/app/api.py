@@ -18,10 +18,7 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import secrets
 import threading
 from typing import Any, Literal
 
@@ -32,6 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from rag import __version__
+from rag.app.access import LoginRequired, login_check
 from rag.index.encoders import EncoderWrapper
 from rag.query.clean import MAX_HISTORY, QuestionError, clean_history, clean_question, without_markup
 
@@ -280,28 +278,6 @@ class _Json(Response):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _check_login(auth: tuple[str, str] | None):  # noqa: ANN202 - a FastAPI dependency
-    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop to another thread
-    # and back for every request (the check itself takes microseconds).
-    async def check(request: Request) -> None:
-        if auth is None:
-            return
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        user = password = ""
-        if scheme.lower() == "basic":
-            try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-                user, _, password = decoded.partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-        ok_user = secrets.compare_digest(user.encode(), auth[0].encode())
-        ok_password = secrets.compare_digest(password.encode(), auth[1].encode())
-        if not (ok_user and ok_password):
-            raise ApiError(401, "login required (HTTP basic auth)", {"WWW-Authenticate": 'Basic realm="rag"'})
-
-    return check
-
-
 def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
     """Each indexed document with the fields of `rag list --json` (``DocumentRow``): id, title,
     language, format, size, sentences, paragraphs, pages, characters, path."""
@@ -337,13 +313,17 @@ def build_api(
         docs_url=None,  # FastAPI's Swagger page loads from a CDN: blank offline; see /docs below
         redoc_url=None,
         openapi_url="/openapi.json",
-        dependencies=[Depends(_check_login(auth))],
+        dependencies=[Depends(login_check(auth))],
     )
     summaries: list[Any] = [None, []]  # (index, its summaries): documents added in the chat show
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.headers)
+
+    @api.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> JSONResponse:
+        return _error(401, str(exc), exc.headers)
 
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
