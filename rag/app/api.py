@@ -30,8 +30,8 @@ from starlette.exceptions import HTTPException
 
 from rag import __version__
 from rag.app.access import LoginRequired, login_check
-from rag.index.encoders import EncoderWrapper
-from rag.query.clean import MAX_HISTORY, QuestionError, clean_history, clean_question, without_markup
+from rag.index.encoders import QuestionBatcher
+from rag.query.clean import MAX_HISTORY, QuestionError
 
 # A question is cut to 2,000 characters and the history to its last 10 items anyway; a body this
 # large is refused before it is parsed.
@@ -113,62 +113,11 @@ class AnswerOut(BaseModel):
     )
 
 
-class QuestionBatcher(EncoderWrapper):
-    """The pipeline's encoder, able to take the vectors of several questions encoded together.
-
-    :class:`PipelineWorker` works out the text each waiting request will search for (as
-    ``Pipeline.ask`` does) and :meth:`prime` encodes them all in one call (``encode_questions``:
-    the weights are streamed once, not once per question). ``ask`` then finds its question's
-    vector here instead of encoding it alone. A text that is not primed (the page, a single
-    request, a prediction that differs) is encoded as usual, so an answer never depends on the
-    priming, only its time does.
-    """
-
-    def __init__(self, encoder: Any) -> None:
-        super().__init__(encoder)
-        self._encode_batch = getattr(encoder, "encode_questions", None)
-        self._primed: dict[str, Any] = {}
-        self.batches = 0
-        self.primed_texts = 0
-
-    def encode(self, texts: Any) -> Any:
-        if len(texts) == 1:
-            vector = self._primed.get(texts[0])
-            if vector is not None:
-                return vector[None, :]
-        return self.base.encode(texts)
-
-    def encode_questions(self, texts: Any) -> Any:
-        """Short texts (a question and its words the index has no vectors for) as one batch:
-        the primed rows as they are, the others encoded together in one call."""
-        import numpy as np
-
-        texts = list(texts)
-        missing = [t for t in dict.fromkeys(texts) if t not in self._primed]
-        fresh: dict[str, Any] = {}
-        if missing:
-            encode = self._encode_batch or self.base.encode
-            fresh = dict(zip(missing, encode(missing), strict=True))
-        return np.stack([self._primed[t] if t in self._primed else fresh[t] for t in texts])
-
-    def prime(self, texts: list[str]) -> None:
-        """Encode ``texts`` in one batch for the next ``encode`` calls (hold the pipeline lock)."""
-        texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
-        if self._encode_batch is None or len(texts) < 2:  # one question alone: encoded as usual
-            return
-        self._primed.update(zip(texts, self._encode_batch(texts), strict=True))
-        self.batches += 1
-        self.primed_texts += len(texts)
-
-    def clear(self) -> None:
-        self._primed.clear()
-
-
 class PipelineWorker:
-    """One thread that answers the API's questions, in turns: it takes every request waiting,
-    primes their questions in one batch, then answers them one by one (each under the lock the
-    page holds too). 20 request threads queueing on the lock instead cost more in thread
-    switches than the answers themselves on 2 cores."""
+    """One thread that answers the API's questions, in turns: it takes every request waiting and
+    hands them to ``Pipeline.ask_many`` (their questions encoded in one batch, then answered one
+    by one, each under the lock the page holds too). 20 request threads queueing on the lock
+    instead cost more in thread switches than the answers themselves on 2 cores."""
 
     def __init__(self, pipeline: Any, lock: threading.Lock, max_batch: int = 32) -> None:
         import queue
@@ -193,25 +142,10 @@ class PipelineWorker:
         self._queue.put((question, history, loop, future, documents))
         return await future
 
-    def _predict(self, question: object, history: object) -> str | None:
-        try:
-            return predicted_query(self.pipeline, question, history)
-        except Exception:  # noqa: BLE001 - ask reports the error; nothing to prime
-            return None
-
-    def _predict_texts(self, question: object, history: object) -> list[str]:
-        """The query ``Pipeline.ask`` will search for and the words it will encode with it."""
-        query = self._predict(question, history)
-        if not query:
-            return []
-        try:
-            words = self.pipeline.extractor.coverage.missing_words(self.pipeline.analyse(query))
-        except Exception:  # noqa: BLE001 - the question alone is still primed
-            words = []
-        return [query, *words]
-
     def _run(self) -> None:
         import queue
+
+        from rag.pipeline import Request as Question
 
         while True:
             items = [self._queue.get()]
@@ -220,32 +154,20 @@ class PipelineWorker:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if self.batcher is not None and len(items) > 1:
-                with self.lock:
-                    # Each question and the words of it the index has no vectors for (word
-                    # coverage, encoded with the question): all of them in one batch.
-                    texts = [w for q, h, *_ in items for w in self._predict_texts(q, h)]
-                    try:
-                        self.batcher.prime(texts)
-                    except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
-                        self.batcher.clear()
-            try:
-                for question, history, loop, future, documents in items:
-                    try:
-                        with self.lock:  # checked and cleaned there
-                            answer = (self.pipeline.ask(question, history) if documents is None
-                                      else self.pipeline.ask(question, history, documents=documents))
-                        result: Any = answer.to_dict()
-                        ok = True
-                    except QuestionError as exc:
-                        result, ok = ApiError(400, str(exc)), False
-                    except Exception as exc:  # noqa: BLE001 - reported to the request, not lost
-                        result, ok = exc, False
-                    loop.call_soon_threadsafe(_settle, future, result, ok)
-            finally:
-                if self.batcher is not None:
-                    with self.lock:
-                        self.batcher.clear()
+            # Every waiting question through Pipeline.ask_many: prepared as ask prepares them,
+            # the texts they search encoded in one batch, then answered one by one (the lock,
+            # the page's too, is held around each and released in between).
+            questions = [Question(q, h, d) for q, h, _, _, d in items]
+            answers = self.pipeline.ask_many(questions, self.lock)
+            for (_, _, loop, future, _), answer in zip(items, answers, strict=True):
+                result: Any
+                if isinstance(answer, QuestionError):
+                    result, ok = ApiError(400, str(answer)), False
+                elif isinstance(answer, Exception):  # reported to the request, not lost
+                    result, ok = answer, False
+                else:
+                    result, ok = answer.to_dict(), True
+                loop.call_soon_threadsafe(_settle, future, result, ok)
 
 
 def _settle(future: Any, result: Any, ok: bool) -> None:
@@ -285,14 +207,6 @@ def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
 
     index = pipeline.index
     return [row.to_dict() for row in indexed_rows(index.documents, index.sentences)]
-
-
-def predicted_query(pipeline: Any, question: object, history: object) -> str:
-    """The text ``Pipeline.ask`` will search for (call it holding the pipeline's lock)."""
-    limit = pipeline.settings.max_question_chars
-    searched = without_markup(clean_question(question, limit).text)
-    earlier = [without_markup(h) for h in clean_history(history, limit)]
-    return str(pipeline.retrieval_query(searched, earlier))
 
 
 def build_api(
