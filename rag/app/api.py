@@ -215,11 +215,9 @@ def build_api(
     """The API app over an opened pipeline; ``lock`` is the one the page holds around ``ask``.
 
     When the pipeline's encoder is a :class:`QuestionBatcher`, concurrent requests share one
-    encoder call.
+    encoder call (``Pipeline.ask_many``).
     """
-    lock = lock or threading.Lock()
-    worker = PipelineWorker(pipeline, lock)
-    batcher = worker.batcher
+    worker = PipelineWorker(pipeline, lock or threading.Lock())
     api = FastAPI(
         title="rag — answers you can check",
         summary="Answers made only of the documents' own sentences, each with a citation.",
@@ -229,7 +227,15 @@ def build_api(
         openapi_url="/openapi.json",
         dependencies=[Depends(login_check(auth))],
     )
-    summaries: list[Any] = [None, []]  # (index, its summaries): documents added in the chat show
+    _add_error_handlers(api)
+    _add_ask_route(api, worker)
+    _add_page_route(api, pipeline)
+    _add_info_routes(api, pipeline, worker.batcher)
+    return api
+
+
+def _add_error_handlers(api: FastAPI) -> None:
+    """Every error as JSON ``{"error": "..."}`` with its status (400 for a malformed request)."""
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -243,23 +249,35 @@ def build_api(
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
-    async def read_body(request: Request) -> dict[str, Any]:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+                             for e in exc.errors())
+        return _error(400, problems or "invalid request")
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a request body, refused (413) beyond MAX_BODY_BYTES before it is parsed."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
             raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
-            chunks.append(chunk)
-        try:
-            body = json.loads(b"".join(chunks))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, 'the body must be JSON: {"question": "...", "history": [...]}') from None
-        if not isinstance(body, dict):
-            raise ApiError(400, 'the body must be a JSON object: {"question": "...", "history": [...]}')
-        return body
+        chunks.append(chunk)
+    try:
+        body = json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, 'the body must be JSON: {"question": "...", "history": [...]}') from None
+    if not isinstance(body, dict):
+        raise ApiError(400, 'the body must be a JSON object: {"question": "...", "history": [...]}')
+    return body
+
+
+def _add_ask_route(api: FastAPI, worker: PipelineWorker) -> None:
+    """``POST /ask``: the body checked here, the question answered by ``worker``."""
 
     @api.post(
         "/ask",
@@ -295,11 +313,9 @@ def build_api(
             raise ApiError(400, '"documents" must be a list of document names (ids, file names or titles)')
         return _Json(await worker.ask(body["question"], history, documents))
 
-    @api.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
-                             for e in exc.errors())
-        return _error(400, problems or "invalid request")
+
+def _add_page_route(api: FastAPI, pipeline: Any) -> None:
+    """``GET /page``: a page of a PDF or a page image as PNG, a cited sentence marked."""
 
     @api.get(
         "/page",
@@ -348,6 +364,11 @@ def build_api(
         return Response(rendered.png, media_type="image/png",
                         headers={"X-Highlight": json.dumps(boxes), "Cache-Control": "no-store"})
 
+
+def _add_info_routes(api: FastAPI, pipeline: Any, batcher: QuestionBatcher | None) -> None:
+    """``GET /documents``, ``/health`` and the offline description ``/docs``."""
+    summaries: list[Any] = [None, []]  # (index, its summaries): documents added in the chat show
+
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:
         index = pipeline.index
@@ -374,5 +395,3 @@ def build_api(
             "retriever": info.get("retriever"),
             "batched": {"batches": batcher.batches, "questions": batcher.primed_texts} if batcher else None,
         })
-
-    return api
