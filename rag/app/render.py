@@ -280,7 +280,14 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
         (c.sentence.start, c.sentence.end, f"[{c.marker}]") for c in cited if c.sentence.doc_id == doc.doc_id
     ]
     parts = [f'<h2 class="rag-article-title">{escape(doc.title)}</h2>']
+    shown_page = 0
     for block in blocks_of(doc):
+        # A document with pages (PDF, scan, slides): a mark where each page starts, before the
+        # first block on it (a paragraph running over a page's end keeps its page's number).
+        page = page_of(doc, block.start) or 0
+        while shown_page < page:
+            shown_page += 1
+            parts.append(page_break_html(shown_page, len(doc.pages)))
         if block.is_heading:
             parts.append(f'<h3 class="rag-article-heading">{escape(block.text)}</h3>')
             continue
@@ -288,6 +295,12 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
         parts.append(f'<p class="rag-article-p">{_marked(block.text, inside, block.start)}</p>')
     return f'<article class="rag-article">{"".join(parts)}</article>'
 
+
+
+def page_break_html(page: int, pages: int) -> str:
+    """The mark where page ``page`` (of ``pages``) starts in the Article view."""
+    return (f'<div class="rag-page-break" data-page="{page}" role="separator" aria-label="Page {page}">'
+            f'<span>Page {page} of {pages}</span></div>')
 
 
 def intro_html(titles: Sequence[str]) -> str:
@@ -380,6 +393,10 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
 .rag-article { position: relative; max-height: 70vh; overflow-y: auto; line-height: 1.55;
   padding-right: 0.5rem; }
 .rag-article-heading { margin: 1rem 0 0.3rem 0; }
+.rag-page-break { display: flex; align-items: center; gap: 0.6rem; margin: 1rem 0 0.6rem 0;
+  font-size: 0.75em; opacity: 0.7; }
+.rag-page-break::before, .rag-page-break::after { content: ""; flex: 1;
+  border-top: 1px dashed currentColor; }
 .rag-status { font-size: 0.85em; opacity: 0.8; }
 .rag-docs { width: 100%; border-collapse: collapse; font-size: 0.85em; }
 .rag-docs th { text-align: left; font-weight: 600; opacity: 0.75;

@@ -207,3 +207,27 @@ def test_sources_and_citations_name_their_document_and_page_and_a_title_heading_
         assert "Bericht, page 2, paragraph 2, sentence 1" in shown, shown
         assert "Bericht › Bericht" not in shown and "paragraph 0" not in shown, shown
         assert "Bericht, title" in shown, shown
+
+
+def test_the_article_view_of_a_real_three_page_pdf_marks_where_each_page_starts(tmp_path) -> None:
+    """A PDF built here (fpdf2, three pages) read by the PDF loader: the Article view has a mark
+    before each page's first text, "Page 1 of 3" to "Page 3 of 3", in reading order."""
+    import html as html_lib
+
+    from uploads import LIGHTHOUSE_PAGES, make_pdf
+
+    from rag.ingest.loader import loader_for
+
+    path = make_pdf(tmp_path / "lighthouse.pdf")
+    doc = loader_for(path).load(path, "lighthouse")
+    assert len(doc.pages) == 3
+    shown = html_lib.unescape(article_html(doc))
+    marks = [shown.index(f"Page {n} of 3") for n in (1, 2, 3)]
+    assert marks == sorted(marks) and shown.count('class="rag-page-break"') == 3
+    for n, (heading, paragraph) in enumerate(LIGHTHOUSE_PAGES, start=1):
+        at = shown.index(paragraph[:40])
+        # The page's own text comes after its mark and before the next page's.
+        assert marks[n - 1] < shown.index(heading) < at, heading
+        assert n == 3 or at < marks[n], heading
+    # A document without pages (plain text) has none.
+    assert "rag-page-break" not in article_html(_doc())
