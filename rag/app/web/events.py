@@ -41,6 +41,7 @@ from rag.query.clean import QuestionError, clean_history
 SCROLL_TO_MARK = "() => { window.ragScrollToMark && window.ragScrollToMark(); }"
 AFTER_ANSWER = "() => { window.ragAfterAnswer && window.ragAfterAnswer(); }"
 EXPORT = "() => { window.ragExportMarkdown(); }"
+SHOW_LAST = "() => { setTimeout(() => window.ragShowLastAnswer && window.ragShowLastAnswer(), 80); }"
 
 
 def info_html(pipeline: Any, status: str, feedback_path: Any = None) -> str:
@@ -354,7 +355,8 @@ def wire(page: Page, ev: PageEvents, read_only: bool = False) -> None:
     undo = [p.undo_row, p.undo_note, p.deleted_state]
     p.reset_button.click(ev.new_conversation, inputs=[p.store], outputs=[p.question, *shown, p.feedback_note],
                          api_visibility="private")
-    p.past.input(ev.open_conversation, inputs=[p.past, p.store], outputs=shown, api_visibility="private")
+    p.past.input(ev.open_conversation, inputs=[p.past, p.store], outputs=shown, api_visibility="private",
+                 ).then(None, js=SHOW_LAST, api_visibility="private")
     p.delete_button.click(ev.delete_conversation, inputs=[p.past, p.conv_state, p.store],
                           outputs=[*shown, *undo], api_visibility="private")
     p.chatbot.clear(ev.delete_conversation, inputs=[p.conv_state, p.conv_state, p.store],
@@ -431,5 +433,6 @@ def build_app(
                   outputs=[page.chatbot, page.messages_state, page.history_state, page.turns_state,
                            page.conv_state, page.store, page.past, page.sources, page.article,
                            page.feedback_panel, page.intro, page.examples_box, page.doc_table,
-                           page.doc_pick, page.article_pick, page.info, page.search_in])
+                           page.doc_pick, page.article_pick, page.info, page.search_in],
+                  ).then(None, js=SHOW_LAST, api_visibility="private")
     return demo

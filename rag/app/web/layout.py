@@ -33,6 +33,25 @@ EXAMPLES = [
 ]
 
 
+def theme() -> gr.themes.Base:
+    """Gradio's default theme, its fonts declared in the weights whose files hold every letter.
+
+    Gradio ships Source Sans Pro and IBM Plex Mono in a regular, a semibold and a bold file, and
+    its default theme declares regular and semibold; but the semibold files hold only a few
+    dozen characters ("A", "B" and some Cyrillic letters). Semibold and bold text (headings, the
+    Sources' labels) so mixed two fonts: in "USA" the "A" was Source Sans Pro and "U" and "S" the
+    fallback font. Declared as regular and bold, semibold text takes the bold file, which has
+    every letter (tests/app/test_ui_browser.py::test_bold_capitals_come_from_one_font)."""
+    from gradio.themes.utils import fonts
+
+    return gr.themes.Default(
+        font=(fonts.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui",
+              "sans-serif"),
+        font_mono=(fonts.LocalFont("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "Consolas",
+                   "monospace"),
+    )
+
+
 def document_choices(rows: list[DocumentRow]) -> list[tuple[str, str]]:
     return [(f"{r.title} ({Path(r.path).name})", r.doc_id) for r in rows]
 
@@ -144,6 +163,9 @@ def build_layout(rows: list[DocumentRow], article_now: str, info_now: str, read_
                 feedback_options=("Like", "Dislike"),
                 group_consecutive_messages=False,
                 placeholder=chat_placeholder(len(rows)),
+                # The page scrolls the chat itself (page.js, ragAfterAnswer): a long answer from
+                # its start, not from its end.
+                autoscroll=False,
             )
             with gr.Column(visible=False, elem_id="feedback-panel", variant="panel") as feedback_panel:
                 feedback_choice = gr.Radio([], label="The right sentence", elem_id="feedback-choice")

@@ -20,6 +20,7 @@ from rag.app.documents import DocumentDesk, LivePipeline
 from rag.app.options import add_corpus_options, settings_from, user_message
 from rag.app.render import CSS
 from rag.app.web.events import build_app
+from rag.app.web.layout import theme
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -163,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_session_capacity=SESSION_CAPACITY,
             mcp_server=False,
             css=CSS,
+            theme=theme(),  # fonts in weights that hold every letter (see theme())
             head=PAGE_HEAD,
             footer_links=["api"],
             show_error=True,

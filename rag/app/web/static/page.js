@@ -5,7 +5,8 @@
 //    sources, from .rag-copy) instead of the message's HTML;
 //  - ragExportMarkdown() downloads the whole conversation as Markdown;
 //  - ragScrollToMark() brings the article view's first highlighted sentence into sight;
-//  - ragAfterAnswer() keeps the question box in view after an answer (phones scroll it away).
+//  - ragAfterAnswer() shows the new answer from its start when it is long, and keeps the
+//    question box in view (phones scroll it away).
 (() => {
   // The plain text of one message: an answer's hidden .rag-copy text, or the question as typed.
   const plain = (node) => {
@@ -77,8 +78,29 @@
     const box = mark && mark.closest('.rag-article');
     if (box && mark.offsetParent === box) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
   }, 50);
-  // After an answer: the question box stays in view (phones scroll it away).
+  // The element that scrolls ``el`` (the chat's message list), or null.
+  const scroller = (el) => {
+    for (let n = el && el.parentElement; n; n = n.parentElement) {
+      const overflow = getComputedStyle(n).overflowY;
+      if ((overflow === 'auto' || overflow === 'scroll') && n.scrollHeight > n.clientHeight) return n;
+    }
+    return null;
+  };
+  // After an answer (the chat does not scroll by itself: autoscroll is off): an answer that
+  // fits is shown whole at the bottom of the chat; a longer one from its start, so that it is
+  // read from its first line (on a phone the end of a long answer was shown, its start out of
+  // sight). Then the question box stays in view (phones scroll it away).
+  window.ragShowLastAnswer = () => {
+    const answers = document.querySelectorAll('#chat .rag-answer');
+    const last = answers[answers.length - 1];
+    const box = last && scroller(last);
+    if (!box) return;
+    const bubble = last.closest('.message') || last;
+    const top = bubble.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    box.scrollTop = bubble.offsetHeight > box.clientHeight - 16 ? Math.max(0, top - 8) : box.scrollHeight;
+  };
   window.ragAfterAnswer = () => setTimeout(() => {
+    window.ragShowLastAnswer();
     const box = document.querySelector('#question textarea');
     if (!box) return;
     const r = box.getBoundingClientRect();
