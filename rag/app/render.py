@@ -216,8 +216,13 @@ def sources_html(
     """The retrieved passages, best first: a relevance bar, whether the answer quotes them, and
     where each stands (its document when there are several, its page in a PDF)."""
     documents = documents or {}
+    cited = list(cited)
     cited_spans = [(c.sentence.start, c.sentence.end, f"[{c.marker}]", c.sentence.doc_id) for c in cited]
     hits = list(hits)
+    if not hits:  # an answer made without a search (the overview): the sentences it quotes
+        hits = [Hit(Chunk(-1, c.sentence.doc_id, c.sentence.paragraph, (), c.sentence.text, c.sentence.start,
+                          c.sentence.end, c.sentence.heading), 1.0, 0.0, 0.0, rank)
+                for rank, c in enumerate(cited, start=1)]
     best = max((h.score for h in hits), default=0.0)
     rows = []
     for hit in hits:
@@ -234,11 +239,11 @@ def sources_html(
             if spans else '<span class="rag-src-unused">not used</span>'
         )
         title = f"score {hit.score:.3f} · dense {hit.dense_score:.3f} · lexical {hit.lexical_score:.3f}"
+        bar = (f'<span class="rag-src-bar" title="{escape(title)}">'
+               f'<span style="width:{share * 100:.0f}%"></span></span>') if chunk.chunk_id >= 0 else ""
         rows.append(
             f'<li class="rag-src{" rag-src-is-used" if spans else ""}"><div class="rag-src-head">'
-            f'<span class="rag-src-rank">#{hit.rank}</span>'
-            f'<span class="rag-src-bar" title="{escape(title)}">'
-            f'<span style="width:{share * 100:.0f}%"></span></span>'
+            f'<span class="rag-src-rank">#{hit.rank}</span>{bar}'
             f'{used}<span class="rag-src-where">{escape(_hit_place(hit, documents))}</span></div>'
             f'{heading}<div class="rag-src-text">{_marked(chunk.text, spans, chunk.start)}</div></li>'
         )

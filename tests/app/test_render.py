@@ -231,3 +231,16 @@ def test_the_article_view_of_a_real_three_page_pdf_marks_where_each_page_starts(
         assert n == 3 or at < marks[n], heading
     # A document without pages (plain text) has none.
     assert "rag-page-break" not in article_html(_doc())
+
+
+def test_an_answer_without_a_search_lists_the_sentences_it_quotes_as_its_sources() -> None:
+    """The overview is made without a search (no hits): its Sources are the sentences it quotes,
+    each with its document when there are several, instead of "Ask a question ..."."""
+    first = Document("a", "Erster Titel", "de", "a.txt", "Satz eins steht hier.", "h1")
+    second = Document("b", "Second title", "en", "b.md", "Sentence two is here.", "h2")
+    cited = (Citation(1, Sentence(0, "a", 1, 1, "Satz eins steht hier.", 0, 21), 0.0, "Erster Titel"),
+             Citation(2, Sentence(1, "b", 1, 1, "Sentence two is here.", 0, 21), 0.0, "Second title"))
+    html = sources_html([], cited, {"a": first, "b": second})
+    assert "Ask a question" not in html and html.count('class="rag-src rag-src-is-used"') == 2
+    assert "Erster Titel, paragraph 1" in html and "Second title, paragraph 1" in html
+    assert '<mark class="rag-hl">Sentence two is here.</mark>' in html and "dense" not in html
