@@ -206,7 +206,8 @@ def _hit_place(hit: Hit, documents: Mapping[str, Document]) -> str:
     parts = [doc.title] if doc is not None and len(documents) > 1 else []
     if doc is not None and doc.pages:
         parts.append(f"page {page_of(doc, chunk.start)}")
-    parts.append(f"paragraph {chunk.paragraph}")
+    is_title = doc is not None and chunk.paragraph == 0 and chunk.text.strip() == doc.title.strip()
+    parts.append("title" if is_title else f"paragraph {chunk.paragraph}")
     return ", ".join(parts)
 
 

@@ -243,4 +243,6 @@ def test_an_answer_without_a_search_lists_the_sentences_it_quotes_as_its_sources
     html = sources_html([], cited, {"a": first, "b": second})
     assert "Ask a question" not in html and html.count('class="rag-src rag-src-is-used"') == 2
     assert "Erster Titel, paragraph 1" in html and "Second title, paragraph 1" in html
+    titled = Citation(3, Sentence(2, "b", 0, 0, "Second title", 0, 12), 0.0, "Second title")
+    assert "Second title, title<" in sources_html([], [titled], {"a": first, "b": second})
     assert '<mark class="rag-hl">Sentence two is here.</mark>' in html and "dense" not in html
