@@ -113,6 +113,8 @@ def _chat_page(browser, url: str, **context_options):
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(url)
     page.wait_for_selector("#question textarea")
+    # The page's restore (its load event) is done, so it cannot land after a first question.
+    page.wait_for_function("document.documentElement.dataset.ragReady === '1'", timeout=30000)
     try:
         yield page
     finally:
@@ -767,8 +769,11 @@ def test_after_a_reload_the_sources_tab_shows_the_restored_answers_sources(fake_
     assert page.locator("#sources").inner_text() == before
 
 
-def _past_options(page) -> list[str]:  # noqa: ANN001
+def _past_options(page, some: bool) -> list[str]:  # noqa: ANN001
+    """The titles under *Past conversations* (``some``: wait until the list shows any)."""
     page.locator("#past-list input").click()
+    if some:
+        page.get_by_role("option").first.wait_for(state="visible")
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return options
@@ -789,11 +794,11 @@ def test_deleting_a_conversation_can_be_undone(fake_page) -> None:
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 0", timeout=30000)
     undo.wait_for(state="visible")
     assert f"Deleted \u201c{question}\u201d" in page.locator("#conv-undo").inner_text()
-    assert not any(question in o for o in _past_options(page))
+    assert not any(question in o for o in _past_options(page, some=False))
     undo.click()
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
     undo.wait_for(state="hidden")
-    assert any(question in o for o in _past_options(page))
+    assert any(question in o for o in _past_options(page, some=True))
     # The chat's own bin icon deletes too, with the same way back.
     page.locator("#chat button[aria-label='Clear']").click()
     undo.wait_for(state="visible")

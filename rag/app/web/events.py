@@ -42,6 +42,7 @@ SCROLL_TO_MARK = "() => { window.ragScrollToMark && window.ragScrollToMark(); }"
 AFTER_ANSWER = "() => { window.ragAfterAnswer && window.ragAfterAnswer(); }"
 EXPORT = "() => { window.ragExportMarkdown(); }"
 SHOW_LAST = "() => { setTimeout(() => window.ragShowLastAnswer && window.ragShowLastAnswer(), 80); }"
+AFTER_RESTORE = "() => { window.ragAfterRestore && window.ragAfterRestore(); }"
 
 
 def info_html(pipeline: Any, status: str, feedback_path: Any = None) -> str:
@@ -163,7 +164,12 @@ class PageEvents:
         return ("", *self.show(store, ""), "")
 
     def open_conversation(self, conv_id: str, store: Any):  # noqa: ANN201
-        return self.show(store, conv_id or "")
+        """A conversation picked in *Past conversations*. Nothing picked (the list emptied or
+        left without a choice, which Gradio reports too) changes nothing: with the store as it
+        was when the list was left, it would undo what an Undo at that moment brought back."""
+        if not conv_id:
+            return (gr.update(),) * 10
+        return self.show(store, conv_id)
 
     def delete_conversation(self, conv_id: str, current: str, store: Any):  # noqa: ANN201
         """Delete the conversation picked under *Past conversations* (else the one shown); it
@@ -434,5 +440,5 @@ def build_app(
                            page.conv_state, page.store, page.past, page.sources, page.article,
                            page.feedback_panel, page.intro, page.examples_box, page.doc_table,
                            page.doc_pick, page.article_pick, page.info, page.search_in],
-                  ).then(None, js=SHOW_LAST, api_visibility="private")
+                  ).then(None, js=AFTER_RESTORE, api_visibility="private")
     return demo

@@ -99,6 +99,13 @@
     const top = bubble.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
     box.scrollTop = bubble.offsetHeight > box.clientHeight - 16 ? Math.max(0, top - 8) : box.scrollHeight;
   };
+  // The page's restore (its load event: the last conversation, the documents) is done: marked
+  // on <html data-rag-ready>, so that a script (or a test) asks only once it cannot be undone
+  // by the restore landing later; then the last answer is shown as after an answer.
+  window.ragAfterRestore = () => {
+    document.documentElement.dataset.ragReady = '1';
+    setTimeout(window.ragShowLastAnswer, 80);
+  };
   window.ragAfterAnswer = () => setTimeout(() => {
     window.ragShowLastAnswer();
     const box = document.querySelector('#question textarea');
