@@ -106,10 +106,10 @@ clean:
 # `make eval-heldout`; German text with questions in de, en, es, ru, zh, tr, ar, th, and English
 # text with English questions), on seeds/eval/article.jsonl and on the written user-style
 # questions of three documents (seeds/eval/user/train.jsonl over seeds/eval/user/docs) and of five
-# more (seeds/eval/user2/), plus
+# more each in seeds/eval/user2/, user4/ and user5/, plus
 # synthetic on-topic questions the text cannot answer made from each (each file weighs the same,
 # the synthetic ones together as one). seeds/eval/article-heldout.jsonl, article-user.jsonl and
-# user/heldout.jsonl (two other documents) stay unseen. About six minutes on 2 cores.
+# user/heldout.jsonl (two other documents) and user3/heldout.jsonl (five more) stay unseen. About six minutes on 2 cores.
 TRAIN_ARTICLES := 0-15
 TEST_ARTICLES := 16-23
 train: setup
@@ -117,7 +117,9 @@ train: setup
 	  --squad $(XQUAD)/xquad-dev.de.json --squad $(XQUAD)/xquad-dev.en.json \
 	  $(foreach l,en es ru zh tr ar th,--squad $(XQUAD)/xquad-dev.de.json=$(XQUAD)/xquad-dev.$(l).json) \
 	  --jsonl seeds/eval/article.jsonl --jsonl seeds/eval/user/train.jsonl=seeds/eval/user/docs \
-	  --jsonl seeds/eval/user2/train.jsonl=seeds/eval/user2/docs
+	  --jsonl seeds/eval/user2/train.jsonl=seeds/eval/user2/docs \
+	  --jsonl seeds/eval/user4/train.jsonl=seeds/eval/user4/docs \
+	  --jsonl seeds/eval/user5/train.jsonl=seeds/eval/user5/docs
 
 # Out-of-sample figures of the answer model: XQuAD articles 16-23, never trained or tuned on,
 # each with near-miss copies (gold paragraph withheld), and the question sets `make train` never
@@ -133,6 +135,8 @@ eval-heldout: setup
 	$(VENV)/bin/rag eval seeds/eval/user/heldout.jsonl --seeds seeds/eval/user/docs --index build/eval-user \
 	  --no-charts --out reports/heldout-user
 	$(VENV)/bin/rag eval seeds/eval/article-user.jsonl --no-charts --out reports/heldout-article-user
+	$(VENV)/bin/rag eval seeds/eval/user3/heldout.jsonl --seeds seeds/eval/user3/docs --index build/eval-user3 \
+	  --no-charts --out reports/heldout-user3
 	$(VENV)/bin/rag eval seeds/eval/article-heldout.jsonl --no-charts --out reports/heldout-article
 
 # Mutation testing (mutmut 3) of the answer step, BM25, ingestion and the index store against

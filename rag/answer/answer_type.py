@@ -41,9 +41,15 @@ _COUNTED = [
 _GENERIC_COUNTED = frozenset(w for lang in known_languages() for w in lang.answer_cues.generic_counted)
 _QUANTITY_S = re.compile(rf"\d|{_either('quantity_words')}", re.IGNORECASE)
 _YEAR_S = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_either('year_words')})\b", re.IGNORECASE)
+_REASON_S = re.compile(rf"\b({_either('reason_words')})\b", re.IGNORECASE)
 _TIME_S = re.compile(
     rf"\b(1[0-9]{{3}}|20[0-9]{{2}}|{_either('months')}|{_either('time_words')})\b|\d", re.IGNORECASE
 )
+
+
+def gives_reason(sentence: str) -> bool:
+    """Whether a sentence states a cause or a purpose ("weil", "because", "um ... zu")."""
+    return bool(_REASON_S.search(sentence))
 
 
 def counted_noun(question: str) -> str | None:

@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rag.answer.answer_type import gives_reason
 from rag.index.store import LoadedIndex
 from rag.index.words import numbers_in
-from rag.query.analysis import NAME, PERSON, PLACE, AnalysedQuestion
+from rag.query.analysis import NAME, PERSON, PLACE, REASON, AnalysedQuestion
 from rag.records import Sentence
 
 COVERAGE_FEATURES: tuple[str, ...] = (
@@ -145,7 +146,7 @@ class WordCoverage:
         whether the sentence adds a number, a year, a name, a person's or a place's name the
         question does not hold, and whether that fills the slot the question asks for
         (``AnalysedQuestion.slot``): a person for "who", a place for "where", any name for
-        "which", a number for "how many", a year for "when"."""
+        "which", a number for "how many", a year for "when", a cause for "why"."""
         names = self.index.sentence_names
         persons, places = self.index.person_names, self.index.place_names
         folded = question.text.casefold()
@@ -169,6 +170,8 @@ class WordCoverage:
                 filled = new_place
             elif slot == NAME:
                 filled = bool(new)
+            elif slot == REASON:
+                filled = gives_reason(s.text)
             else:
                 filled = None
             out[row, 5:12] = (

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from rag import __version__
+from rag.answer.answer_type import ANY
 from rag.answer.features import FEATURES, Candidates
 from rag.answer.model import FORMAT, REFUSAL_FEATURES, refusal_group, refusal_inputs
 from rag.config import Settings
@@ -75,7 +76,9 @@ class JsonlSource:
 
     @property
     def name(self) -> str:
-        return self.questions.name if self.seeds is None else f"{self.questions.name}={self.seeds.name}"
+        # With its folder: user/train.jsonl and user2/train.jsonl are two sources, not one.
+        own = f"{self.questions.parent.name}/{self.questions.name}"
+        return own if self.seeds is None else f"{own}={self.seeds.name}"
 
     def index_dir(self, settings: Settings) -> Path:
         """An index folder of its own for a corpus other than the settings' seeds."""
@@ -124,7 +127,9 @@ def _examples_of(
              for s in candidates.sentences],
             dtype=np.int8,
         )
-        group = refusal_group(retrieval.same_language, retrieval.text_language, language)
+        group = refusal_group(
+            retrieval.same_language, retrieval.text_language, language, typed=analysed.slot != ANY
+        )
         # Every synthetic question of every corpus weighs together as one source.
         origin = SYNTHETIC if "/synthetic-" in q.qid else source
         examples.append(Example(candidates, labels, q.answerable, group, fold_of(q), origin))
@@ -351,13 +356,26 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def pooled_groups(examples: Sequence[Example]) -> dict[str, str]:
-    """Each group, or ``cross-<text language>`` for a language pair with fewer than
-    ``MIN_GROUP_EXAMPLES`` answerable questions (a few French questions set no threshold)."""
+    """Each group's threshold key. A language pair splits into its typed and open questions
+    (``en-de:typed``, ``en-de:any``) when each part has ``MIN_GROUP_EXAMPLES`` answerable
+    questions; else it is one group (``en-de``); a pair with fewer than that in all becomes
+    ``cross-<text language>`` (a few French questions set no threshold of their own)."""
     counts: dict[str, int] = {}
     for e in examples:
+        pair = e.group.partition(":")[0]
         counts[e.group] = counts.get(e.group, 0) + e.answerable
-    kept = {g for g, n in counts.items() if n >= MIN_GROUP_EXAMPLES or g.startswith(("same-", "cross-"))}
-    return {g: g if g in kept else "cross-" + g.rpartition("-")[2] for g in counts}
+        if pair != e.group:
+            counts[pair] = counts.get(pair, 0) + e.answerable
+    pooled: dict[str, str] = {}
+    for group in counts:
+        pair = group.partition(":")[0]
+        if counts[pair] < MIN_GROUP_EXAMPLES and not pair.startswith(("same-", "cross-")):
+            pooled[group] = "cross-" + pair.rpartition("-")[2]
+        elif all(counts.get(f"{pair}:{part}", 0) >= MIN_GROUP_EXAMPLES for part in ("typed", "any")):
+            pooled[group] = group
+        else:
+            pooled[group] = pair
+    return pooled
 
 
 def high_threshold(logits: np.ndarray, wrong: np.ndarray, weights: np.ndarray, precision: float) -> float:

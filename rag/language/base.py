@@ -46,6 +46,10 @@ class AnswerCues:
     person_question: str = ""
     name_question: str = ""
     place_question: str = ""
+    # A question for a cause or a purpose ("Warum ...?"), and what a sentence that gives one
+    # says ("weil", "because"): a confident answer to "why" must hold a reason.
+    reason_question: str = ""
+    reason_words: str = ""
 
 
 @dataclass(frozen=True)

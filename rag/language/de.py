@@ -34,15 +34,24 @@ GERMAN = Language(
     ),
     answer_cues=AnswerCues(
         quantity_question=(
-            r"wie\s+viele?n?|wieviele?n?|wie\s+hoch|wie\s+gro(?:ss|ß)|wie\s+lange|wie\s+alt|"
+            r"wie\s+viele?n?(?!\s+uhr)|wieviele?n?(?!\s+uhr)|wie\s+hoch|wie\s+gro(?:ss|ß)|wie\s+lange|wie\s+alt|"
+            r"wie\s+(?:schwer|laut|schnell|breit|weit|tief|oft|schwach|stark|warm|kalt|klein|lang)|"
             r"welche[mnrs]?\s+(?:anteil|summe|betrag)"
         ),
         money_question=r"wie\s+viel\s+geld|welche[mnrs]?\s+(?:summe|betrag)|wie\s+teuer|was\s+kostet\w*",
         year_question=r"in\s+welchem\s+jahr|welche[ms]?\s+jahr",
-        time_question=r"seit\s+wann|wann",
+        time_question=r"seit\s+wann|wann|um\s+wie\s*viel\s+uhr|wie\s+spät",
         person_question=r"wer|wem|wen|wessen",
-        name_question=r"welche[mnrs]?|wie\s+hei(?:ss|ß)(?:t|en)|wie\s+lautet|was\s+für\s+(?:ein|eine|einen)",
+        name_question=(
+            r"welche[mnrs]?|wie\s+hei(?:ss|ß)(?:t|en)|wie\s+hie(?:ss|ß)(?:en)?|wie\s+lautet|"
+            r"wie\s+nenn(?:t|en)|wie\s+nannten?|was\s+für\s+(?:ein|eine|einen)"
+        ),
         place_question=r"wo|wohin|woher",
+        reason_question=r"warum|wieso|weshalb|weswegen|aus\s+welchem\s+grund|wozu",
+        reason_words=(
+            r"weil|denn|deshalb|daher|darum|deswegen|grund|gründe[n]?|wegen|aufgrund|dank|sodass|"
+            r"damit|um\b[^.]{1,80}\bzu|folglich|zumal"
+        ),
         # Nouns are capitalised, adjectives before them not: "wie viele neue Mitarbeiter".
         counted_noun=(
             r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)|"

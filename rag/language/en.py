@@ -31,17 +31,29 @@ ENGLISH = Language(
     answer_cues=AnswerCues(
         quantity_question=(
             r"how\s+many|how\s+much|how\s+high|how\s+large|how\s+long|how\s+old|"
+            r"how\s+(?:wide|heavy|fast|loud|far|big|tall|deep|often|small|strong|hot|cold|quick)|"
             r"what\s+(?:percentage|share|proportion)"
         ),
         money_question=(
             r"how\s+much\s+money|how\s+much\s+(?:did|does|do|will|would)\b.*\b(?:cost|pay|invest)\w*|"
-            r"what\s+(?:sum|amount\s+of\s+money)"
+            r"what\s+(?:sum|amount\s+of\s+money)|what\s+(?:does|did|do|will)\b.*\bcost|"
+            r"what\s+(?:is|was|'s)\s+the\s+(?:price|cost|fee)"
         ),
         year_question=r"(?:in\s+)?(?:what|which)\s+year",
-        time_question=r"since\s+when|when",
+        time_question=r"since\s+when|when|what\s+time",
         person_question=r"who|whom|whose",
-        name_question=r"which|what\s+is\s+the\s+name|what\s+(?:company|firm|model|product|brand|project|country|city|organi[sz]ation)",
+        name_question=(
+            r"which|(?:what\s+is|what's|whats|what\s+was)\s+the\s+(?:name|title)|name\s+of|called|"
+            r"what\s+(?:company|firm|model|product|brand|project|country|city|organi[sz]ation)"
+        ),
         place_question=r"where",
+        reason_question=r"why|for\s+what\s+reason|how\s+come|what\s+for",
+        reason_words=(
+            r"because|since|therefore|reasons?|due\s+to|owing\s+to|thanks\s+to|so\s+that|"
+            r"in\s+order\s+to|hence|as\s+a\s+result|that\s+is\s+why|this\s+is\s+why|caused"
+        ),
+        # The word after "how many" is the counted noun far more often than an adjective.
+        counted_noun=r"\b[Hh]ow\s+many\s+([a-z][\w-]+)",
         generic_counted=_WORDS("percent times years months days people money".split()),
         quantity_words=(
             r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|"

@@ -16,8 +16,8 @@ from rag.answer.answer_type import ANY, QUANTITY, TIME, YEAR, AnswerType, counte
 from rag.index.words import content_words, numbers_in
 from rag.language import known_languages
 
-PERSON, NAME, PLACE = "person", "name", "place"
-SLOTS = (QUANTITY, YEAR, TIME, PERSON, NAME, PLACE)
+PERSON, NAME, PLACE, REASON = "person", "name", "place", "reason"
+SLOTS = (QUANTITY, YEAR, TIME, PERSON, NAME, PLACE, REASON)
 # Scripts written without spaces between words: their "words" are whole clauses, so word
 # coverage gets neutral values there (the encoder still reads the question as a whole).
 _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -33,6 +33,7 @@ def _either(attribute: str) -> re.Pattern[str] | None:
 _SLOT_PATTERNS = tuple(
     (slot, pattern)
     for slot, pattern in (
+        (REASON, _either("reason_question")),
         (PERSON, _either("person_question")),
         (PLACE, _either("place_question")),
         (NAME, _either("name_question")),
@@ -50,7 +51,7 @@ class AnalysedQuestion:
     names (capitalised after its first word, or acronyms); ``numbers``: its digit runs;
     ``answer_type``: the kind of number or date it asks for (``counted`` not yet stemmed:
     ``counted_noun`` holds the word); ``slot``: what a confident answer must add to it
-    (quantity, year, time, person, name, place, or ``any``); ``spaced``: whether its script
+    (quantity, year, time, person, name, place, a reason, or ``any``); ``spaced``: whether its script
     separates words (word coverage means nothing otherwise).
     """
 
@@ -102,4 +103,6 @@ def analyse_question(text: str, language: str) -> AnalysedQuestion:
     )
 
 
-__all__ = ["AnalysedQuestion", "SLOTS", "analyse_question", "name_like_words", "PERSON", "NAME", "PLACE"]
+__all__ = [
+    "AnalysedQuestion", "SLOTS", "analyse_question", "name_like_words", "PERSON", "NAME", "PLACE", "REASON",
+]

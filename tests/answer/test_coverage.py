@@ -15,7 +15,8 @@ COLUMN = {name: i for i, name in enumerate(COVERAGE_FEATURES)}
 TEXT = (
     "Softbank investiert in Japan.\n\n"
     "Der Chef von Softbank heisst Masayoshi Son. Er gründete die Firma 1981.\n\n"
-    "Die Firma zählt 500 Partner in Tokio."
+    "Die Firma zählt 500 Partner in Tokio.\n\n"
+    "Die Firma wächst, weil Tokio lockt."
 )
 
 
@@ -77,9 +78,13 @@ def test_the_slot_columns_say_whether_the_sentence_adds_what_is_asked(index):
     first = next(i for i, s in enumerate(index.sentences) if "investiert" in s.text)
     assert rows[partners, COLUMN["new_number"]] == 1 and rows[partners, COLUMN["slot_filled"]] == 1
     assert rows[first, COLUMN["slot_unfilled"]] == 1 and rows[first, COLUMN["slot_filled"]] == 0
-    # A question asking for nothing in particular fills or leaves no slot.
+    # "Why" asks for a cause: only the sentence that gives one ("weil") fills the slot.
     why, _ = _rows(index, "Warum investiert Softbank?")
-    assert not why[:, COLUMN["slot_filled"]].any() and not why[:, COLUMN["slot_unfilled"]].any()
+    cause = next(i for i, s in enumerate(index.sentences) if "weil" in s.text)
+    assert why[cause, COLUMN["slot_filled"]] == 1 and why[first, COLUMN["slot_unfilled"]] == 1
+    # A question asking for nothing in particular fills or leaves no slot.
+    what, _ = _rows(index, "Was macht Softbank in Japan?")
+    assert not what[:, COLUMN["slot_filled"]].any() and not what[:, COLUMN["slot_unfilled"]].any()
 
 
 def test_a_question_without_spaces_gets_neutral_coverage(index):

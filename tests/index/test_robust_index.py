@@ -69,7 +69,7 @@ def _assert_rebuilt(before: Path, pipeline: Pipeline, messages: list[str], reaso
     assert any(m.startswith("Rebuilding the index") and reason in m for m in messages), messages
     assert any(m.startswith("Index built") for m in messages)
     assert pipeline.index.path != before and not before.exists()  # the bad build is gone
-    assert pipeline.ask(QUESTION).citations  # and the new one answers
+    assert pipeline.ask(QUESTION).hits  # and the new one finds passages
 
 
 def test_deleted_faiss_file_is_rebuilt(opened) -> None:
@@ -145,7 +145,7 @@ def test_damaged_current_pointer_is_rebuilt(opened) -> None:
     settings, first, open_again = opened
     (settings.index_dir / CURRENT).write_text("build-that-never-was\n", encoding="utf-8")
     pipeline, messages = open_again()
-    assert any("missing" in m for m in messages) and pipeline.ask(QUESTION).citations
+    assert any("missing" in m for m in messages) and pipeline.ask(QUESTION).hits
 
 
 @pytest.mark.parametrize("fault", ["empty", "not utf-8", "unreadable", "link outside", "missing"])
@@ -282,7 +282,7 @@ def test_two_index_runs_at_once_are_serialised(tmp_path) -> None:
 def test_build_killed_midway_leaves_the_previous_index_intact(opened, seeds) -> None:
     settings, previous, open_again = opened
     before = previous.ask(QUESTION)
-    assert before.citations
+    assert before.hits
 
     build = _rag_index(seeds, settings.index_dir, pause=True)
     try:
@@ -303,7 +303,7 @@ def test_build_killed_midway_leaves_the_previous_index_intact(opened, seeds) -> 
     assert current_build(settings.index_dir) == previous.index.path
     again, messages = open_again()
     assert again.index.manifest == previous.index.manifest and not messages
-    assert again.ask(QUESTION).to_dict()["citations"] == before.to_dict()["citations"]
+    assert again.ask(QUESTION).to_dict()["hits"] == before.to_dict()["hits"]
 
     # The next build cleans up the killed one's leftovers.
     rebuilt, _ = ensure_index(settings, lambda: again.encoder, on_status=lambda m: None, force=True,
