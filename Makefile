@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed \
+.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed screenshots \
 	mutmut mutants-prepare mutants mutants-sample
 
 # The venv belongs to this checkout when it is a real folder inside it. One that is not (a
@@ -87,6 +87,11 @@ eval-mixed: setup
 bench: setup
 	$(VENV)/bin/rag bench --out reports/bench.json
 	$(PY) bench/plot_scale.py reports/bench.json docs/scale.png
+
+# The README's pictures of a multi-document answer with its Sources tab (desktop, phone, dark
+# mode): ui.py with the real model over two documents, photographed by headless Chromium.
+screenshots: setup browser
+	$(PY) tests/screenshots.py docs
 
 # Style, types and the layering contract (pyproject.toml [tool.importlinter]); CI runs it too.
 lint: setup
