@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed \
+.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed screenshots \
 	mutmut mutants-prepare mutants mutants-sample
 
 # The venv belongs to this checkout when it is a real folder inside it. One that is not (a
@@ -90,6 +90,11 @@ bench: setup
 	$(VENV)/bin/rag bench --out reports/bench.json
 	$(PY) bench/plot_scale.py reports/bench.json docs/scale.png
 
+# The README's pictures of a multi-document answer with its Sources tab (desktop, phone, dark
+# mode): ui.py with the real model over two documents, photographed by headless Chromium.
+screenshots: setup browser
+	$(PY) tests/screenshots.py docs
+
 # Style, types and the layering contract (pyproject.toml [tool.importlinter]); CI runs it too.
 lint: setup
 	$(VENV)/bin/ruff check rag tests ui.py bench
@@ -103,7 +108,7 @@ clean:
 # `make eval-heldout`; German text with questions in de, en, es, ru, zh, tr, ar, th, and English
 # text with English questions), on seeds/eval/article.jsonl and on the written user-style
 # questions of three documents (seeds/eval/user/train.jsonl over seeds/eval/user/docs) and of five
-# more (seeds/eval/user2/), plus
+# more each in seeds/eval/user2/, user4/ and user5/, plus
 # synthetic on-topic questions the text cannot answer made from each (each file weighs the same,
 # the synthetic ones together as one). seeds/eval/article-heldout.jsonl, article-user.jsonl and
 # user/heldout.jsonl (two other documents) and user3/heldout.jsonl (five more) stay unseen. About six minutes on 2 cores.
@@ -114,7 +119,9 @@ train: setup
 	  --squad $(XQUAD)/xquad-dev.de.json --squad $(XQUAD)/xquad-dev.en.json \
 	  $(foreach l,en es ru zh tr ar th,--squad $(XQUAD)/xquad-dev.de.json=$(XQUAD)/xquad-dev.$(l).json) \
 	  --jsonl seeds/eval/article.jsonl --jsonl seeds/eval/user/train.jsonl=seeds/eval/user/docs \
-	  --jsonl seeds/eval/user2/train.jsonl=seeds/eval/user2/docs
+	  --jsonl seeds/eval/user2/train.jsonl=seeds/eval/user2/docs \
+	  --jsonl seeds/eval/user4/train.jsonl=seeds/eval/user4/docs \
+	  --jsonl seeds/eval/user5/train.jsonl=seeds/eval/user5/docs
 
 # Out-of-sample figures of the answer model: XQuAD articles 16-23, never trained or tuned on,
 # each with near-miss copies (gold paragraph withheld), and the question sets `make train` never

@@ -9,10 +9,12 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.answer.compose import compose_text
@@ -22,7 +24,7 @@ from rag.answer.overview import is_overview_question, overview_answer, reason_an
 from rag.answer.retrieve import Retriever
 from rag.answer.selection import AnswerSelector, rerank_hits
 from rag.config import Settings, index_location
-from rag.index.encoders import DEFAULT_MODEL, Encoder
+from rag.index.encoders import DEFAULT_MODEL, Encoder, QuestionBatcher
 from rag.index.store import LoadedIndex, Status, StoreError, ensure_index, report_to_stderr
 from rag.ingest import DocumentError
 from rag.language import FALLBACK_LANGUAGE, LANGUAGES, detect_language
@@ -34,10 +36,10 @@ from rag.language.identify import (
     readable_language,
 )
 from rag.query.analysis import AnalysedQuestion, analyse_question
-from rag.query.clean import QuestionError, clean_history, clean_question, without_markup
+from rag.query.clean import CleanQuestion, QuestionError, clean_history, clean_question, without_markup
 from rag.records import Answer, Citation, Document
 
-__all__ = ["Pipeline", "QuestionError", "DocumentError", "StoreError"]
+__all__ = ["Pipeline", "Prepared", "Request", "QuestionError", "DocumentError", "StoreError"]
 
 
 class Pipeline:
@@ -189,57 +191,65 @@ class Pipeline:
             title = document.title if document is not None else ""
         return reason_answer(question.strip(), reason, title, language)
 
-    def _answer_without_search(self, question: str, searched: str, language: str) -> Answer | None:
-        """The answer when the question needs no search: a language the encoder cannot read
-        (the notice is the answer) or an overview ("Worum geht es?": title, lead and headings,
-        cited); None otherwise."""
-        if notice := self.unreadable(language):
-            return Answer(
-                question=question, text=notice, language=language, citations=(), hits=(), abstained=True
-            )
-        if is_overview_question(searched):
-            return overview_answer(question, self.index.documents, self.index.sentences, language)
-        return None
+    def prepare(self, question: object, history: object = ()) -> Prepared:
+        """Everything ``ask`` does before it searches: the question cleaned (a
+        :class:`QuestionError` for one that cannot be asked), its language, the history cleaned,
+        and the text searched with its analysis and the words the index has no vectors for. A
+        question answered without a search (a language the encoder cannot read, an overview
+        request) carries its answer; a bare "Why?" after a history is searched only when the
+        previous answer quoted nothing, so its search is left to :meth:`answer`."""
+        from rag.query.followup import is_why_question
 
-    def ask(
-        self,
-        question: str,
-        history: Sequence[str] = (),
-        *,
-        search_k: int | None = None,
-        withhold: frozenset[str] = frozenset(),
-        documents: Sequence[str] | None = None,
-    ) -> Answer:
-        """Answer one question; ``history`` holds the user's earlier questions, oldest first.
-
-        The answer's sentences come from the top ``tuning.answer_pool`` chunks; ``Answer.hits`` holds
-        the first ``top_k`` of them after re-ranking, or ``search_k`` (for evaluation, so hit@10
-        needs no second search). ``withhold`` passages (``rag.answer.retrieve.passage_key``) are
-        answered from as if they were not in the index (the near-miss evaluation withholds a
-        question's gold paragraph). ``documents`` (names or ids) limits the search to those
-        documents, the others withheld (``rag.query.choice``).
-        Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
-        """
-        if documents is not None:
-            from rag.query.choice import ask_within
-
-            return ask_within(self, documents, question, history, search_k=search_k, withhold=withhold)
         started = time.perf_counter()
         clean = clean_question(question, self.settings.max_question_chars)
         searched = without_markup(clean.text)
         language = self.question_language(searched)
-        if (early := self._answer_without_search(clean.text, searched, language)) is not None:
-            return replace(early, timings_ms={"total": (time.perf_counter() - started) * 1000})
-        history = [without_markup(h) for h in clean_history(history, self.settings.max_question_chars)]
-        if history and (why := self.why_answer(clean.text, searched, history, language)) is not None:
-            return replace(why, timings_ms={"total": (time.perf_counter() - started) * 1000})
-        query = self.retrieval_query(searched, history)
+        base = Prepared(clean=clean, searched=searched, language=language, started=started)
+        if notice := self.unreadable(language):  # one message: the notice is the answer
+            return replace(base, answered=Answer(
+                question=clean.text,
+                text=notice,
+                language=language,
+                citations=(),
+                hits=(),
+                abstained=True,
+                timings_ms={"total": (time.perf_counter() - started) * 1000},
+            ))
+        if is_overview_question(searched):  # "Worum geht es?": title, lead and headings, cited
+            overview = overview_answer(clean.text, self.index.documents, self.index.sentences, language)
+            return replace(base, answered=replace(
+                overview, timings_ms={"total": (time.perf_counter() - started) * 1000}))
+        earlier = tuple(without_markup(h) for h in clean_history(history, self.settings.max_question_chars))
+        prepared = replace(base, history=earlier)
+        if earlier and is_why_question(searched):
+            return prepared
+        return self._with_search(prepared)
+
+    def _with_search(self, prepared: Prepared) -> Prepared:
+        query = self.retrieval_query(prepared.searched, list(prepared.history))
+        analysed = self.analyse(query, prepared.language)
+        words = tuple(self.extractor.coverage.missing_words(analysed))
+        return replace(prepared, query=query, analysed=analysed, words=words)
+
+    def answer(
+        self, prepared: Prepared, *, search_k: int | None = None, withhold: frozenset[str] = frozenset()
+    ) -> Answer:
+        """The answer to a question made ready by :meth:`prepare` (see :meth:`ask`)."""
+        if prepared.answered is not None:
+            return prepared.answered
+        started, clean, language = prepared.started, prepared.clean, prepared.language
+        history = prepared.history
+        if prepared.analysed is None:  # a bare "Why?": the reason next to the previous answer
+            why = self.why_answer(clean.text, prepared.searched, list(history), language)
+            if why is not None:
+                return replace(why, timings_ms={"total": (time.perf_counter() - started) * 1000})
+            prepared = self._with_search(prepared)
+        query, analysed = prepared.query, prepared.analysed
+        assert analysed is not None
         top_k = self.settings.top_k
         shown = max(top_k, search_k or 0)
-        analysed = self.analyse(query, language)
         retrieval = self.retriever.search(
-            query, max(shown, self.settings.tuning.answer_pool), language, withhold,
-            words=self.extractor.coverage.missing_words(analysed),
+            query, max(shown, self.settings.tuning.answer_pool), language, withhold, words=prepared.words,
         )
         t_answer = time.perf_counter()
         selection = self.selector.select(retrieval, analysed)
@@ -272,3 +282,107 @@ class Pipeline:
             confidence=selection.confidence,
             high_threshold=selection.high_threshold,
         )
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        *,
+        search_k: int | None = None,
+        withhold: frozenset[str] = frozenset(),
+        documents: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer one question; ``history`` holds the user's earlier questions, oldest first.
+
+        The answer's sentences come from the top ``tuning.answer_pool`` chunks; ``Answer.hits`` holds
+        the first ``top_k`` of them after re-ranking, or ``search_k`` (for evaluation, so hit@10
+        needs no second search). ``withhold`` passages (``rag.answer.retrieve.passage_key``) are
+        answered from as if they were not in the index (the near-miss evaluation withholds a
+        question's gold paragraph). ``documents`` (names or ids) limits the search to those
+        documents, the others withheld (``rag.query.choice``).
+        Raises :class:`QuestionError` for input that cannot be asked (e.g. empty).
+        The same steps as :meth:`ask_many` for one question: :meth:`prepare`, then :meth:`answer`.
+        """
+        if documents is not None:
+            from rag.query.choice import ask_within
+
+            return ask_within(self, documents, question, history, search_k=search_k, withhold=withhold)
+        return self.answer(self.prepare(question, history), search_k=search_k, withhold=withhold)
+
+    def ask_many(
+        self, requests: Sequence[Request], lock: AbstractContextManager[Any] | None = None
+    ) -> Iterator[Answer | Exception]:
+        """Several questions at once: each is prepared (:meth:`prepare`), the texts all of them
+        search are encoded in one call when the encoder takes batches
+        (:class:`~rag.index.encoders.QuestionBatcher`: the weights are streamed once, not once
+        per question), then each is answered as :meth:`ask` answers it. Yields, in order, each
+        answer or the exception its question raised (:class:`QuestionError` for one that cannot
+        be asked). ``lock`` is held while preparing and around each answer, and released in
+        between, so other questions (the page's) are not kept waiting for the whole batch."""
+        hold: AbstractContextManager[Any] = lock if lock is not None else contextlib.nullcontext()
+        prepared: list[Prepared | Exception] = []
+        with hold:
+            for request in requests:
+                try:
+                    prepared.append(self.prepare(request.question, request.history))
+                except Exception as exc:  # noqa: BLE001 - reported with its question, in order
+                    prepared.append(exc)
+            batcher = self.encoder if isinstance(self.encoder, QuestionBatcher) else None
+            if batcher is not None and len(requests) > 1:
+                texts = [t for p in prepared if isinstance(p, Prepared) for t in p.texts]
+                try:
+                    batcher.prime(texts)
+                except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
+                    batcher.clear()
+        try:
+            for request, ready in zip(requests, prepared, strict=True):
+                if isinstance(ready, Exception):
+                    yield ready
+                    continue
+                with hold:
+                    try:
+                        if request.documents is not None:
+                            result: Answer | Exception = self.ask(
+                                request.question, request.history,  # type: ignore[arg-type]
+                                documents=request.documents)
+                        else:
+                            result = self.answer(replace(ready, started=time.perf_counter()))
+                    except Exception as exc:  # noqa: BLE001 - reported with its question
+                        result = exc
+                yield result
+        finally:
+            if batcher is not None:
+                with hold:
+                    batcher.clear()
+
+
+@dataclass(frozen=True)
+class Request:
+    """One question for :meth:`Pipeline.ask_many`: the question, the earlier questions of its
+    conversation (oldest first) and the documents to search (None: all)."""
+
+    question: object
+    history: object = ()
+    documents: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question made ready to answer (:meth:`Pipeline.prepare`): cleaned, its language known,
+    its history cleaned, and what it searches for (``query``, its ``analysed`` form and the
+    ``words`` encoded with it); ``answered`` when no search is needed."""
+
+    clean: CleanQuestion
+    searched: str
+    language: str
+    started: float
+    history: tuple[str, ...] = ()
+    answered: Answer | None = None
+    query: str = ""
+    analysed: AnalysedQuestion | None = None
+    words: tuple[str, ...] = ()
+
+    @property
+    def texts(self) -> list[str]:
+        """What answering it will encode: the text searched and its words (none: no search yet)."""
+        return [self.query, *self.words] if self.analysed is not None else []

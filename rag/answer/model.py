@@ -110,21 +110,31 @@ def _no_close_fit(candidates: Candidates, close_to_best: float) -> float:
     return float(not np.any(close & fits & grounded))
 
 
-def refusal_group(same_language: bool, text_language: str, question_language: str = "") -> str:
+def refusal_group(
+    same_language: bool, text_language: str, question_language: str = "", typed: bool | None = None
+) -> str:
     """Questions are held against thresholds per group: ``same-de`` (a question in the
     language of the German text it asks about), ``en-de`` (an English one about a German
     text), ``cross-de`` when the question's language is not given. How well the support model
     separates right from wrong answers differs by language pair (a Thai question on a German
-    text shares no words with it), so each pair seen in training gets its own thresholds."""
-    if same_language:
-        return f"same-{text_language}"
-    return f"{question_language or 'cross'}-{text_language}"
+    text shares no words with it), so each pair seen in training gets its own thresholds.
+    ``typed`` adds whether the question asks for something in particular (a number, a date,
+    a person, a name, a place, a reason: ``same-de:typed``) or not (``same-de:any``): whether
+    the sentence holds that is evidence of its own, so typed questions earn confidence at
+    other scores than open ones."""
+    pair = f"same-{text_language}" if same_language else f"{question_language or 'cross'}-{text_language}"
+    if typed is None:
+        return pair
+    return f"{pair}:{'typed' if typed else 'any'}"
 
 
 def _closest(thresholds: dict[str, float], group: str) -> float:
-    """The group's threshold; a group not seen in training takes the strictest of the other
-    language pairs on texts of its language (``fr-de`` -> the lowest of ``en-de``, ``ru-de``
-    ...), else the strictest known."""
+    """The group's threshold; else its language pair's (``en-de:typed`` -> ``en-de``); a pair
+    not seen in training takes the strictest of the other language pairs on texts of its
+    language (``fr-de`` -> the lowest of ``en-de``, ``ru-de`` ...), else the strictest known."""
+    if group in thresholds:
+        return thresholds[group]
+    group = group.partition(":")[0]
     if group in thresholds:
         return thresholds[group]
     kind, _, text = group.rpartition("-")
@@ -133,7 +143,10 @@ def _closest(thresholds: dict[str, float], group: str) -> float:
     if kind == "same":
         same = [t for g, t in thresholds.items() if g.startswith("same-")]
         return min(same) if same else min(thresholds.values())
-    other = [t for g, t in thresholds.items() if g.endswith("-" + text) and not g.startswith("same-")]
+    other = [
+        t for g, t in thresholds.items()
+        if g.partition(":")[0].endswith("-" + text) and not g.startswith("same-")
+    ]
     return min(other) if other else min(thresholds.values())
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag.answer.answer_type import ANY
 from rag.answer.features import Candidates, FeatureExtractor
 from rag.answer.model import AnswerModel, refusal_group
 from rag.answer.retrieve import Retrieval
@@ -52,7 +53,9 @@ class AnswerSelector:
             return Selection((), True)
         scores = self.model.rank(candidates)
         logit = self.model.refusal_logit(candidates, scores, self.tuning)
-        group = refusal_group(retrieval.same_language, retrieval.text_language, question.language)
+        group = refusal_group(
+            retrieval.same_language, retrieval.text_language, question.language, typed=question.slot != ANY
+        )
         threshold = self.model.threshold(group)
         high = self.model.high_threshold(group)
         if logit > threshold:

@@ -18,10 +18,7 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import secrets
 import threading
 from typing import Any, Literal
 
@@ -32,8 +29,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from rag import __version__
-from rag.index.encoders import EncoderWrapper
-from rag.query.clean import MAX_HISTORY, QuestionError, clean_history, clean_question, without_markup
+from rag.app.access import LoginRequired, login_check
+from rag.index.encoders import QuestionBatcher
+from rag.query.clean import MAX_HISTORY, QuestionError
 
 # A question is cut to 2,000 characters and the history to its last 10 items anyway; a body this
 # large is refused before it is parsed.
@@ -115,62 +113,11 @@ class AnswerOut(BaseModel):
     )
 
 
-class QuestionBatcher(EncoderWrapper):
-    """The pipeline's encoder, able to take the vectors of several questions encoded together.
-
-    :class:`PipelineWorker` works out the text each waiting request will search for (as
-    ``Pipeline.ask`` does) and :meth:`prime` encodes them all in one call (``encode_questions``:
-    the weights are streamed once, not once per question). ``ask`` then finds its question's
-    vector here instead of encoding it alone. A text that is not primed (the page, a single
-    request, a prediction that differs) is encoded as usual, so an answer never depends on the
-    priming, only its time does.
-    """
-
-    def __init__(self, encoder: Any) -> None:
-        super().__init__(encoder)
-        self._encode_batch = getattr(encoder, "encode_questions", None)
-        self._primed: dict[str, Any] = {}
-        self.batches = 0
-        self.primed_texts = 0
-
-    def encode(self, texts: Any) -> Any:
-        if len(texts) == 1:
-            vector = self._primed.get(texts[0])
-            if vector is not None:
-                return vector[None, :]
-        return self.base.encode(texts)
-
-    def encode_questions(self, texts: Any) -> Any:
-        """Short texts (a question and its words the index has no vectors for) as one batch:
-        the primed rows as they are, the others encoded together in one call."""
-        import numpy as np
-
-        texts = list(texts)
-        missing = [t for t in dict.fromkeys(texts) if t not in self._primed]
-        fresh: dict[str, Any] = {}
-        if missing:
-            encode = self._encode_batch or self.base.encode
-            fresh = dict(zip(missing, encode(missing), strict=True))
-        return np.stack([self._primed[t] if t in self._primed else fresh[t] for t in texts])
-
-    def prime(self, texts: list[str]) -> None:
-        """Encode ``texts`` in one batch for the next ``encode`` calls (hold the pipeline lock)."""
-        texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
-        if self._encode_batch is None or len(texts) < 2:  # one question alone: encoded as usual
-            return
-        self._primed.update(zip(texts, self._encode_batch(texts), strict=True))
-        self.batches += 1
-        self.primed_texts += len(texts)
-
-    def clear(self) -> None:
-        self._primed.clear()
-
-
 class PipelineWorker:
-    """One thread that answers the API's questions, in turns: it takes every request waiting,
-    primes their questions in one batch, then answers them one by one (each under the lock the
-    page holds too). 20 request threads queueing on the lock instead cost more in thread
-    switches than the answers themselves on 2 cores."""
+    """One thread that answers the API's questions, in turns: it takes every request waiting and
+    hands them to ``Pipeline.ask_many`` (their questions encoded in one batch, then answered one
+    by one, each under the lock the page holds too). 20 request threads queueing on the lock
+    instead cost more in thread switches than the answers themselves on 2 cores."""
 
     def __init__(self, pipeline: Any, lock: threading.Lock, max_batch: int = 32) -> None:
         import queue
@@ -195,25 +142,10 @@ class PipelineWorker:
         self._queue.put((question, history, loop, future, documents))
         return await future
 
-    def _predict(self, question: object, history: object) -> str | None:
-        try:
-            return predicted_query(self.pipeline, question, history)
-        except Exception:  # noqa: BLE001 - ask reports the error; nothing to prime
-            return None
-
-    def _predict_texts(self, question: object, history: object) -> list[str]:
-        """The query ``Pipeline.ask`` will search for and the words it will encode with it."""
-        query = self._predict(question, history)
-        if not query:
-            return []
-        try:
-            words = self.pipeline.extractor.coverage.missing_words(self.pipeline.analyse(query))
-        except Exception:  # noqa: BLE001 - the question alone is still primed
-            words = []
-        return [query, *words]
-
     def _run(self) -> None:
         import queue
+
+        from rag.pipeline import Request as Question
 
         while True:
             items = [self._queue.get()]
@@ -222,32 +154,20 @@ class PipelineWorker:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if self.batcher is not None and len(items) > 1:
-                with self.lock:
-                    # Each question and the words of it the index has no vectors for (word
-                    # coverage, encoded with the question): all of them in one batch.
-                    texts = [w for q, h, *_ in items for w in self._predict_texts(q, h)]
-                    try:
-                        self.batcher.prime(texts)
-                    except Exception:  # noqa: BLE001 - unprimed questions are encoded one by one
-                        self.batcher.clear()
-            try:
-                for question, history, loop, future, documents in items:
-                    try:
-                        with self.lock:  # checked and cleaned there
-                            answer = (self.pipeline.ask(question, history) if documents is None
-                                      else self.pipeline.ask(question, history, documents=documents))
-                        result: Any = answer.to_dict()
-                        ok = True
-                    except QuestionError as exc:
-                        result, ok = ApiError(400, str(exc)), False
-                    except Exception as exc:  # noqa: BLE001 - reported to the request, not lost
-                        result, ok = exc, False
-                    loop.call_soon_threadsafe(_settle, future, result, ok)
-            finally:
-                if self.batcher is not None:
-                    with self.lock:
-                        self.batcher.clear()
+            # Every waiting question through Pipeline.ask_many: prepared as ask prepares them,
+            # the texts they search encoded in one batch, then answered one by one (the lock,
+            # the page's too, is held around each and released in between).
+            questions = [Question(q, h, d) for q, h, _, _, d in items]
+            answers = self.pipeline.ask_many(questions, self.lock)
+            for (_, _, loop, future, _), answer in zip(items, answers, strict=True):
+                result: Any
+                if isinstance(answer, QuestionError):
+                    result, ok = ApiError(400, str(answer)), False
+                elif isinstance(answer, Exception):  # reported to the request, not lost
+                    result, ok = answer, False
+                else:
+                    result, ok = answer.to_dict(), True
+                loop.call_soon_threadsafe(_settle, future, result, ok)
 
 
 def _settle(future: Any, result: Any, ok: bool) -> None:
@@ -280,28 +200,6 @@ class _Json(Response):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _check_login(auth: tuple[str, str] | None):  # noqa: ANN202 - a FastAPI dependency
-    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop to another thread
-    # and back for every request (the check itself takes microseconds).
-    async def check(request: Request) -> None:
-        if auth is None:
-            return
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        user = password = ""
-        if scheme.lower() == "basic":
-            try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-                user, _, password = decoded.partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-        ok_user = secrets.compare_digest(user.encode(), auth[0].encode())
-        ok_password = secrets.compare_digest(password.encode(), auth[1].encode())
-        if not (ok_user and ok_password):
-            raise ApiError(401, "login required (HTTP basic auth)", {"WWW-Authenticate": 'Basic realm="rag"'})
-
-    return check
-
-
 def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
     """Each indexed document with the fields of `rag list --json` (``DocumentRow``): id, title,
     language, format, size, sentences, paragraphs, pages, characters, path."""
@@ -311,25 +209,15 @@ def document_summaries(pipeline: Any) -> list[dict[str, Any]]:
     return [row.to_dict() for row in indexed_rows(index.documents, index.sentences)]
 
 
-def predicted_query(pipeline: Any, question: object, history: object) -> str:
-    """The text ``Pipeline.ask`` will search for (call it holding the pipeline's lock)."""
-    limit = pipeline.settings.max_question_chars
-    searched = without_markup(clean_question(question, limit).text)
-    earlier = [without_markup(h) for h in clean_history(history, limit)]
-    return str(pipeline.retrieval_query(searched, earlier))
-
-
 def build_api(
     pipeline: Any, lock: threading.Lock | None = None, auth: tuple[str, str] | None = None
 ) -> FastAPI:
     """The API app over an opened pipeline; ``lock`` is the one the page holds around ``ask``.
 
     When the pipeline's encoder is a :class:`QuestionBatcher`, concurrent requests share one
-    encoder call.
+    encoder call (``Pipeline.ask_many``).
     """
-    lock = lock or threading.Lock()
-    worker = PipelineWorker(pipeline, lock)
-    batcher = worker.batcher
+    worker = PipelineWorker(pipeline, lock or threading.Lock())
     api = FastAPI(
         title="rag — answers you can check",
         summary="Answers made only of the documents' own sentences, each with a citation.",
@@ -337,35 +225,59 @@ def build_api(
         docs_url=None,  # FastAPI's Swagger page loads from a CDN: blank offline; see /docs below
         redoc_url=None,
         openapi_url="/openapi.json",
-        dependencies=[Depends(_check_login(auth))],
+        dependencies=[Depends(login_check(auth))],
     )
-    summaries: list[Any] = [None, []]  # (index, its summaries): documents added in the chat show
+    _add_error_handlers(api)
+    _add_ask_route(api, worker)
+    _add_page_route(api, pipeline)
+    _add_info_routes(api, pipeline, worker.batcher)
+    return api
+
+
+def _add_error_handlers(api: FastAPI) -> None:
+    """Every error as JSON ``{"error": "..."}`` with its status (400 for a malformed request)."""
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.headers)
 
+    @api.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> JSONResponse:
+        return _error(401, str(exc), exc.headers)
+
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
-    async def read_body(request: Request) -> dict[str, Any]:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+                             for e in exc.errors())
+        return _error(400, problems or "invalid request")
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a request body, refused (413) beyond MAX_BODY_BYTES before it is parsed."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
             raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
-            chunks.append(chunk)
-        try:
-            body = json.loads(b"".join(chunks))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, 'the body must be JSON: {"question": "...", "history": [...]}') from None
-        if not isinstance(body, dict):
-            raise ApiError(400, 'the body must be a JSON object: {"question": "...", "history": [...]}')
-        return body
+        chunks.append(chunk)
+    try:
+        body = json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, 'the body must be JSON: {"question": "...", "history": [...]}') from None
+    if not isinstance(body, dict):
+        raise ApiError(400, 'the body must be a JSON object: {"question": "...", "history": [...]}')
+    return body
+
+
+def _add_ask_route(api: FastAPI, worker: PipelineWorker) -> None:
+    """``POST /ask``: the body checked here, the question answered by ``worker``."""
 
     @api.post(
         "/ask",
@@ -401,11 +313,9 @@ def build_api(
             raise ApiError(400, '"documents" must be a list of document names (ids, file names or titles)')
         return _Json(await worker.ask(body["question"], history, documents))
 
-    @api.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
-                             for e in exc.errors())
-        return _error(400, problems or "invalid request")
+
+def _add_page_route(api: FastAPI, pipeline: Any) -> None:
+    """``GET /page``: a page of a PDF or a page image as PNG, a cited sentence marked."""
 
     @api.get(
         "/page",
@@ -454,6 +364,11 @@ def build_api(
         return Response(rendered.png, media_type="image/png",
                         headers={"X-Highlight": json.dumps(boxes), "Cache-Control": "no-store"})
 
+
+def _add_info_routes(api: FastAPI, pipeline: Any, batcher: QuestionBatcher | None) -> None:
+    """``GET /documents``, ``/health`` and the offline description ``/docs``."""
+    summaries: list[Any] = [None, []]  # (index, its summaries): documents added in the chat show
+
     @api.get("/documents", summary="The indexed documents")
     def list_documents() -> Response:
         index = pipeline.index
@@ -480,5 +395,3 @@ def build_api(
             "retriever": info.get("retriever"),
             "batched": {"batches": batcher.batches, "questions": batcher.primed_texts} if batcher else None,
         })
-
-    return api

@@ -206,7 +206,8 @@ def _hit_place(hit: Hit, documents: Mapping[str, Document]) -> str:
     parts = [doc.title] if doc is not None and len(documents) > 1 else []
     if doc is not None and doc.pages:
         parts.append(f"page {page_of(doc, chunk.start)}")
-    parts.append(f"paragraph {chunk.paragraph}")
+    is_title = doc is not None and chunk.paragraph == 0 and chunk.text.strip() == doc.title.strip()
+    parts.append("title" if is_title else f"paragraph {chunk.paragraph}")
     return ", ".join(parts)
 
 
@@ -216,8 +217,13 @@ def sources_html(
     """The retrieved passages, best first: a relevance bar, whether the answer quotes them, and
     where each stands (its document when there are several, its page in a PDF)."""
     documents = documents or {}
+    cited = list(cited)
     cited_spans = [(c.sentence.start, c.sentence.end, f"[{c.marker}]", c.sentence.doc_id) for c in cited]
     hits = list(hits)
+    if not hits:  # an answer made without a search (the overview): the sentences it quotes
+        hits = [Hit(Chunk(-1, c.sentence.doc_id, c.sentence.paragraph, (), c.sentence.text, c.sentence.start,
+                          c.sentence.end, c.sentence.heading), 1.0, 0.0, 0.0, rank)
+                for rank, c in enumerate(cited, start=1)]
     best = max((h.score for h in hits), default=0.0)
     rows = []
     for hit in hits:
@@ -234,11 +240,11 @@ def sources_html(
             if spans else '<span class="rag-src-unused">not used</span>'
         )
         title = f"score {hit.score:.3f} · dense {hit.dense_score:.3f} · lexical {hit.lexical_score:.3f}"
+        bar = (f'<span class="rag-src-bar" title="{escape(title)}">'
+               f'<span style="width:{share * 100:.0f}%"></span></span>') if chunk.chunk_id >= 0 else ""
         rows.append(
             f'<li class="rag-src{" rag-src-is-used" if spans else ""}"><div class="rag-src-head">'
-            f'<span class="rag-src-rank">#{hit.rank}</span>'
-            f'<span class="rag-src-bar" title="{escape(title)}">'
-            f'<span style="width:{share * 100:.0f}%"></span></span>'
+            f'<span class="rag-src-rank">#{hit.rank}</span>{bar}'
             f'{used}<span class="rag-src-where">{escape(_hit_place(hit, documents))}</span></div>'
             f'{heading}<div class="rag-src-text">{_marked(chunk.text, spans, chunk.start)}</div></li>'
         )
@@ -280,7 +286,14 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
         (c.sentence.start, c.sentence.end, f"[{c.marker}]") for c in cited if c.sentence.doc_id == doc.doc_id
     ]
     parts = [f'<h2 class="rag-article-title">{escape(doc.title)}</h2>']
+    shown_page = 0
     for block in blocks_of(doc):
+        # A document with pages (PDF, scan, slides): a mark where each page starts, before the
+        # first block on it (a paragraph running over a page's end keeps its page's number).
+        page = page_of(doc, block.start) or 0
+        while shown_page < page:
+            shown_page += 1
+            parts.append(page_break_html(shown_page, len(doc.pages)))
         if block.is_heading:
             parts.append(f'<h3 class="rag-article-heading">{escape(block.text)}</h3>')
             continue
@@ -288,6 +301,12 @@ def article_html(doc: Document, cited: Iterable[Citation] = ()) -> str:
         parts.append(f'<p class="rag-article-p">{_marked(block.text, inside, block.start)}</p>')
     return f'<article class="rag-article">{"".join(parts)}</article>'
 
+
+
+def page_break_html(page: int, pages: int) -> str:
+    """The mark where page ``page`` (of ``pages``) starts in the Article view."""
+    return (f'<div class="rag-page-break" data-page="{page}" role="separator" aria-label="Page {page}">'
+            f'<span>Page {page} of {pages}</span></div>')
 
 
 def intro_html(titles: Sequence[str]) -> str:
@@ -380,6 +399,10 @@ mark.rag-hl { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2
 .rag-article { position: relative; max-height: 70vh; overflow-y: auto; line-height: 1.55;
   padding-right: 0.5rem; }
 .rag-article-heading { margin: 1rem 0 0.3rem 0; }
+.rag-page-break { display: flex; align-items: center; gap: 0.6rem; margin: 1rem 0 0.6rem 0;
+  font-size: 0.75em; opacity: 0.7; }
+.rag-page-break::before, .rag-page-break::after { content: ""; flex: 1;
+  border-top: 1px dashed currentColor; }
 .rag-status { font-size: 0.85em; opacity: 0.8; }
 .rag-docs { width: 100%; border-collapse: collapse; font-size: 0.85em; }
 .rag-docs th { text-align: left; font-weight: 600; opacity: 0.75;

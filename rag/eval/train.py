@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from rag import __version__
+from rag.answer.answer_type import ANY
 from rag.answer.features import FEATURES, Candidates
 from rag.answer.model import FORMAT, REFUSAL_FEATURES, refusal_group, refusal_inputs
 from rag.config import Settings
@@ -75,9 +76,7 @@ class JsonlSource:
 
     @property
     def name(self) -> str:
-        # With its folder: user/train.jsonl and user2/train.jsonl are two sources, not one.
-        own = f"{self.questions.parent.name}/{self.questions.name}"
-        return own if self.seeds is None else f"{own}={self.seeds.name}"
+        return self.questions.name if self.seeds is None else f"{self.questions.name}={self.seeds.name}"
 
     def index_dir(self, settings: Settings) -> Path:
         """An index folder of its own for a corpus other than the settings' seeds."""
@@ -126,7 +125,9 @@ def _examples_of(
              for s in candidates.sentences],
             dtype=np.int8,
         )
-        group = refusal_group(retrieval.same_language, retrieval.text_language, language)
+        group = refusal_group(
+            retrieval.same_language, retrieval.text_language, language, typed=analysed.slot != ANY
+        )
         # Every synthetic question of every corpus weighs together as one source.
         origin = SYNTHETIC if "/synthetic-" in q.qid else source
         examples.append(Example(candidates, labels, q.answerable, group, fold_of(q), origin))
@@ -201,6 +202,13 @@ def collect(
     # Every question file is read once: its questions feed the name pool and its examples.
     squad_runs = [load_squad_run(s.corpus, s.questions, settings, articles) for s in squad]
     jsonl_questions = [load_questions(item.questions) for item in sources]
+    # Two files of one name (user/train.jsonl, user2/train.jsonl) are two sources: their folder
+    # tells them apart.
+    plain = [item.name for item in sources]
+    label = [
+        name if plain.count(name) == 1 else f"{item.questions.parent.name}/{name}"
+        for item, name in zip(sources, plain, strict=True)
+    ]
     question_sets = [run[1] for run in squad_runs] + jsonl_questions
     pool = _name_pool(question_sets) if synthetic_share > 0 else []
 
@@ -239,7 +247,7 @@ def collect(
         made = _examples_of(pipeline, [*questions, *copies, *extra], fold_of, source.name)
         examples += made
         log(f"train: {source.name}: {len(made)} examples in {time.perf_counter() - started:.0f} s")
-    for item, questions in zip(sources, jsonl_questions, strict=True):
+    for item, questions, name in zip(sources, jsonl_questions, label, strict=True):
         own = settings if item.seeds is None else settings.with_(
             seeds_dir=item.seeds, index_dir=item.index_dir(settings), per_model_index=False
         )
@@ -247,15 +255,15 @@ def collect(
         encoder = pipeline.encoder
         # No near-miss copies here: on the article they taught the refusal model to refuse 4x
         # more of the set's own answerable questions (6.7% instead of 1.7%, in-sample).
-        extra = synthetic(pipeline, questions, item.name)
+        extra = synthetic(pipeline, questions, name)
         made = _examples_of(
             pipeline,
             [*questions, *extra],
             lambda q: int(hashlib.sha256(q.qid.split("/synthetic")[0].encode()).hexdigest(), 16) % FOLDS,
-            item.name,
+            name,
         )
         examples += made
-        log(f"train: {item.name}: {len(made)} examples")
+        log(f"train: {name}: {len(made)} examples")
     return examples
 
 
@@ -353,13 +361,26 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def pooled_groups(examples: Sequence[Example]) -> dict[str, str]:
-    """Each group, or ``cross-<text language>`` for a language pair with fewer than
-    ``MIN_GROUP_EXAMPLES`` answerable questions (a few French questions set no threshold)."""
+    """Each group's threshold key. A language pair splits into its typed and open questions
+    (``en-de:typed``, ``en-de:any``) when each part has ``MIN_GROUP_EXAMPLES`` answerable
+    questions; else it is one group (``en-de``); a pair with fewer than that in all becomes
+    ``cross-<text language>`` (a few French questions set no threshold of their own)."""
     counts: dict[str, int] = {}
     for e in examples:
+        pair = e.group.partition(":")[0]
         counts[e.group] = counts.get(e.group, 0) + e.answerable
-    kept = {g for g, n in counts.items() if n >= MIN_GROUP_EXAMPLES or g.startswith(("same-", "cross-"))}
-    return {g: g if g in kept else "cross-" + g.rpartition("-")[2] for g in counts}
+        if pair != e.group:
+            counts[pair] = counts.get(pair, 0) + e.answerable
+    pooled: dict[str, str] = {}
+    for group in counts:
+        pair = group.partition(":")[0]
+        if counts[pair] < MIN_GROUP_EXAMPLES and not pair.startswith(("same-", "cross-")):
+            pooled[group] = "cross-" + pair.rpartition("-")[2]
+        elif all(counts.get(f"{pair}:{part}", 0) >= MIN_GROUP_EXAMPLES for part in ("typed", "any")):
+            pooled[group] = group
+        else:
+            pooled[group] = pair
+    return pooled
 
 
 def high_threshold(logits: np.ndarray, wrong: np.ndarray, weights: np.ndarray, precision: float) -> float:

@@ -48,6 +48,57 @@ class EncoderWrapper:
         return int(self.base.dimension)
 
 
+class QuestionBatcher(EncoderWrapper):
+    """The pipeline's encoder, able to take the vectors of several questions encoded together.
+
+    ``Pipeline.ask_many`` prepares several questions (``Pipeline.prepare``: the text each will
+    search for and its words) and :meth:`prime` encodes them all in one call
+    (``encode_questions``: the weights are streamed once, not once per question). Each answer
+    then finds its question's vector here instead of encoding it alone. A text that is not
+    primed (the page, a single request) is encoded as usual, so an answer never depends on the
+    priming, only its time does.
+    """
+
+    def __init__(self, encoder: Any) -> None:
+        super().__init__(encoder)
+        self._encode_batch = getattr(encoder, "encode_questions", None)
+        self._primed: dict[str, Any] = {}
+        self.batches = 0
+        self.primed_texts = 0
+
+    def encode(self, texts: Any) -> Any:
+        if len(texts) == 1:
+            vector = self._primed.get(texts[0])
+            if vector is not None:
+                return vector[None, :]
+        return self.base.encode(texts)
+
+    def encode_questions(self, texts: Any) -> Any:
+        """Short texts (a question and its words the index has no vectors for) as one batch:
+        the primed rows as they are, the others encoded together in one call."""
+        import numpy as np
+
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._primed]
+        fresh: dict[str, Any] = {}
+        if missing:
+            encode = self._encode_batch or self.base.encode
+            fresh = dict(zip(missing, encode(missing), strict=True))
+        return np.stack([self._primed[t] if t in self._primed else fresh[t] for t in texts])
+
+    def prime(self, texts: list[str]) -> None:
+        """Encode ``texts`` in one batch for the next ``encode`` calls (hold the pipeline lock)."""
+        texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
+        if self._encode_batch is None or len(texts) < 2:  # one question alone: encoded as usual
+            return
+        self._primed.update(zip(texts, self._encode_batch(texts), strict=True))
+        self.batches += 1
+        self.primed_texts += len(texts)
+
+    def clear(self) -> None:
+        self._primed.clear()
+
+
 class EncoderError(RuntimeError):
     """The requested model cannot be loaded (missing package, bad path, no network)."""
 

@@ -148,7 +148,7 @@ def check_chars(path: Path, count: int) -> None:
 
 def supported_suffixes() -> tuple[str, ...]:
     """Every format's file endings: the registry's (rag/ingest/registry.py), for callers that
-    still import it from here (ui.py)."""
+    still import it from here (rag/app/web/layout.py)."""
     from rag.ingest.registry import supported_suffixes as registered
 
     return registered()

@@ -30,7 +30,11 @@ def test_shipped_model_is_small_plain_json_with_its_training_record():
     assert training["articles"] == list(range(16))
     assert all(len(f["sha256"]) == 64 and "/" not in f["file"] for f in training["files"])
     none, high = data["thresholds"]["none"], data["thresholds"]["high"]
-    assert {"same-de", "en-de", "same-en"} <= set(none) == set(high)
+    assert set(none) == set(high)
+    # The main language pairs have thresholds, split into typed and open questions where both
+    # parts had enough training questions.
+    pairs = {g.partition(":")[0] for g in none}
+    assert {"same-de", "en-de", "same-en"} <= pairs and any(g.endswith(":typed") for g in none)
     # A confident answer needs more support than one that is given at all.
     assert all(high[g] <= none[g] for g in none)
     model = AnswerModel.load()
@@ -106,6 +110,13 @@ def test_threshold_of_an_unseen_group_falls_back_to_its_kind():
     assert model.high_threshold("en-de") == -1.5 and model.high_threshold("ru-de") == 1.0
     assert refusal_group(False, "en") == "cross-en"
     assert refusal_group(False, "de", "ru") == "ru-de" and refusal_group(True, "de", "de") == "same-de"
+    # Typed and open questions of a pair: their own thresholds when trained, else the pair's.
+    assert refusal_group(True, "de", "de", typed=True) == "same-de:typed"
+    assert refusal_group(False, "de", "en", typed=False) == "en-de:any"
+    split = replace(model, thresholds={**model.thresholds, "same-de:typed": 3.5})
+    assert split.threshold("same-de:typed") == 3.5 and split.threshold("same-de:any") == 3.0
+    assert split.threshold("en-de:typed") == 1.5 and split.threshold("fr-en:any") == 2.5
+    assert split.threshold("fr-de:typed") == 1.0
     # A kind that no group of the model has: the strictest (lowest) threshold of all.
     two = replace(model, thresholds={"same-de": 1.0, "en-de": -2.0})
     assert two.threshold("odd-xx") == -2.0

@@ -207,3 +207,42 @@ def test_sources_and_citations_name_their_document_and_page_and_a_title_heading_
         assert "Bericht, page 2, paragraph 2, sentence 1" in shown, shown
         assert "Bericht › Bericht" not in shown and "paragraph 0" not in shown, shown
         assert "Bericht, title" in shown, shown
+
+
+def test_the_article_view_of_a_real_three_page_pdf_marks_where_each_page_starts(tmp_path) -> None:
+    """A PDF built here (fpdf2, three pages) read by the PDF loader: the Article view has a mark
+    before each page's first text, "Page 1 of 3" to "Page 3 of 3", in reading order."""
+    import html as html_lib
+
+    from uploads import LIGHTHOUSE_PAGES, make_pdf
+
+    from rag.ingest.loader import loader_for
+
+    path = make_pdf(tmp_path / "lighthouse.pdf")
+    doc = loader_for(path).load(path, "lighthouse")
+    assert len(doc.pages) == 3
+    shown = html_lib.unescape(article_html(doc))
+    marks = [shown.index(f"Page {n} of 3") for n in (1, 2, 3)]
+    assert marks == sorted(marks) and shown.count('class="rag-page-break"') == 3
+    for n, (heading, paragraph) in enumerate(LIGHTHOUSE_PAGES, start=1):
+        at = shown.index(paragraph[:40])
+        # The page's own text comes after its mark and before the next page's.
+        assert marks[n - 1] < shown.index(heading) < at, heading
+        assert n == 3 or at < marks[n], heading
+    # A document without pages (plain text) has none.
+    assert "rag-page-break" not in article_html(_doc())
+
+
+def test_an_answer_without_a_search_lists_the_sentences_it_quotes_as_its_sources() -> None:
+    """The overview is made without a search (no hits): its Sources are the sentences it quotes,
+    each with its document when there are several, instead of "Ask a question ..."."""
+    first = Document("a", "Erster Titel", "de", "a.txt", "Satz eins steht hier.", "h1")
+    second = Document("b", "Second title", "en", "b.md", "Sentence two is here.", "h2")
+    cited = (Citation(1, Sentence(0, "a", 1, 1, "Satz eins steht hier.", 0, 21), 0.0, "Erster Titel"),
+             Citation(2, Sentence(1, "b", 1, 1, "Sentence two is here.", 0, 21), 0.0, "Second title"))
+    html = sources_html([], cited, {"a": first, "b": second})
+    assert "Ask a question" not in html and html.count('class="rag-src rag-src-is-used"') == 2
+    assert "Erster Titel, paragraph 1" in html and "Second title, paragraph 1" in html
+    titled = Citation(3, Sentence(2, "b", 0, 0, "Second title", 0, 12), 0.0, "Second title")
+    assert "Second title, title<" in sources_html([], [titled], {"a": first, "b": second})
+    assert '<mark class="rag-hl">Sentence two is here.</mark>' in html and "dense" not in html

@@ -113,6 +113,8 @@ def _chat_page(browser, url: str, **context_options):
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(url)
     page.wait_for_selector("#question textarea")
+    # The page's restore (its load event) is done, so it cannot land after a first question.
+    page.wait_for_function("document.documentElement.dataset.ragReady === '1'", timeout=30000)
     try:
         yield page
     finally:
@@ -765,3 +767,144 @@ def test_after_a_reload_the_sources_tab_shows_the_restored_answers_sources(fake_
     page.get_by_role("tab", name="Sources").click()
     page.wait_for_function("document.querySelectorAll('#sources li.rag-src').length > 0", timeout=30000)
     assert page.locator("#sources").inner_text() == before
+
+
+def _past_options(page, some: bool) -> list[str]:  # noqa: ANN001
+    """The titles under *Past conversations* (``some``: wait until the list shows any)."""
+    page.locator("#past-list input").click()
+    if some:
+        page.get_by_role("option").first.wait_for(state="visible")
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return options
+
+
+def test_deleting_a_conversation_can_be_undone(fake_page) -> None:
+    """"Delete this conversation" and the chat's own bin icon delete at once, and offer *Undo*,
+    which brings the conversation back (in the list and on the page, and after a reload)."""
+    page = fake_page
+    question = "Wer leitet den Technologieinvestor Softbank?"
+    empty = page.evaluate(STORED)
+    ask(page, question)
+    page.wait_for_function(f"{STORED} > {empty + 2 * len(question)}", timeout=30000)
+    undo = page.locator("#conv-undo-button")
+    assert not undo.is_visible()
+    page.locator("#past").click()
+    page.click("#delete")
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 0", timeout=30000)
+    undo.wait_for(state="visible")
+    assert f"Deleted \u201c{question}\u201d" in page.locator("#conv-undo").inner_text()
+    assert not any(question in o for o in _past_options(page, some=False))
+    undo.click()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
+    undo.wait_for(state="hidden")
+    assert any(question in o for o in _past_options(page, some=True))
+    # The chat's own bin icon deletes too, with the same way back.
+    page.locator("#chat button[aria-label='Clear']").click()
+    undo.wait_for(state="visible")
+    undo.click()
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
+    page.reload()  # what came back is stored again
+    page.wait_for_function("document.querySelectorAll('#chat .rag-answer').length === 1", timeout=30000)
+    assert "Softbank" in page.locator("#chat .rag-user").first.inner_text()
+    assert page.dialogs == []
+
+
+@pytest.fixture
+def fake_phone(browser, fake_server):
+    with _chat_page(browser, fake_server.url, viewport={"width": 390, "height": 844}, is_mobile=True,
+                    has_touch=True, device_scale_factor=2) as chat:
+        yield chat
+
+
+# Where the last answer's first line is: in the chat's scrolled box and in the window.
+ANSWER_START = """() => {
+  const answers = document.querySelectorAll('#chat .rag-answer');
+  const last = answers[answers.length - 1];
+  let box = last.parentElement;
+  while (box && !(['auto', 'scroll'].includes(getComputedStyle(box).overflowY)
+                  && box.scrollHeight > box.clientHeight)) box = box.parentElement;
+  const a = last.getBoundingClientRect(), b = box.getBoundingClientRect();
+  return {top: a.top, height: a.height, box_top: b.top, box_bottom: b.bottom, box_height: b.height,
+          window: window.innerHeight};
+}"""
+
+
+def test_a_long_answer_on_a_phone_is_shown_from_its_start(fake_phone, screenshots) -> None:
+    """A long answer (the overview, taller than the chat) is scrolled so that its first line is
+    in view, in the chat's box and in the window; the question box stays in view too."""
+    page = fake_phone
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    ask(page, "Worum geht es?")
+    at = page.evaluate(ANSWER_START)
+    assert at["height"] > at["box_height"], at  # a long answer: it cannot be seen whole
+    page.wait_for_function(
+        f"(() => {{ const a = ({ANSWER_START})(); return a.top >= a.box_top - 1 && a.top < a.box_top + 60 "
+        "&& a.top >= 0 && a.top < a.window; })()", timeout=10000)
+    wait_inside(page, "#question textarea", 390, 844)
+    page.screenshot(path=str(screenshots / "ui-screenshot-phone-long-answer.png"))
+
+
+# The width of each letter in a weight of the page's font when the browser falls back to two
+# different fonts: the same in both only when the letter comes from the page's font itself.
+GLYPHS_FROM_PAGE_FONT = """async ([weight, letters]) => {
+  const text = document.querySelector('#chat .rag-answer') || document.body;
+  const family = getComputedStyle(text).fontFamily.split(',')[0].trim();
+  await document.fonts.load(`${weight} 40px ${family}`, letters);
+  await document.fonts.ready;
+  const ctx = document.createElement('canvas').getContext('2d');
+  const width = (letter, fallback) => { ctx.font = `${weight} 40px ${family}, ${fallback}`;
+                                        return ctx.measureText(letter).width; };
+  const differs = (c) => Math.abs(width(c, 'monospace') - width(c, 'serif')) > 0.01;
+  return {family, missing: [...letters].filter(differs)};
+}"""
+
+
+def test_bold_capitals_come_from_one_font(fake_page) -> None:
+    """Semibold and bold text (a "USA" heading) takes every letter from the page's own font.
+    Gradio's semibold Source Sans Pro file holds only "A", "B" and some Cyrillic letters, so
+    "U" and "S" came from the fallback font, and the "A" looked lighter."""
+    page = fake_page
+    ask(page, "Wer leitet den Technologieinvestor Softbank?")
+    letters = "USAJapnKIÜÄÖßusa0123"
+    for weight in (400, 600, 700):
+        found = page.evaluate(GLYPHS_FROM_PAGE_FONT, [weight, letters])
+        assert "Source Sans Pro" in found["family"], found
+        assert found["missing"] == [], (weight, found)
+    # The source heading the reader sees: its computed weight is one the font has in full.
+    heading = page.locator("#sources .rag-src-heading, #chat .rag-ctx-heading").first
+    weight = int(heading.evaluate("e => getComputedStyle(e).fontWeight"))
+    assert page.evaluate(GLYPHS_FROM_PAGE_FONT, [weight, "USA"])["missing"] == []
+
+
+@pytest.fixture
+def fake_pdf_page(browser, tmp_path):
+    """A fake-encoder server over the article and a three-page PDF built here (fpdf2)."""
+    from conftest import SEEDS, serving_ui
+    from uploads import make_pdf
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEEDS / "japan-ki-aufholjagd.txt", seeds)
+    make_pdf(seeds / "lighthouse.pdf")
+    with serving_ui(tmp_path, seeds, fake_encoder=True) as server, _chat_page(
+        browser, server.url, viewport={"width": 1400, "height": 1000}
+    ) as chat:
+        yield chat
+
+
+def test_the_pdf_article_view_marks_page_breaks(fake_pdf_page) -> None:
+    from uploads import LIGHTHOUSE_PAGES
+
+    page = fake_pdf_page
+    page.get_by_role("tab", name="Article").click()
+    page.locator("#article-pick input").click()
+    page.get_by_role("option", name="Nordby Lighthouse Report (lighthouse.pdf)").click()
+    marks = page.locator("#article .rag-page-break")
+    marks.first.wait_for(state="visible")
+    assert marks.all_inner_texts() == ["Page 1 of 3", "Page 2 of 3", "Page 3 of 3"]
+    # Each mark stands above its page's text and below the page before.
+    tops = [marks.nth(i).evaluate("e => e.offsetTop") for i in range(3)]
+    texts = [page.locator("#article p.rag-article-p", has_text=p[:30]).first.evaluate("e => e.offsetTop")
+             for _, p in LIGHTHOUSE_PAGES]
+    assert tops[0] < texts[0] < tops[1] < texts[1] < tops[2] < texts[2], (tops, texts)

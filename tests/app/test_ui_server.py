@@ -59,11 +59,16 @@ def test_question_is_answered_in_its_language(client, question, language, cited)
 
 
 @pytest.mark.parametrize("question", ["What is the capital of France?", "Wie hoch ist der Mount Everest?"])
-def test_unanswerable_question_is_refused(client, question: str) -> None:
+def test_off_topic_question_is_never_answered_as_if_the_text_said_it(client, question: str) -> None:
+    """Refused, or at most the closest passage shown as what it is (one quote under the "may
+    not answer" lead), never a confident quote: the support model decides which of the two."""
     result = client.predict(question, api_name="/ask")
-    assert result["abstained"] is True
-    assert result["citations"] == []
-    assert "[1]" not in result["answer"]
+    assert result["confidence"] in ("none", "low")
+    if result["abstained"]:
+        assert result["citations"] == [] and "[1]" not in result["answer"]
+    else:
+        assert len(result["citations"]) == 1
+        assert result["answer"].startswith(("Der Text sagt das nicht direkt", "The text may not answer"))
 
 
 def test_follow_up_question_uses_the_history(client) -> None:

@@ -103,6 +103,29 @@ def test_the_high_threshold_is_the_highest_at_the_asked_precision():
     assert high_threshold(logits, np.ones(6), ones, 0.9) < -3.0
 
 
+def test_typed_and_open_questions_split_a_pair_only_when_both_parts_are_big_enough():
+    from dataclasses import replace
+
+    from rag.eval.train import MIN_GROUP_EXAMPLES, pooled_groups
+
+    base = _examples()[1]  # answerable
+    n = MIN_GROUP_EXAMPLES
+
+    def made(group: str, count: int) -> list[Example]:
+        return [replace(base, group=group)] * count
+
+    both = made("same-de:typed", n) + made("same-de:any", n) + made("en-de:typed", n) + made("en-de:any", 5)
+    pooled = pooled_groups(both + made("fr-de:typed", 3))
+    assert pooled["same-de:typed"] == "same-de:typed" and pooled["same-de:any"] == "same-de:any"
+    assert pooled["en-de:typed"] == pooled["en-de:any"] == "en-de"  # one part too small: one group
+    assert pooled["fr-de:typed"] == "cross-de"  # a rare pair: pooled over the text's language
+    # Training sets thresholds under exactly those keys.
+    examples = [
+        replace(e, group="same-de:typed" if i % 2 else "same-de:any") for i, e in enumerate(_examples())
+    ]
+    assert set(train(examples)["thresholds"]["high"]) == {"same-de:typed", "same-de:any"}
+
+
 def test_every_source_weighs_the_same_and_the_weighted_quantile():
     examples = _examples()[:30] + [_examples()[0]]  # file0: 16 examples, file1: 15
     weights = source_weights(examples)
