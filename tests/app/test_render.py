@@ -216,7 +216,7 @@ def test_the_article_view_of_a_real_three_page_pdf_marks_where_each_page_starts(
 
     from uploads import LIGHTHOUSE_PAGES, make_pdf
 
-    from rag.ingest.loader import loader_for
+    from rag.ingest.registry import loader_for
 
     path = make_pdf(tmp_path / "lighthouse.pdf")
     doc = loader_for(path).load(path, "lighthouse")
