@@ -494,6 +494,7 @@ def training_record(
         "folds": FOLDS,
         "model": settings.model,
         "tuning": asdict(settings.tuning),
+        "index_tuning": asdict(settings.index_tuning),
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 

@@ -144,11 +144,3 @@ def check_file(path: Path, expected_kind: str) -> None:
 def check_chars(path: Path, count: int) -> None:
     if count > MAX_CHARS:
         raise DocumentError(f"{path} holds more than {MAX_CHARS:,} characters of text; split it up")
-
-
-def supported_suffixes() -> tuple[str, ...]:
-    """Every format's file endings: the registry's (rag/ingest/registry.py), for callers that
-    still import it from here (rag/app/web/layout.py)."""
-    from rag.ingest.registry import supported_suffixes as registered
-
-    return registered()

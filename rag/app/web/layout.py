@@ -13,7 +13,7 @@ import gradio as gr
 from rag.app.documents import DocumentRow
 from rag.app.render import chat_placeholder, documents_html, intro_html, sources_html
 from rag.app.web.conversations import EMPTY_STORE, STORE_KEY
-from rag.ingest.loader import supported_suffixes
+from rag.ingest.registry import supported_suffixes
 
 UPLOAD_CACHE_SECONDS = 3600  # how long Gradio keeps its temporary copy of an uploaded file
 READ_ONLY_NOTE = (
