@@ -45,8 +45,6 @@ REFUSAL_FEATURES: tuple[str, ...] = (
     "coverage_same", "coverage_cross", "unknown_names_same", "unknown_names_cross",
     "top_base_same", "top_base_cross", "no_close_fit", "question_words",
 )
-# The hand-made checks of earlier versions, as inputs: a typed question (or one naming something
-# specific) with no candidate that fits (or is grounded) within this much of the best base score.
 
 
 class AnswerModelError(RuntimeError):
