@@ -61,8 +61,8 @@ def register(
     p.add_argument("--out", type=Path, required=True, help="the model file to write")
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of both models (default 1.0)")
     p.add_argument(
-        "--false-refusal-rate", type=float, default=0.02,
-        help="share of answerable training questions each group's threshold refuses (default 0.02)",
+        "--false-refusal-rate", type=float, default=0.04,
+        help="share of answerable training questions each group's threshold refuses (default 0.04)",
     )
     p.add_argument(
         "--high-precision", type=float, default=0.9,

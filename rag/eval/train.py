@@ -398,7 +398,7 @@ def high_threshold(logits: np.ndarray, wrong: np.ndarray, weights: np.ndarray, p
 def train(
     examples: Sequence[Example],
     l2: float = 1.0,
-    false_refusal_rate: float = 0.02,
+    false_refusal_rate: float = 0.04,
     high_precision: float = 0.9,
 ) -> dict[str, Any]:
     """The answer model's JSON content (without the ``training`` record).
