@@ -25,6 +25,19 @@ if not os.environ.get("MUTANT_UNDER_TEST"):
     )
 
 
+SKARVIK_TEXT = "The lighthouse of Skarvik was painted red and white in 1952 by the keeper Ola Nordmann.\n"
+BAKERY_TEXT = "The bakery on Elm Street sells rye bread and cinnamon buns. It opens at six every day.\n"
+
+
+def two_small_documents(seeds: Path) -> Path:
+    """``seeds`` made and given two one-line English documents, a lighthouse's and a bakery's:
+    which of them is chosen decides whether the lighthouse question can be answered."""
+    seeds.mkdir()
+    (seeds / "skarvik.txt").write_text(SKARVIK_TEXT, "utf-8")
+    (seeds / "bakery.txt").write_text(BAKERY_TEXT, "utf-8")
+    return seeds
+
+
 class FakeEncoder:
     """Deterministic bag-of-words hashing encoder: a fake, for logic tests only.
 

@@ -6,6 +6,13 @@ from rag.language.base import AnswerCues, FollowUpCues, Language, LayoutCues, Ov
 from rag.language.nouns import NounLexicon, wiktionary_table
 
 _WORDS = frozenset
+# Words that state a cause or a purpose: the "why?" follow-up looks for them next to the
+# previous answer (FollowUpCues.causal), the answer slot of a why-question in the sentence
+# (AnswerCues.reason_words, with a few more).
+_CAUSAL = (
+    r"weil|denn|deshalb|daher|darum|deswegen|grund|gründe|wegen|aufgrund|dank|sodass|damit|"
+    r"um\b[^.]{1,80}\bzu"
+)
 
 
 def _wiktionary_nouns() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
@@ -104,10 +111,7 @@ GERMAN = Language(
         ),
         place_question=r"wo|wohin|woher",
         reason_question=r"warum|wieso|weshalb|weswegen|aus\s+welchem\s+grund|wozu",
-        reason_words=(
-            r"weil|denn|deshalb|daher|darum|deswegen|grund|gründe[n]?|wegen|aufgrund|dank|sodass|"
-            r"damit|um\b[^.]{1,80}\bzu|folglich|zumal"
-        ),
+        reason_words=_CAUSAL + r"|gründen|folglich|zumal",
         # Nouns are capitalised, adjectives before them not: "wie viele neue Mitarbeiter".
         counted_noun=(
             r"\b(?:[Ww]ie\s+viele?n?|[Ww]ieviele?n?)\s+(?:[a-zäöü]\w*\s+)?([A-ZÄÖÜ]\w+)|"
@@ -164,10 +168,7 @@ GERMAN = Language(
         why_words=_WORDS(["warum", "wieso", "weshalb", "weswegen"]),
         why_leads=_WORDS(["und", "aber", "so", "also"]),
         why_fillers=_WORDS("das denn so ist eigentlich genau nicht es dies war sind".split()),
-        causal=(
-            r"weil|denn|deshalb|daher|darum|deswegen|grund|gründe|wegen|aufgrund|dank|sodass|damit|"
-            r"um\b[^.]{1,80}\bzu"
-        ),
+        causal=_CAUSAL,
         function_words=_WORDS(
             """wer wen wem wessen was wo wohin woher wann wie warum weshalb wieso welche welcher
             welches welchem welchen womit wofür wovon wozu worüber worauf wovor woran wodurch viel

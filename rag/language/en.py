@@ -5,6 +5,13 @@ from __future__ import annotations
 from rag.language.base import AnswerCues, FollowUpCues, Language, LayoutCues, OverviewCues, Phrases
 
 _WORDS = frozenset
+# Words that state a cause or a purpose: the "why?" follow-up looks for them next to the
+# previous answer (FollowUpCues.causal), the answer slot of a why-question in the sentence
+# (AnswerCues.reason_words, with a few more).
+_CAUSAL = (
+    r"because|since|therefore|reasons?|due to|thanks to|so that|in order to|hence|that is why|"
+    r"this is why|as a result"
+)
 
 # The gist of the text as a whole: whole-question patterns ({text}: a word naming the text).
 _OVERVIEW_PATTERNS = (
@@ -86,8 +93,8 @@ ENGLISH = Language(
         place_question=r"where",
         reason_question=r"why|for\s+what\s+reason|how\s+come|what\s+for",
         reason_words=(
-            r"because|since|therefore|reasons?|due\s+to|owing\s+to|thanks\s+to|so\s+that|"
-            r"in\s+order\s+to|hence|as\s+a\s+result|that\s+is\s+why|this\s+is\s+why|caused"
+            _CAUSAL + r"|due\s+to|owing\s+to|thanks\s+to|so\s+that|in\s+order\s+to|as\s+a\s+result|"
+            r"that\s+is\s+why|this\s+is\s+why|caused"
         ),
         # The word after "how many" is the counted noun far more often than an adjective.
         counted_noun=r"\b[Hh]ow\s+many\s+([a-z][\w-]+)",
@@ -124,10 +131,7 @@ ENGLISH = Language(
         why_words=_WORDS(["why", "wherefore"]),
         why_leads=_WORDS(["and", "but", "so"]),
         why_fillers=_WORDS("that is this then exactly not it was the case".split()),
-        causal=(
-            r"because|since|therefore|reasons?|due to|thanks to|so that|in order to|hence|that is why|"
-            r"this is why|as a result"
-        ),
+        causal=_CAUSAL,
         function_words=_WORDS(
             """who whom whose what where when why how which much many the a and or but also of to on
             at by for with from about into as than not no is are were be been being do does did

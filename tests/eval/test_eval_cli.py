@@ -370,12 +370,9 @@ def test_rag_train_writes_a_model_that_answers(tmp_path, capsys, shared_encoder)
 
 @pytest.mark.slow
 def test_eval_with_documents_searches_only_those(tmp_path, shared_encoder):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "skarvik.txt").write_text(
-        "The lighthouse of Skarvik was painted red and white in 1952 by the keeper Ola Nordmann.\n", "utf-8")
-    (seeds / "bakery.txt").write_text(
-        "The bakery on Elm Street sells rye bread and cinnamon buns. It opens at six every day.\n", "utf-8")
+    from conftest import two_small_documents
+
+    seeds = two_small_documents(tmp_path / "seeds")
     jsonl = _write_jsonl(tmp_path / "q.jsonl", [
         {"id": "en-1", "lang": "en", "question": "When was the lighthouse of Skarvik painted?",
          "answers": ["1952"]},

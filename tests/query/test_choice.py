@@ -97,6 +97,8 @@ def test_a_one_paragraph_document_among_200_answers_when_chosen_and_refuses_when
 ):
     """The acceptance case with the real model: answered from the chosen small document; asked of
     other documents, refused with the choice's words (never answered from another document)."""
+    from conftest import SKARVIK_TEXT
+
     from rag.config import Settings
     from rag.pipeline import Pipeline
 
@@ -105,8 +107,7 @@ def test_a_one_paragraph_document_among_200_answers_when_chosen_and_refuses_when
     for i in range(200):
         text = REAL_TOPICS[i % len(REAL_TOPICS)].format(street=f"Elm {i}")
         (seeds / f"note-{i:03d}.txt").write_text(text + "\n", "utf-8")
-    (seeds / "skarvik.txt").write_text(
-        "The lighthouse of Skarvik was painted red and white in 1952 by the keeper Ola Nordmann.\n", "utf-8")
+    (seeds / "skarvik.txt").write_text(SKARVIK_TEXT, "utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
     pipeline = Pipeline.open(settings, encoder=real_encoder, progress=False, on_status=lambda m: None)
     question = "When was the lighthouse of Skarvik painted red and white?"
@@ -135,12 +136,9 @@ def test_cli_ask_takes_documents_and_names_an_unknown_one_in_one_line(tmp_path):
     import subprocess
     import sys
 
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "skarvik.txt").write_text(
-        "The lighthouse of Skarvik was painted red and white in 1952 by the keeper Ola Nordmann.\n", "utf-8")
-    (seeds / "bakery.txt").write_text(
-        "The bakery on Elm Street sells rye bread and cinnamon buns. It opens at six every day.\n", "utf-8")
+    from conftest import two_small_documents
+
+    seeds = two_small_documents(tmp_path / "seeds")
     common = ["--seeds", str(seeds), "--index", str(tmp_path / "index")]
 
     def rag(*args: str) -> subprocess.CompletedProcess:
