@@ -6,7 +6,7 @@ citation can always be traced back to the exact place it was quoted from.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -195,8 +195,3 @@ class Answer:
         if self.retrieval_query and self.retrieval_query != self.question:
             data["retrieval_query"] = self.retrieval_query
         return data
-
-
-def as_plain(obj: Any) -> Any:
-    """Dataclass -> JSON-ready dict (tuples become lists)."""
-    return asdict(obj)

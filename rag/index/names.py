@@ -56,14 +56,6 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() or any(ch.isupper() for ch in word[1:])
 
 
-def candidate_names(text: str, language: str) -> list[str]:
-    """The names in the text, case-folded, skipping words at a sentence or clause start (their
-    capital says nothing). A listed noun right after a given name is a surname ("Andreas
-    Dengel", "Masayoshi Son").
-    """
-    return _candidates(text, *_noun_check([text], language))
-
-
 def _noun_check(texts: Sequence[str], language: str) -> tuple[frozenset[str] | None, frozenset[str]]:
     """In a language that capitalises every noun, which capitalised words of ``texts`` its noun
     list calls common nouns (asked once for all of them), and its given names; else (None, {})."""
