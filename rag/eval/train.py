@@ -26,6 +26,7 @@ import hashlib
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,22 +366,22 @@ def pooled_groups(examples: Sequence[Example]) -> dict[str, str]:
     (``en-de:typed``, ``en-de:any``) when each part has ``MIN_GROUP_EXAMPLES`` answerable
     questions; else it is one group (``en-de``); a pair with fewer than that in all becomes
     ``cross-<text language>`` (a few French questions set no threshold of their own)."""
-    counts: dict[str, int] = {}
+    answerable: Counter[str] = Counter()
     for e in examples:
-        pair = e.group.partition(":")[0]
-        counts[e.group] = counts.get(e.group, 0) + e.answerable
-        if pair != e.group:
-            counts[pair] = counts.get(pair, 0) + e.answerable
-    pooled: dict[str, str] = {}
-    for group in counts:
+        answerable[e.group] += e.answerable
+    per_pair: Counter[str] = Counter()
+    for group, count in answerable.items():
+        per_pair[group.partition(":")[0]] += count
+
+    def key(group: str) -> str:
         pair = group.partition(":")[0]
-        if counts[pair] < MIN_GROUP_EXAMPLES and not pair.startswith(("same-", "cross-")):
-            pooled[group] = "cross-" + pair.rpartition("-")[2]
-        elif all(counts.get(f"{pair}:{part}", 0) >= MIN_GROUP_EXAMPLES for part in ("typed", "any")):
-            pooled[group] = group
-        else:
-            pooled[group] = pair
-    return pooled
+        if per_pair[pair] < MIN_GROUP_EXAMPLES and not pair.startswith(("same-", "cross-")):
+            return "cross-" + pair.rpartition("-")[2]
+        if all(answerable[f"{pair}:{part}"] >= MIN_GROUP_EXAMPLES for part in ("typed", "any")):
+            return group
+        return pair
+
+    return {group: key(group) for group in answerable}
 
 
 def high_threshold(logits: np.ndarray, wrong: np.ndarray, weights: np.ndarray, precision: float) -> float:
