@@ -29,7 +29,9 @@ from rag.records import Sentence
 COVERAGE_FEATURES: tuple[str, ...] = (
     "cov_mean", "cov_min", "cov_key_min", "cov_gap", "cov_known",
     "new_number", "new_year", "new_name", "new_person", "new_place", "slot_filled", "slot_unfilled",
+    "cov_own_mean", "cov_own_min",
 )
+_OWN = COVERAGE_FEATURES.index("cov_own_mean")
 
 
 def _is_year(number: str) -> bool:
@@ -93,21 +95,28 @@ class WordCoverage:
         known = question.spaced and table is not None and bool(question.words or question.numbers)
         if not known:
             out[:, 0:4] = (1.0, 1.0, 1.0, 0.0)
+            out[:, _OWN:_OWN + 2] = 1.0
             return out
         assert table is not None
         # Each candidate's words with the previous sentence's, as ids into the vocabulary, all
         # candidates in one array (``starts``: where each one's begin), so that one matrix
-        # product and one segmented maximum give every candidate's coverage.
-        scopes = []
+        # product and one segmented maximum give every candidate's coverage. The previous
+        # sentence's words come first, so the sentence's own are each scope's tail: their
+        # maximum is the coverage by the sentence alone (a neighbour of the sentence that
+        # answers is covered by it, through the context, as well as the answer itself).
+        scopes, own_lengths = [], []
         for sentence, before in zip(sentences, previous, strict=True):
             ids = table.words_of(sentence.sentence_id)
+            own_lengths.append(len(ids))
             if before is not None:
                 ids = np.concatenate([table.words_of(before.sentence_id), ids])
             scopes.append(ids)
         lengths = np.array([len(ids) for ids in scopes], dtype=np.int64)
+        own = np.array(own_lengths, dtype=np.int64)
         flat = np.concatenate(scopes).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
         n_words = len(question.words)
         best = np.zeros((n_words, n), np.float32)
+        best_own = np.zeros((n_words, n), np.float32)
         if n_words and len(flat):
             unique, inverse = np.unique(flat, return_inverse=True)
             # One matrix-vector product per question word: a matrix product of these small
@@ -120,12 +129,23 @@ class WordCoverage:
             present = np.flatnonzero(lengths)
             starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[present]
             best[:, present] = np.maximum.reduceat(sims, starts, axis=1)
+            # Each own part as a segment [end - own, end): the segments between them (the next
+            # candidate's previous sentence) are computed too and dropped; a zero column keeps
+            # the last end a valid index.
+            ends = np.cumsum(lengths)
+            has_own = np.flatnonzero(own)
+            bounds = np.stack([(ends - own)[has_own], ends[has_own]], axis=1).ravel()
+            padded = np.concatenate([sims, np.zeros((n_words, 1), sims.dtype)], axis=1)
+            best_own[:, has_own] = np.maximum.reduceat(padded, bounds, axis=1)[:, 0::2]
         np.clip(best, 0.0, 1.0, out=best)
+        np.clip(best_own, 0.0, 1.0, out=best_own)
         q_numbers = sorted(question.numbers)
         digits = np.zeros((len(q_numbers), n), np.float32)
+        digits_own = np.zeros((len(q_numbers), n), np.float32)
         for row, (sentence, before) in enumerate(zip(sentences, previous, strict=True)):
             if q_numbers:
                 held = self._numbers(sentence)
+                digits_own[:, row] = [x in held for x in q_numbers]
                 if before is not None:
                     held = held | self._numbers(before)
                 digits[:, row] = [x in held for x in q_numbers]
@@ -137,6 +157,9 @@ class WordCoverage:
         out[:, 2] = keys.min(axis=0) if len(keys) else 1.0
         out[:, 3] = out[:, 0] - out[:, 0].max()
         out[:, 4] = 1.0
+        values_own = np.concatenate([best_own, digits_own])
+        out[:, _OWN] = values_own.mean(axis=0)
+        out[:, _OWN + 1] = values_own.min(axis=0)
         return out
 
     def _slot_columns(

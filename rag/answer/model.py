@@ -31,7 +31,7 @@ TOP_FEATURES = (
     "qshare_cross", "typed_fits", "typed_misses", "names_grounded", "names_ungrounded",
     "chunk_rank_inv", "same_para_top_hit",
     "cov_mean", "cov_min", "cov_key_min", "cov_known", "new_number", "new_name", "new_person",
-    "slot_filled", "slot_unfilled",
+    "slot_filled", "slot_unfilled", "cov_own_mean", "cov_own_min",
 )
 POOL_MAX_FEATURES = ("qshare_same", "qshare_cross", "typed_fits", "names_grounded", "cov_mean", "cov_key_min")
 DEFAULT_TUNING = Tuning()  # close_to_best and margin_alone, as the shipped model was trained

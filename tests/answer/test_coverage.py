@@ -52,6 +52,9 @@ def test_a_sentence_holding_every_question_word_covers_it_fully(index):
     # The sentence after it covers the question through the sentence before it.
     founded = next(i for i, s in enumerate(index.sentences) if "1981" in s.text)
     assert rows[founded, COLUMN["cov_mean"]] == pytest.approx(1.0)
+    # ... but not by itself: "Er gründete die Firma 1981" holds neither "Chef" nor "Softbank".
+    assert rows[founded, COLUMN["cov_own_mean"]] < 0.9 and rows[founded, COLUMN["cov_own_min"]] < 0.9
+    assert rows[chef, COLUMN["cov_own_mean"]] == pytest.approx(1.0)
     # The first paragraph's sentence lacks "Chef": its minimum is the fake encoder's cosine.
     first = next(i for i, s in enumerate(index.sentences) if "investiert" in s.text)
     assert rows[first, COLUMN["cov_min"]] < 0.9 and rows[first, COLUMN["cov_gap"]] < 0
@@ -70,6 +73,35 @@ def test_numbers_are_matched_by_their_digits(index):
     partners = next(i for i, s in enumerate(index.sentences) if "500" in s.text)
     assert rows[founded, COLUMN["cov_key_min"]] == pytest.approx(1.0)
     assert rows[partners, COLUMN["cov_key_min"]] == pytest.approx(0.0)
+    # "Softbank" stands in the sentence before 1981's, "1981" in the sentence itself.
+    assert rows[founded, COLUMN["cov_own_mean"]] < rows[founded, COLUMN["cov_mean"]]
+
+
+def test_own_coverage_is_the_best_match_within_the_sentence_alone(index):
+    """Each candidate's own columns equal a word-by-word maximum over its own words only (the
+    segmented maximum must not leak the next candidate's previous sentence into this one)."""
+    analysed = analyse_question("Wie viele Partner hat die Firma in Tokio?", "de")
+    coverage = WordCoverage(index)
+    missing = coverage.missing_words(analysed)
+    from conftest import FakeEncoder
+
+    encoded = dict(zip(missing, FakeEncoder().encode(missing), strict=True)) if missing else {}
+    sentences = list(index.sentences)
+    rows = coverage.rows(analysed, encoded, sentences)
+    table = index.words
+    vectors = coverage.question_vectors(analysed, encoded)
+    for row, sentence in enumerate(sentences):
+        ids = table.words_of(sentence.sentence_id)
+        words = table.vectors(np.asarray(ids, np.int64))
+        best = []
+        for word, vector in zip(analysed.words, vectors, strict=True):
+            sims = [
+                1.0 if table.index.get(word, -1) == i else float(w @ vector)
+                for i, w in zip(ids, words, strict=True)
+            ]
+            best.append(min(max(max(sims, default=0.0), 0.0), 1.0))
+        assert rows[row, COLUMN["cov_own_mean"]] == pytest.approx(np.mean(best), abs=1e-5)
+        assert rows[row, COLUMN["cov_own_min"]] == pytest.approx(min(best), abs=1e-5)
 
 
 def test_the_slot_columns_say_whether_the_sentence_adds_what_is_asked(index):
@@ -90,3 +122,4 @@ def test_the_slot_columns_say_whether_the_sentence_adds_what_is_asked(index):
 def test_a_question_without_spaces_gets_neutral_coverage(index):
     rows, _ = _rows(index, "软银的老板是谁？", "zh")
     assert np.all(rows[:, COLUMN["cov_mean"]] == 1.0) and not rows[:, COLUMN["cov_known"]].any()
+
