@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,17 @@ import numpy as np
 from rag import __version__
 from rag.config import IndexTuning
 from rag.index.dense import VectorIndex, build_vector_index
-from rag.index.encoders import Encoder, encode
+from rag.index.embedding import (
+    VOCABULARY_ID,
+    WORDS,
+    EmbeddedDocument,
+    Embedder,
+    EmbedRequest,
+    InProcess,
+    Sink,
+    encode_in_batches,
+)
+from rag.index.encoders import Encoder
 from rag.index.folder import (
     FORMAT_VERSION,
     MANIFEST,
@@ -44,13 +54,14 @@ from rag.index.names import person_names, place_names, sentence_names
 from rag.index.reuse import (
     Embedded,
     PreviousVectors,
-    embed_documents,
+    assemble,
     encoder_identity,
+    lookup,
     reuse_counts,
     sentences_by_document,
     write_keys,
 )
-from rag.index.words import WordTable
+from rag.index.words import Vocabulary, WordTable
 from rag.ingest import sentences_of
 from rag.ingest.chunking import chunk_sentences
 from rag.records import Chunk, Document, Sentence
@@ -84,12 +95,40 @@ def encode_texts(
 def _encode_batches(
     encoder: Encoder, texts: Sequence[str], advance: Callable[[int], object], batch_size: int
 ) -> np.ndarray:
-    out = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
-    for begin in range(0, len(texts), batch_size):
-        batch = list(texts[begin : begin + batch_size])
-        out[begin : begin + len(batch)] = encode(encoder, batch)
-        advance(len(batch))
-    return out
+    return encode_in_batches(encoder, texts, batch_size, advance)
+
+
+@dataclass
+class BuildVectors:
+    """What the embedding step gives the build: the three vector files (rows of reused and
+    newly encoded documents, in order) and, when the embedder encoded it, the vocabulary's rows."""
+
+    files: dict[str, Embedded]
+    words: np.ndarray | None = None
+
+
+class LocalSink:
+    """Where a local build writes each embedded document: by document and kind, until the vector
+    files are assembled in document order. The one place embedded documents are written; another
+    store hooks in beside it (``build_index(on_embedded=...)``)."""
+
+    def __init__(self, then: Sink | None = None) -> None:
+        self.rows: dict[tuple[str, str], np.ndarray] = {}
+        self.then = then
+
+    def __call__(self, document: EmbeddedDocument) -> None:
+        for kind, rows in document.vectors.items():
+            if (document.doc_id, kind) in self.rows:
+                raise StoreError(f"{document.doc_id!r} was embedded twice ({kind})")
+            self.rows[(document.doc_id, kind)] = rows
+        if self.then is not None:
+            self.then(document)
+
+    def take(self, doc_id: str, kind: str) -> np.ndarray:
+        try:
+            return self.rows.pop((doc_id, kind))
+        except KeyError:
+            raise StoreError(f"the embedder gave no {kind} rows for {doc_id!r}") from None
 
 
 def embed_by_document(
@@ -99,43 +138,65 @@ def embed_by_document(
     chunks: Sequence[Chunk],
     progress: bool,
     batch: int = IndexTuning.encode_batch,
-) -> dict[str, Embedded]:
+    embedder: Embedder | None = None,
+    words: Sequence[str] | None = None,
+    on_embedded: Sink | None = None,
+) -> BuildVectors:
     """The chunk, sentence and context vectors (by file name), each document encoded in its own
     calls, reusing the live build's rows of unchanged documents (``index_dir`` None: no reuse).
 
-    See :mod:`rag.index.reuse` for why per document and how an entry is checked.
+    ``embedder`` runs the encoding (default: :class:`InProcess` with ``encoder``; see
+    :mod:`rag.index.embedding`); ``words`` (the vocabulary, in order) is then encoded by it too,
+    in one call. ``on_embedded`` sees every embedded document after the build has it. See
+    :mod:`rag.index.reuse` for why per document and how an entry is checked.
     """
     from tqdm import tqdm
 
+    embedder = embedder or InProcess(encoder)
     previous = PreviousVectors(live_build(index_dir) if index_dir is not None else None, encoder.dimension)
-    identity = encoder_identity(encoder, batch)
+    identity = encoder_identity(encoder, batch, embedder.threads)
     contexts = sentences_in_context(sentences)
     by_doc = _runs([s.doc_id for s in sentences])
     chunk_groups = _runs([c.doc_id for c in chunks])
     if [doc for doc, _, _ in by_doc] != [doc for doc, _, _ in chunk_groups]:
         raise StoreError("chunks and sentences disagree on the order of the documents")
-    kinds = {
-        "chunk_vectors.npy": ("chunks", [[c.text for c in chunks[a:b]] for _, a, b in chunk_groups]),
-        "sentence_vectors.npy": ("sentences", [[s.text for s in sentences[a:b]] for _, a, b in by_doc]),
-        "context_vectors.npy": ("sentences in context", [contexts[a:b] for _, a, b in by_doc]),
+    doc_ids = [doc for doc, _, _ in by_doc]
+    groups = {
+        "chunk_vectors.npy": [[c.text for c in chunks[a:b]] for _, a, b in chunk_groups],
+        "sentence_vectors.npy": [[s.text for s in sentences[a:b]] for _, a, b in by_doc],
+        "context_vectors.npy": [contexts[a:b] for _, a, b in by_doc],
     }
-    out: dict[str, Embedded] = {}
     try:
-        for file, (what, groups) in kinds.items():
-            bar = tqdm(desc=f"embedding {what}", unit="text", disable=not progress, file=sys.stderr)
-
-            def plan(total: int, bar: Any = bar) -> None:
-                bar.total = total
-                bar.refresh()
-
-            def encode_group(texts: Sequence[str], bar: Any = bar) -> np.ndarray:
-                return _encode_batches(encoder, texts, bar.update, batch)
-
-            out[file] = embed_documents(groups, identity, encoder.dimension, previous, encode_group, plan)
-            bar.close()
+        looked_up = {file: lookup(texts, identity, previous) for file, texts in groups.items()}
     finally:
         previous.close()
-    return out
+    requests = []
+    for number, doc_id in enumerate(doc_ids):
+        missing = {
+            file: tuple(texts[number])
+            for file, texts in groups.items()
+            if texts[number] and looked_up[file][1][number] is None
+        }
+        if missing:
+            requests.append(EmbedRequest(doc_id, missing, batch))
+    if words:
+        requests.append(EmbedRequest(VOCABULARY_ID, {WORDS: tuple(words)}, batch))
+    sink = LocalSink(on_embedded)
+    total = sum(r.size for r in requests)
+    bar = tqdm(total=total, desc="embedding", unit="text", disable=not progress or not total, file=sys.stderr)
+    try:
+        embedder.run(requests, sink, bar.update)
+    finally:
+        bar.close()
+    files: dict[str, Embedded] = {}
+    for file, texts in groups.items():
+
+        def fresh(number: int, file: str = file) -> np.ndarray:
+            return sink.take(doc_ids[number], file)
+
+        files[file] = assemble(texts, looked_up[file][0], looked_up[file][1], fresh, encoder.dimension)
+    word_rows = sink.take(VOCABULARY_ID, WORDS) if words else None
+    return BuildVectors(files, word_rows)
 
 
 def _runs(doc_ids: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -169,8 +230,15 @@ def build_index(
     approximate_from: int | None = None,
     reuse: bool = True,
     tuning: IndexTuning | None = None,
+    embedder: Embedder | None = None,
+    on_embedded: Sink | None = None,
 ) -> Path:
     """Build into a temporary folder, then make it live; returns the live build folder.
+
+    ``embedder`` decides where texts are encoded (default: here, with ``encoder``; worker
+    processes or Ray actors, :mod:`rag.index.embedding`); with one of its own, the word table's
+    vocabulary goes through it too. ``on_embedded`` is called with every document embedded (not
+    the reused ones): the hook for a store that takes documents as they come.
 
     Only documents whose texts changed are embedded and split into sentences: the others'
     vectors and sentences are taken from the live build (:mod:`rag.index.reuse`);
@@ -193,17 +261,28 @@ def build_index(
     chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
     name, tmp = new_build(index_dir)
     try:
-        embedded = embed_by_document(
-            index_dir if reuse else None, encoder, sentences, chunks, progress, tuning.encode_batch
+        max_words = int(params.get("max_word_vectors", 200_000))
+        # Another embedder also encodes the vocabulary (one call, beside the documents); here,
+        # the word table encodes it itself after the documents, as it always did.
+        own = embedder is not None and not isinstance(embedder, InProcess)
+        layout = _vocabulary(documents, sentences) if own else None
+        built = embed_by_document(
+            index_dir if reuse else None, encoder, sentences, chunks, progress, tuning.encode_batch,
+            embedder, layout.words[:max_words] if layout is not None else None, on_embedded,
         )
+        embedded = built.files
         vectors = embedded["chunk_vectors.npy"].vectors
         dense = build_vector_index(vectors, index_type, approximate_from, tuning)
         dense.save(tmp)
         for file, part in embedded.items():
             np.save(tmp / file, part.vectors, allow_pickle=False)
         write_keys(tmp, embedded)
-        max_words = int(params.get("max_word_vectors", 200_000))
-        _write_search_tables(tmp, documents, sentences, chunks, encoder, max_words)
+        words = (
+            WordTable.from_vectors(layout, built.words)
+            if layout is not None and built.words is not None
+            else None
+        )
+        _write_search_tables(tmp, documents, sentences, chunks, encoder, max_words, words)
         _write_records(tmp, documents, sentences, chunks)
         embedding = {**reuse_counts(list(embedded.values())), "documents_split": split}
         manifest = _manifest(tmp, params, dense, documents, sentences, chunks, corpus_fingerprint, embedding)
@@ -224,9 +303,10 @@ def _write_search_tables(
     chunks: Sequence[Chunk],
     encoder: Encoder,
     max_word_vectors: int,
+    words: WordTable | None = None,
 ) -> None:
     """BM25 over chunks and sentences, sentence trigrams (each per document language) and the
-    word table."""
+    word table (``words``, else encoded here)."""
     doc_language = {d.doc_id: d.language for d in documents}
     chunk_languages = [doc_language[c.doc_id] for c in chunks]
     sentence_languages = [doc_language[s.doc_id] for s in sentences]
@@ -234,7 +314,15 @@ def _write_search_tables(
     LexicalParts.build([c.text for c in chunks], chunk_languages).save(tmp / "bm25_chunks")
     LexicalParts.build(sentence_texts, sentence_languages).save(tmp / "bm25_sentences")
     LexicalParts.build(sentence_texts, sentence_languages, TRIGRAMS).save(tmp / "trigrams_sentences")
-    WordTable.build(sentence_texts, sentence_languages, encoder, max_word_vectors).save(tmp)
+    if words is None:
+        words = WordTable.build(sentence_texts, sentence_languages, encoder, max_word_vectors)
+    words.save(tmp)
+
+
+def _vocabulary(documents: Sequence[Document], sentences: Sequence[Sentence]) -> Vocabulary:
+    """The word table's words, as :meth:`WordTable.build` finds them."""
+    doc_language = {d.doc_id: d.language for d in documents}
+    return Vocabulary.of([s.text for s in sentences], [doc_language[s.doc_id] for s in sentences])
 
 
 def _write_records(

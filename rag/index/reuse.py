@@ -14,8 +14,9 @@ every document whose key is found and encodes only the rest. Why it is done this
   the chunks and still reuses the sentence vectors.
 * Encoders are not batch-invariant: USE sorts and pads within a call and BLAS kernels depend on
   the matrix shapes and thread count (1.5e-7 apart, measured). So every build, full or
-  incremental, encodes each document in its own calls (:func:`embed_documents`); a reused row is
-  then bit for bit what a fresh build computes.
+  incremental, encodes each document in its own calls (:func:`lookup` finds what misses,
+  ``rag/index/embedding.py`` encodes it, :func:`assemble` puts the rows in order); a reused row
+  is then bit for bit what a fresh build computes.
 * An entry is checked before it is used: file readable, float32, the encoder's dimension, the
   expected row count, and a SHA-256 of the rows equal to the one recorded when they were written.
   Anything else is encoded again, never trusted.
@@ -51,8 +52,12 @@ VECTOR_KEYS = "vector_keys.json"
 KEYS_FORMAT = 1
 
 
-def encoder_identity(encoder: Encoder, batch: int) -> str:
-    """What besides the texts decides the vectors' bits: who encodes, how, in which version."""
+def encoder_identity(encoder: Encoder, batch: int, threads: int | None = None) -> str:
+    """What besides the texts decides the vectors' bits: who encodes, how, in which version.
+
+    ``threads``: the BLAS threads of the encoders that will run (worker processes and Ray
+    actors use one each, ``rag/index/embedding.py``), when they are not ``encoder``'s own.
+    """
     kind = type(encoder)
     return json.dumps(
         {
@@ -61,7 +66,7 @@ def encoder_identity(encoder: Encoder, batch: int) -> str:
             "class": f"{kind.__module__}.{kind.__qualname__}",
             "name": encoder.name,
             "dimension": int(encoder.dimension),
-            "threads": getattr(encoder, "threads", None),
+            "threads": threads if threads is not None else getattr(encoder, "threads", None),
             "batch": batch,
         },
         sort_keys=True,
@@ -168,35 +173,36 @@ class Embedded:
         return sum(b - a for (a, b), e in zip(self.bounds, self.encoded, strict=True) if e)
 
 
-def embed_documents(
-    groups: Sequence[Sequence[str]],
-    identity: str,
-    dimension: int,
-    previous: PreviousVectors,
-    encode_group: Callable[[Sequence[str]], np.ndarray],
-    on_plan: Callable[[int], None] | None = None,
-) -> Embedded:
-    """Rows for every group (one document's texts), reused where possible, else ``encode_group``.
-
-    ``encode_group`` is called once per group that misses, never with texts of two documents.
-    ``on_plan`` learns how many texts will be encoded before the first call (a progress bar).
-    """
+def lookup(
+    groups: Sequence[Sequence[str]], identity: str, previous: PreviousVectors
+) -> tuple[list[str], list[np.ndarray | None]]:
+    """Each group's key and its reused rows (None: it has to be encoded; empty groups: None)."""
     keys = [texts_key(identity, texts) for texts in groups]
     found = [
         previous.take(key, len(texts)) if texts else None
         for key, texts in zip(keys, groups, strict=True)
     ]
-    if on_plan is not None:
-        on_plan(sum(len(texts) for texts, rows in zip(groups, found, strict=True) if rows is None))
+    return keys, found
+
+
+def assemble(
+    groups: Sequence[Sequence[str]],
+    keys: Sequence[str],
+    found: Sequence[np.ndarray | None],
+    fresh: Callable[[int], np.ndarray],
+    dimension: int,
+) -> Embedded:
+    """The rows of every group in order: reused ones from ``found``, the others from
+    ``fresh(group_number)`` (called only for non-empty groups that missed)."""
     parts: list[np.ndarray] = []
     bounds: list[tuple[int, int]] = []
     encoded: list[bool] = []
     start = 0
-    for texts, rows in zip(groups, found, strict=True):
-        fresh = rows is None and len(texts) > 0
+    for number, (texts, rows) in enumerate(zip(groups, found, strict=True)):
+        is_fresh = rows is None and len(texts) > 0
         if rows is None:
             rows = (
-                np.asarray(encode_group(texts), dtype=np.float32)
+                np.asarray(fresh(number), dtype=np.float32)
                 if texts
                 else np.zeros((0, dimension), dtype=np.float32)
             )
@@ -204,10 +210,10 @@ def embed_documents(
                 raise ValueError(f"the encoder gave {rows.shape} for {len(texts)} texts, {dimension}-d")
         parts.append(rows)
         bounds.append((start, start + len(texts)))
-        encoded.append(fresh)
+        encoded.append(is_fresh)
         start += len(texts)
     vectors = np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
-    return Embedded(vectors=vectors, keys=keys, bounds=bounds, encoded=encoded)
+    return Embedded(vectors=vectors, keys=list(keys), bounds=bounds, encoded=encoded)
 
 
 def write_keys(build: Path, embedded: dict[str, Embedded]) -> None:

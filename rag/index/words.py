@@ -90,6 +90,31 @@ def _quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """The corpus's content words (most frequent first) and each sentence's word ids: all of a
+    word table but its vectors, known before anything is encoded."""
+
+    words: tuple[str, ...]
+    offsets: np.ndarray  # (n_sentences + 1,) int64
+    ids: np.ndarray  # int32
+
+    @classmethod
+    def of(cls, texts: Sequence[str], languages: Sequence[str]) -> Vocabulary:
+        per_sentence = [
+            list(dict.fromkeys(content_words(text, lang)))
+            for text, lang in zip(texts, languages, strict=True)
+        ]
+        counts = Counter(w for words in per_sentence for w in words)
+        words = tuple(sorted(counts, key=lambda w: (-counts[w], w)))
+        index = {w: i for i, w in enumerate(words)}
+        lengths = np.array([len(found) for found in per_sentence], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        ids = np.fromiter((index[w] for found in per_sentence for w in found), dtype=np.int32,
+                          count=int(offsets[-1]))
+        return cls(words, offsets, ids)
+
+
+@dataclass(frozen=True)
 class WordTable:
     """Vocabulary, quantised word vectors and each sentence's word ids. Example::
 
@@ -133,20 +158,18 @@ class WordTable:
     def build(
         cls, texts: Sequence[str], languages: Sequence[str], encoder: Encoder, max_vectors: int = 200_000
     ) -> WordTable:
-        per_sentence = [
-            list(dict.fromkeys(content_words(text, lang)))
-            for text, lang in zip(texts, languages, strict=True)
-        ]
-        counts = Counter(w for words in per_sentence for w in words)
-        vocabulary = tuple(sorted(counts, key=lambda w: (-counts[w], w)))
-        index = {w: i for i, w in enumerate(vocabulary)}
-        lengths = np.array([len(words) for words in per_sentence], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        ids = np.fromiter((index[w] for words in per_sentence for w in words), dtype=np.int32,
-                          count=int(offsets[-1]))
-        encoded = encode(encoder, list(vocabulary[:max_vectors]))
-        codes, scales = _quantise(encoded)
-        return cls(vocabulary, codes, scales, offsets, ids)
+        layout = Vocabulary.of(texts, languages)
+        encoded = encode(encoder, list(layout.words[:max_vectors]))
+        return cls.from_vectors(layout, encoded)
+
+    @classmethod
+    def from_vectors(cls, layout: Vocabulary, encoded: np.ndarray) -> WordTable:
+        """The table of ``layout`` with the vectors of its first ``len(encoded)`` words (encoded
+        in one call in that order, in this process or elsewhere: rag/index/embedding.py)."""
+        if encoded.ndim != 2 or len(encoded) > len(layout.words):
+            raise ValueError(f"{encoded.shape} word vectors for {len(layout.words)} words")
+        codes, scales = _quantise(np.asarray(encoded, dtype=np.float32))
+        return cls(layout.words, codes, scales, layout.offsets, layout.ids)
 
     def save(self, folder: Path) -> None:
         import json

@@ -1,0 +1,83 @@
+"""``rag index --workers N``: the build's documents embedded by N processes of one BLAS thread each.
+
+Why processes of one thread: the encoder's matrix products are small (a batch of 32 texts), so a
+second BLAS thread in one process mostly waits for hand-offs, and when other programs keep the
+cores busy those hand-offs cost far more than they save (docs/scale.md has the figures). Two
+processes of one thread each keep both cores doing matrix products instead.
+
+Each worker loads the encoder once (``build_encoder(model, threads=1)``) and runs
+:func:`rag.index.embedding.embed_request`. A document's kinds (chunks, sentences, sentences in
+context, the vocabulary) are separate calls in any case, so they go out as separate tasks, the
+largest first: a corpus of one long document still keeps two workers busy. The vectors are bit
+for bit those of one process with one BLAS thread (tests/index/test_parallel_build.py).
+
+Example::
+
+    pool = ProcessPool("use-multilingual", workers=2)
+    pool.run(requests, sink=collected.append, advance=lambda n: None)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from rag.index.embedding import EmbeddedDocument, EmbedRequest, Sink, check_workers, embed_request
+
+_encoder: Any = None  # the worker process's encoder, loaded by _start_worker
+
+
+def _start_worker(model: str) -> None:
+    global _encoder
+    from rag.index.encoders import build_encoder
+
+    _encoder = build_encoder(model, threads=1)
+
+
+def _embed(request: EmbedRequest) -> EmbeddedDocument:
+    return embed_request(_encoder, request)
+
+
+def by_kind(requests: Sequence[EmbedRequest]) -> list[EmbedRequest]:
+    """Every request split into one per kind, the largest first (for an even spread)."""
+    parts = [
+        EmbedRequest(r.doc_id, {kind: texts}, r.batch)
+        for r in requests
+        for kind, texts in r.texts.items()
+        if texts
+    ]
+    return sorted(parts, key=lambda r: -r.size)
+
+
+class ProcessPool:
+    """N worker processes (started with ``spawn``: the build's own threads are not forked),
+    each with its own encoder of one BLAS thread."""
+
+    threads = 1
+
+    def __init__(self, model: str, workers: int) -> None:
+        self.model = model
+        self.workers = check_workers(workers)
+
+    def run(self, requests: Sequence[EmbedRequest], sink: Sink, advance: Callable[[int], object]) -> None:
+        tasks = by_kind(requests)
+        if not tasks:
+            return
+        context = multiprocessing.get_context("spawn")
+        workers = min(self.workers, len(tasks))
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(self.model,)) as pool:
+            pending: set[Future[EmbeddedDocument]] = {pool.submit(_embed, task) for task in tasks}
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        result = future.result()
+                        sink(result)
+                        advance(result.size)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
