@@ -170,6 +170,9 @@ class IndexTuning:
     mmap_from_chunks: int = 100_000
     # Texts per encoder call when building (part of what makes stored vectors reusable).
     encode_batch: int = 64
+    # Processes that embed a build, one BLAS thread each (`rag index --workers N`,
+    # rag/index/workers.py); None: in the building process with its --threads (docs/scale.md).
+    build_workers: int | None = None
     # A line without final punctuation up to this long, followed by text, is a heading (plain
     # text and PDF alike).
     max_heading_chars: int = 160
@@ -178,6 +181,8 @@ class IndexTuning:
         if min(self.approximate_from, self.quantise_from, self.hnsw_m, self.hnsw_ef_construction,
                self.hnsw_ef_search, self.encode_batch, self.max_heading_chars) < 1:
             raise ValueError("index tuning numbers must be >= 1")
+        if self.build_workers is not None and self.build_workers < 1:
+            raise ValueError("build_workers must be >= 1 (or None: embed in the building process)")
 
     def with_(self, **changes: object) -> IndexTuning:
         """A copy with some numbers changed (validated again)."""

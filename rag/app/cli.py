@@ -43,16 +43,27 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.config import index_location
+    from rag.index.embedding import embedder_for
     from rag.index.encoders import build_encoder
     from rag.index.store import ensure_index
 
     settings = _settings(args)
+    workers = args.workers if args.workers is not None else settings.index_tuning.build_workers
+    try:
+        embedder = embedder_for(settings.model, workers, args.ray)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if args.ray is not None:
+        from rag.index.ray_embed import require_ray
+
+        require_ray()  # without the extra: how to install it, before anything is read
     _, built_with = ensure_index(
         *index_location(settings),
         lambda: build_encoder(settings.model, settings.threads),
         force=args.force,
         on_status=lambda m: print(m, file=sys.stderr, flush=True),
         tuning=settings.index_tuning,
+        embedder=embedder,
     )
     if built_with is None:
         print(f"The index in {settings.model_index_dir} is up to date.", file=sys.stderr)
@@ -204,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_index = sub.add_parser("index", help="build the index of the seeds folder")
     add_corpus_options(p_index)
     p_index.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    p_index.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="embed with N processes of one BLAS thread each (default: in this process, --threads "
+        "threads); with --ray, N actors",
+    )
+    p_index.add_argument(
+        "--ray", default=None, metavar="ADDRESS",
+        help="embed on Ray Data actors: 'local' (a Ray started here), 'auto' or ray://HOST:PORT "
+        "(needs the 'scale' extra: pip install 'rag[scale]')",
+    )
     p_index.set_defaults(func=cmd_index)
 
     p_ask = sub.add_parser("ask", help="answer a question with cited sentences")

@@ -135,3 +135,21 @@ def check_workers(workers: int) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"--workers wants a whole number of processes >= 1, got {workers!r}")
     return workers
+
+
+def embedder_for(model: str, workers: int | None = None, ray: str | None = None) -> Embedder | None:
+    """The embedder ``rag index`` options ask for: None (the build's own encoder, here: today's
+    build), :class:`rag.index.workers.ProcessPool` for ``workers``, or
+    :class:`rag.index.ray_embed.RayActors` for a Ray address (``workers`` actors; default: the
+    cluster's CPUs). Imports what it returns only."""
+    if workers is not None:
+        check_workers(workers)
+    if ray is not None:
+        from rag.index.ray_embed import RayActors
+
+        return RayActors(model, ray, actors=workers)
+    if workers is None:
+        return None
+    from rag.index.workers import ProcessPool
+
+    return ProcessPool(model, workers)

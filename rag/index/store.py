@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.config import IndexTuning
 from rag.index.build import build_index, corpus_language, encode_texts
+from rag.index.embedding import Embedder
 from rag.index.encoders import Encoder
 from rag.index.folder import (
     CURRENT,
@@ -63,6 +64,7 @@ def ensure_index(
     force: bool = False,
     progress: bool = True,
     tuning: IndexTuning | None = None,
+    embedder: Embedder | None = None,
 ) -> tuple[LoadedIndex, Encoder | None]:
     """Load the index in ``index_dir`` (a model's own folder), (re)building it from
     ``documents`` or the files of ``seeds_dir`` when it is missing, stale or damaged.
@@ -70,7 +72,8 @@ def ensure_index(
     ``params`` are the settings the index depends on (``Settings.index_params()``): a change in
     any of them means a rebuild. Returns the index and the encoder if one had to be created for
     the build (so the caller need not load it twice). ``corpus_fingerprint`` is required with
-    explicit ``documents``.
+    explicit ``documents``. ``embedder``: where a build encodes (``rag index --workers/--ray``,
+    :mod:`rag.index.embedding`; default: here, with the encoder).
     """
     index_dir = Path(index_dir)
     if documents is None:
@@ -99,7 +102,7 @@ def ensure_index(
         # --force does everything again; otherwise unchanged documents keep vectors and sentences.
         build_index(
             index_dir, docs, encoder, params, corpus_fingerprint, progress=progress, reuse=not force,
-            tuning=tuning,
+            tuning=tuning, embedder=embedder,
         )
         index = load_index(index_dir, tuning=tuning)
         counts, embedding = index.manifest["counts"], index.manifest.get("embedding", {})

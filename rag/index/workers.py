@@ -19,21 +19,26 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from rag.index.embedding import EmbeddedDocument, EmbedRequest, Sink, check_workers, embed_request
+from rag.index.encoders import Encoder, build_encoder
 
 _encoder: Any = None  # the worker process's encoder, loaded by _start_worker
 
 
-def _start_worker(model: str) -> None:
-    global _encoder
-    from rag.index.encoders import build_encoder
+def one_thread_encoder(model: str) -> Callable[[], Encoder]:
+    """What a worker (or a Ray actor) loads: ``model`` with one BLAS thread (picklable)."""
+    return functools.partial(build_encoder, model, threads=1)
 
-    _encoder = build_encoder(model, threads=1)
+
+def _start_worker(make_encoder: Callable[[], Encoder]) -> None:
+    global _encoder
+    _encoder = make_encoder()
 
 
 def _embed(request: EmbedRequest) -> EmbeddedDocument:
@@ -57,9 +62,12 @@ class ProcessPool:
 
     threads = 1
 
-    def __init__(self, model: str, workers: int) -> None:
+    def __init__(self, model: str, workers: int, make_encoder: Callable[[], Encoder] | None = None) -> None:
+        """``make_encoder``: a picklable factory each worker calls once (default: ``model`` with
+        one BLAS thread; tests pass a fake's)."""
         self.model = model
         self.workers = check_workers(workers)
+        self.make_encoder = make_encoder or one_thread_encoder(model)
 
     def run(self, requests: Sequence[EmbedRequest], sink: Sink, advance: Callable[[int], object]) -> None:
         tasks = by_kind(requests)
@@ -68,7 +76,7 @@ class ProcessPool:
         context = multiprocessing.get_context("spawn")
         workers = min(self.workers, len(tasks))
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(self.model,)) as pool:
+                                 initargs=(self.make_encoder,)) as pool:
             pending: set[Future[EmbeddedDocument]] = {pool.submit(_embed, task) for task in tasks}
             try:
                 while pending:
