@@ -6,8 +6,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+SCALE_STAMP := $(VENV)/.installed-scale
 
-.PHONY: setup run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed screenshots \
+.PHONY: setup scale run test test-fast browser ocr index eval bench lint clean train eval-heldout eval-mixed screenshots \
 	mutmut mutants-prepare mutants mutants-sample
 
 # The venv belongs to this checkout when it is a real folder inside it. One that is not (a
@@ -33,6 +34,21 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	echo "$(CURDIR)" > $(STAMP)
 
+# The optional 'scale' extra (ray[data], ~400 MB) for `rag index --ray` and its tests: `make test`
+# installs it, so the Ray smoke test runs and the check that the default path never imports ray
+# has a ray to catch; `make run` and `make setup` never install it.
+scale: setup
+ifeq ($(OWN_VENV),yes)
+	@test "$$(cat $(SCALE_STAMP) 2>/dev/null)" = "$(CURDIR)" || rm -f $(SCALE_STAMP)
+	@$(MAKE) --no-print-directory $(SCALE_STAMP)
+else
+	@$(PY) -c "import ray.data" 2>/dev/null || echo "$(VENV) (another checkout's) has no ray: the Ray smoke test will be skipped"
+endif
+
+$(SCALE_STAMP): pyproject.toml
+	$(PIP) install --quiet -e '.[test,scale]'
+	echo "$(CURDIR)" > $(SCALE_STAMP)
+
 # Debian's Tesseract with its German and English models, for scanned PDFs and images (OCR).
 ocr:
 	@command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx deu \
@@ -54,7 +70,7 @@ index: setup
 run: setup ocr
 	$(PY) ui.py
 
-test: setup browser ocr lint
+test: setup scale browser ocr lint
 	$(VENV)/bin/pytest
 
 test-fast: setup ocr
