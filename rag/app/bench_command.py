@@ -1,5 +1,7 @@
 """`rag bench [--out FILE.json] [--quick]`: the performance report (see rag/bench/runner.py);
-`rag bench --incremental [--documents N]`: incremental builds (rag/bench/incremental.py)."""
+`rag bench --incremental [--documents N]`: incremental builds (rag/bench/incremental.py);
+`rag bench --build-modes [--documents N] [--workers N]`: full builds in this process, with worker
+processes and on a local Ray (rag/bench/build_modes.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.incremental:
         return _incremental(args)
+    if args.build_modes:
+        return _build_modes(args)
     seeds = Path(args.seeds)
     questions = Path(args.questions) if args.questions else seeds / "eval" / "article.jsonl"
     if not seeds.is_dir():
@@ -53,6 +57,22 @@ def _incremental(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_modes(args: argparse.Namespace) -> int:
+    """`rag bench --build-modes`: a full build of the seeds and of generated documents, each way."""
+    from rag.app.cli import UserError
+    from rag.bench.build_modes import bench_build_modes, format_build_modes
+
+    if args.documents < 1 or args.workers < 1 or args.rounds < 1:
+        raise UserError("--documents, --workers and --rounds must be >= 1")
+    if not Path(args.seeds).is_dir():
+        raise UserError(f"seeds folder {args.seeds} does not exist")
+    result = bench_build_modes(Path(args.seeds), args.documents, args.workers, args.rounds,
+                               model=args.model, threads=args.threads)
+    print(format_build_modes(result))
+    _write_json(args.out, result)
+    return 0
+
+
 def _write_json(out: str | None, figures: dict) -> None:
     """``--out``: the figures as JSON (folders made as needed)."""
     if not out:
@@ -75,5 +95,9 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     p.add_argument("--incremental", action="store_true",
                    help="only time a full build against adding, changing, removing one document")
     p.add_argument("--documents", type=int, default=100,
-                   help="generated documents for --incremental (default 100)")
+                   help="generated documents for --incremental and --build-modes (default 100)")
+    p.add_argument("--build-modes", action="store_true",
+                   help="only time full index builds: in this process, with --workers, on a local Ray")
+    p.add_argument("--workers", type=int, default=2, help="processes (and Ray actors) for --build-modes")
+    p.add_argument("--rounds", type=int, default=1, help="rounds of --build-modes (the ways alternate)")
     p.set_defaults(func=cmd_bench)
