@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -180,10 +181,11 @@ class RayActors:
             num_cpus=1,
             compute=ray.data.ActorPoolStrategy(size=actors),
         )
-        sizes = {r.doc_id: r.size for r in requests}
+        by_id = {r.doc_id: r for r in requests}
         for row in dataset.iter_rows():
             document = row_result(str(row["doc_id"]), str(row["kinds"]), float(row["seconds"]),
                                   int(row["dimension"]), bytes(row["vectors"]))
+            request = by_id[document.doc_id]
             if self.return_vectors:
-                sink(document)
-            advance(sizes.get(document.doc_id, document.size))
+                sink(dataclasses.replace(document, texts=dict(request.texts)))  # the texts stayed here
+            advance(request.size)

@@ -40,10 +40,11 @@ RECORD_FILES = ("sentences.json", "chunks.json", "words.json", "vector_keys.json
 fake_factory = functools.partial(FakeEncoder, 64)  # picklable: each worker makes its own
 
 
-def build(folder: Path, index_dir: Path, encoder, embedder=None, reuse: bool = True) -> Path:  # noqa: ANN001
+def build(folder: Path, index_dir: Path, encoder, embedder=None, reuse: bool = True,  # noqa: ANN001
+          on_embedded=None) -> Path:  # noqa: ANN001
     params = {**Settings(index_dir=index_dir).index_params(), "model": encoder.name}
     return build_index(index_dir, load_documents(folder), encoder, params, seeds_fingerprint(folder), False,
-                       reuse=reuse, embedder=embedder)
+                       reuse=reuse, embedder=embedder, on_embedded=on_embedded)
 
 
 def assert_same_builds(a: Path, b: Path, exact: bool = True, keys: bool = True) -> None:
@@ -258,11 +259,19 @@ def test_ray_smoke_one_local_cpu_gives_the_one_thread_index(real_corpus, tmp_pat
     from rag.index.encoders import build_encoder
 
     encoder = build_encoder("use-multilingual", threads=1)
+    seen: list[EmbeddedDocument] = []
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
-        on_ray = build(real_corpus, tmp_path / "ray", encoder, RayActors("use-multilingual", "local"))
+        on_ray = build(real_corpus, tmp_path / "ray", encoder, RayActors("use-multilingual", "local"),
+                       on_embedded=seen.append)
     finally:
         ray.shutdown()
+    assert sorted(d.doc_id for d in seen) == ["", "artikel", "bericht-000", "bericht-001", "bericht-002"]
+    article = next(d for d in seen if d.doc_id == "artikel")
+    index = load_index(tmp_path / "ray")
+    rows = [i for i, s in enumerate(index.sentences) if s.doc_id == "artikel"]
+    assert article.texts["sentence_vectors.npy"] == tuple(index.sentences[i].text for i in rows)
+    assert np.array_equal(article.vectors["sentence_vectors.npy"], index.sentence_vectors[rows])
     in_process = build(real_corpus, tmp_path / "one", encoder, ProcessPool("use-multilingual", 1))
     assert_same_builds(on_ray, in_process)
     manifest = json.loads((on_ray / "manifest.json").read_text("utf-8"))
