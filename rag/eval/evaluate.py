@@ -47,6 +47,7 @@ BLOCKS: dict[str, tuple[str, ...]] = {
     "support": (
         "high", "high_precision", "low", "low_precision", "none", "none_precision",
         "answerable_right_high", "unanswerable_high", "answerable_none",
+        "separation_auc", *(f"best_right_high@{aim:.0%}" for aim in (0.85, 0.88, 0.92)),
     ),
     "latency_ms": ("p50", "p95"),
 }
@@ -260,7 +261,44 @@ def support_levels(results: Sequence[QuestionResult]) -> dict[str, float | None]
     )
     block["unanswerable_high"] = share(sum(r.confidence == "high" for r in unanswerable), len(unanswerable))
     block["answerable_none"] = share(sum(r.confidence == "none" for r in answerable), len(answerable))
+    block["separation_auc"] = separation_auc(results)
+    for aim in (0.85, 0.88, 0.92):
+        block[f"best_right_high@{aim:.0%}"] = best_right_high(results, aim)
     return block
+
+
+def separation_auc(results: Sequence[QuestionResult]) -> float | None:
+    """How well the support score orders wrong answers (an unanswerable question, or a first
+    citation without the answer) above right ones: the chance that a random wrong one scores
+    higher than a random right one (ties count half); 0.5 is chance, 1 perfect."""
+    scores = _refusal_scores(results)
+    wrong = np.array([not first_citation_right(r) for r in results], dtype=bool)
+    n_wrong, n_right = int(wrong.sum()), int((~wrong).sum())
+    if not n_wrong or not n_right:
+        return None
+    order = np.argsort(scores, kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    for value in np.unique(scores):  # ties share their mean rank
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[wrong].sum() - n_wrong * (n_wrong + 1) / 2) / (n_wrong * n_right))
+
+
+def best_right_high(results: Sequence[QuestionResult], precision: float) -> float | None:
+    """The largest share of answerable questions answered right and confidently that one "high"
+    threshold on the support score could give while ``precision`` of the confident answers are
+    right, the threshold chosen on these very results (in sample: a ceiling, not a figure of
+    the system). When it falls short of an aim, no threshold reaches it; only a support model
+    that ranks right answers better does."""
+    answerable = sum(r.answerable for r in results)
+    if not answerable:
+        return None
+    order = np.argsort(_refusal_scores(results), kind="stable")
+    right = np.cumsum([first_citation_right(results[int(i)]) for i in order])
+    taken = np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(right >= precision * taken)
+    return float(right[ok[-1]]) / answerable if len(ok) else 0.0
 
 
 def _refusal_scores(results: Sequence[QuestionResult]) -> np.ndarray:

@@ -404,3 +404,40 @@ def test_squad_questions_keep_the_span(tmp_path):
     data["data"][0]["paragraphs"][0]["qas"][0]["answers"] = []
     with pytest.raises(EvalFormatError, match="question x1 has no answer span"):
         load_squad(_write(tmp_path, json.dumps(data), name="s2.json"))
+
+
+def test_best_right_high_is_the_ceiling_of_one_threshold_chosen_on_the_results():
+    from rag.eval.evaluate import best_right_high
+
+    # By support score: right (-3), wrong (-2), right (-1), right (0), unanswerable (1), right
+    # (nothing retrieved: never confident). Four answerable questions.
+    results = [
+        _result("a", "de", ["x"], 1, [True], False, 1.0, -3.0),
+        _result("b", "de", ["x"], 1, [False], False, 1.0, -2.0),
+        _result("c", "de", ["x"], 1, [True], False, 1.0, -1.0),
+        _result("d", "de", ["x"], 1, [True], False, 1.0, 0.0),
+        _result("e", "de", [], None, [True], False, 1.0, 1.0),
+        _result("f", "de", ["x"], 1, [True], False, 1.0, None),
+    ]
+    # 75% precision: the first four (3 of 4 right) -> 3 of 5 answerable questions.
+    assert best_right_high(results, 0.75) == pytest.approx(3 / 5)
+    # 80%: only the first one (the second one drops it to 50%, the fourth to 75%).
+    assert best_right_high(results, 0.8) == pytest.approx(1 / 5)
+    assert best_right_high([results[1]], 0.5) == 0.0
+    assert best_right_high([results[4]], 0.5) is None  # no answerable question
+
+
+def test_separation_auc_counts_wrong_answers_scored_above_right_ones():
+    from rag.eval.evaluate import separation_auc
+
+    right = [_result(f"r{i}", "de", ["x"], 1, [True], False, 1.0, s) for i, s in enumerate((-2.0, 0.0))]
+    wrong = [
+        _result("w1", "de", ["x"], 1, [False], False, 1.0, 1.0),  # a wrong first citation
+        _result("w2", "de", [], None, [], False, 1.0, -1.0),  # unanswerable, scored between
+    ]
+    # Pairs (wrong above right): w1 > both, w2 > r0 only -> 3 of 4.
+    assert separation_auc(right + wrong) == pytest.approx(0.75)
+    # A tie counts half.
+    tied = [right[0], _result("w3", "de", [], None, [], False, 1.0, -2.0)]
+    assert separation_auc(tied) == pytest.approx(0.5)
+    assert separation_auc(right) is None
