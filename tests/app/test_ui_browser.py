@@ -584,9 +584,14 @@ def test_bad_upload_in_the_page_is_one_clear_message(documents_page, tmp_path) -
     page.get_by_role("tab", name="Documents").click()
     secret = make_pdf(tmp_path / "secret.pdf", password="geheim")
     page.set_input_files("#upload input[type=file]", str(secret))
-    status = _wait_for_status(page, "Not added")
-    assert status.strip() == ("Not added: secret.pdf is an encrypted (password-protected) PDF; save it "
-                              "without a password")
+    expected = "Not added: secret.pdf is an encrypted (password-protected) PDF; save it without a password"
+    _wait_for_status(page, "Not added")
+    # The whole status, once Gradio's "processing | 0.3s" overlay has left it (on a busy machine
+    # it is still part of the text when the message first appears).
+    page.wait_for_function(
+        f"(document.querySelector('#doc-status') || {{}}).innerText?.trim() === {json.dumps(expected)}",
+        timeout=30000,
+    )
     assert sorted(p.name for p in seeds.iterdir()) == before
     ask(page, "Wer leitet den Technologieinvestor Softbank?")  # still serving
     assert "Masayoshi Son" in last_answer(page).inner_text()
