@@ -78,7 +78,8 @@ def fake_encoder() -> FakeEncoder:
 
 @pytest.fixture(scope="session")
 def real_encoder():
-    """The bundled default model (USE multilingual through sentence-transformers), loaded once."""
+    """The bundled default model (USE multilingual, the direct numpy encoder that gives the
+    sentence-transformers module's vectors to 1e-6), loaded once."""
     from rag.index.encoders import build_encoder
 
     return build_encoder()
