@@ -84,11 +84,11 @@ class Pipeline:
             tuning=settings.index_tuning,
         )
         model = encoder or built_with or factory()
-        if model.dimension != index.dense.dimension:
+        if model.dimension != index.search.dimension:
             # The manifest names this model, yet the vectors came from another encoder: searching
             # would fail or, worse, compare unrelated vectors.
             on_status(
-                f"Rebuilding the index: its vectors have {index.dense.dimension} dimensions, "
+                f"Rebuilding the index: its vectors have {index.search.dimension} dimensions, "
                 f"the model gives {model.dimension}."
             )
             index, _ = ensure_index(

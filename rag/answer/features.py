@@ -17,6 +17,7 @@ training negatives were made instead of what an answer looks like.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from rag.answer.answer_type import ANY, AnswerType, can_answer
 from rag.answer.coverage import COVERAGE_FEATURES, WordCoverage
 from rag.answer.retrieve import Retrieval, withheld_by
 from rag.config import Tuning
+from rag.index.lexical import Analyzer
 from rag.index.lexical_parts import LexicalParts, QueryTerms
 from rag.index.loaded import LoadedIndex
 from rag.index.names import names_in_question
@@ -296,10 +298,7 @@ class FeatureExtractor:
 
     def _in_text(self, language: str, term: str, excluded_chunks: frozenset[int]) -> bool:
         """Whether a searched chunk of the ``language`` part holds the (analysed) term."""
-        holders = self.index.lexical.texts_with(language, term)
-        return bool(len(holders)) and (
-            not excluded_chunks or any(int(i) not in excluded_chunks for i in holders)
-        )
+        return self.index.search.holds_term(language, term, excluded_chunks)
 
     def _coverage(self, retrieval: Retrieval, question: str) -> tuple[float, int]:
         """The question's coverage by, and its names unknown to, the text in the language of the
@@ -309,13 +308,19 @@ class FeatureExtractor:
         excluded = retrieval.excluded_chunks
         found = sum(self._in_text(language, term, excluded) for term in terms)
         coverage = found / len(terms) if terms else 1.0
-        analyzer = self.index.lexical.analyzer(language)
+        analyzer = _analyzer(language)
         unknown = 0
         for word in name_like_words(question):
             stems = analyzer.terms(word)
             if stems and not any(self._in_text(language, stem, excluded) for stem in stems):
                 unknown += 1
         return coverage, unknown
+
+
+@functools.lru_cache(maxsize=16)
+def _analyzer(language: str) -> Analyzer:
+    """The chunks' word analyser of a language (what every backend's BM25 was built with)."""
+    return Analyzer(language)
 
 
 def _rank_columns(base: np.ndarray) -> list[np.ndarray]:

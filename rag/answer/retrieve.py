@@ -17,49 +17,23 @@ document shares the question's language, and questions about the other one lost 
 
 from __future__ import annotations
 
-import os
-import threading
+import functools
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.config import Tuning
 from rag.index.encoders import Encoder, encode
-from rag.index.lexical_parts import LexicalParts
+from rag.index.lexical import Analyzer
 from rag.index.loaded import LoadedIndex
 from rag.records import Hit
+from rag.search.backend import CandidateQuery, SearchBackend
+from rag.search.fusion import PartShares, minmax
 
 # A withheld passage is a document id, or a document id and a paragraph number joined by this.
 PARAGRAPH_MARK = "¶"
-# From ``Tuning.parallel_search_from`` chunks the dense search runs in a second thread while
-# BM25 scores in the caller's (FAISS and numpy's fancy indexing release the GIL). At 1M chunks
-# (dense ~1.3 ms, BM25 ~4 ms) it cut the search's p50 by 0.6-0.9 ms in alternating runs
-# (docs/performance.md); on the article the hand-off would cost more than the 0.1 ms the dense
-# side takes.
-_dense_pool: ThreadPoolExecutor | None = None
-_dense_pool_lock = threading.Lock()
-
-
-def _dense_worker() -> ThreadPoolExecutor:
-    """One thread for dense searches that overlap the lexical side (created when first needed)."""
-    global _dense_pool
-    with _dense_pool_lock:
-        if _dense_pool is None:
-            _dense_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-dense")
-        return _dense_pool
-
-
-def _forget_dense_worker() -> None:
-    """In a forked child: the pool's thread did not come along, and work handed to it would
-    wait forever (seen in the mutation run, whose tests run in forks); the child makes its own."""
-    global _dense_pool, _dense_pool_lock
-    _dense_pool, _dense_pool_lock = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_dense_worker)
 
 
 def passage_key(doc_id: str, paragraph: int | None = None) -> str:
@@ -96,15 +70,6 @@ class Retrieval:
     word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _minmax(values: np.ndarray) -> np.ndarray:
-    if values.size == 0:
-        return values
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-9:
-        return np.ones_like(values) if high > 0 else np.zeros_like(values)
-    return (values - low) / (high - low)
-
-
 class Retriever:
     """Finds chunks for a question. Example: ``Retriever(index, encoder).search("Wer ...?")``."""
 
@@ -117,7 +82,17 @@ class Retriever:
         self.encoder = encoder
         self.tuning = tuning
         self.mode = mode
-        self.lexical: LexicalParts = index.lexical
+        self.backend: SearchBackend = index.search
+        self._analyzers = {lang: Analyzer(lang) for lang in self.backend.languages}
+
+    @functools.cached_property
+    def _shares(self) -> PartShares:
+        return PartShares.of(self.index.chunks, self.index.document_language, self.backend.languages)
+
+    def query_terms(self, question: str) -> dict[str, list[str]]:
+        """The question analysed in the language of every lexical part (our analyzer, whatever
+        the backend)."""
+        return {lang: analyzer.terms(question) for lang, analyzer in self._analyzers.items()}
 
     def _chunks_of(self, keys: frozenset[str]) -> set[int]:
         withheld = withheld_by(keys)
@@ -171,58 +146,27 @@ class Retriever:
         withhold: frozenset[str] = frozenset(),
     ) -> Retrieval:
         """Search with a precomputed question vector (benchmarks pass synthetic ones)."""
-        timings: dict[str, float] = {}
         excluded = self._chunks_of(withhold) if withhold else set()
         n_chunks = len(self.index.chunks) - len(excluded)
         n_candidates = min(n_chunks, max(self.tuning.candidates, 4 * top_k))
-
-        def dense_search() -> tuple[list[int], float]:
-            started = time.perf_counter()
-            _, ids = self.index.dense.search(vector, n_candidates + len(excluded))
-            found = [int(i) for i in ids[0] if i >= 0 and int(i) not in excluded]
-            return found, (time.perf_counter() - started) * 1000
-
-        candidates: dict[int, None] = {}
-        best: int | None = None  # the best dense match
-        dense_side = self.mode != "lexical" and n_candidates > 0
-        overlap = (
-            dense_side and self.mode != "dense" and len(self.index.chunks) >= self.tuning.parallel_search_from
-        )
-        # Overlapped, the stage times add up to more than the search took.
-        dense_job = _dense_worker().submit(dense_search) if overlap else None
-        if dense_side and dense_job is None:
-            found, timings["dense"] = dense_search()
-            candidates.update((i, None) for i in found[:n_candidates])
-            best = found[0] if found else None
-        elif not dense_side:
-            timings["dense"] = 0.0
-        t1 = time.perf_counter()
-
-        terms = self.lexical.query_terms(question)
-        lexical_all = None
-        if self.mode != "dense" and self.lexical.knows_any(terms):
-            lexical_all = self.lexical.scores(terms)
-            if excluded:
-                lexical_all = lexical_all.copy()
-                lexical_all[list(excluded)] = 0.0
-            top = self.lexical.top_ids(terms, lexical_all, n_candidates)  # positive scores only
-            candidates.update((int(i), None) for i in top)
-        timings["lexical"] = (time.perf_counter() - t1) * 1000
-        if dense_job is not None:
-            found, timings["dense"] = dense_job.result()
-            # The dense candidates first, as without the overlap (the order of ``candidates``
-            # does not matter below: the ids are sorted).
-            candidates = {**dict.fromkeys(found[:n_candidates]), **candidates}
-            best = found[0] if found else None
+        terms = self.query_terms(question)
+        found = self.backend.candidates(CandidateQuery(
+            vector, terms, n_candidates, frozenset(excluded),
+            dense=self.mode != "lexical", lexical=self.mode != "dense",
+            parallel_from=self.tuning.parallel_search_from,
+        ))
+        timings = dict(found.timings_ms)
         t2 = time.perf_counter()
-
-        ids = np.sort(np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
+        ids, lexical_found = found.ids, found.lexical
+        best: int | None = found.dense_ids[0] if found.dense_ids else None  # the best dense match
         if ids.size == 0:  # lexical mode and no known term: nothing to rank
             rest = (i for i in range(len(self.index.chunks)) if i not in excluded)
             ids = np.fromiter(rest, dtype=np.int64)[: min(top_k, n_chunks)]
-        dense = np.asarray(self.index.chunk_vectors[ids] @ vector, dtype=np.float32)
-        lexical = lexical_all[ids] if lexical_all is not None else np.zeros(len(ids), np.float32)
-        if best is None and lexical_all is not None and ids.size:
+            if lexical_found is not None:  # known terms, all in withheld chunks
+                lexical_found = self.backend.lexical_scores(terms, ids)
+        dense = np.asarray(self.backend.chunk_vectors(ids) @ vector, dtype=np.float32)
+        lexical = lexical_found if lexical_found is not None else np.zeros(len(ids), np.float32)
+        if best is None and lexical_found is not None and ids.size:
             best = int(ids[int(np.argmax(lexical))])
         text_language = self.text_language(best)
         same_language = language is None or language == text_language
@@ -233,7 +177,7 @@ class Retriever:
         elif self.mode == "lexical":
             fused = lexical.copy()
         else:
-            fused = _minmax(dense) + weight * self.lexical.normalised(lexical, ids)
+            fused = minmax(dense) + weight * self._shares(lexical, ids)
         order = np.argsort(-fused, kind="stable")[:top_k]
         hits = tuple(
             Hit(

@@ -137,12 +137,14 @@ def _examples_of(
 
 def absent_from(pipeline: Pipeline) -> Callable[[str], bool]:
     """Whether a word occurs nowhere in the pipeline's corpus (in no language part, as a stem)."""
-    lexical = pipeline.index.lexical
+    from rag.index.lexical import Analyzer
+
+    search = pipeline.index.search
 
     def absent(word: str) -> bool:
-        for language in lexical.parts:
-            stems = lexical.analyzer(language).terms(word)
-            if stems and any(len(lexical.texts_with(language, stem)) for stem in stems):
+        for language in search.languages:
+            stems = Analyzer(language).terms(word)
+            if stems and any(search.holds_term(language, stem) for stem in stems):
                 return False
         return True
 

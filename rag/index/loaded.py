@@ -19,6 +19,8 @@ from rag.index.lexical import TRIGRAMS
 from rag.index.lexical_parts import LexicalParts
 from rag.index.words import WordTable
 from rag.records import Chunk, Document, Sentence
+from rag.search.backend import SearchBackend
+from rag.search.local import LocalBackend
 
 
 @dataclass
@@ -30,12 +32,13 @@ class LoadedIndex:
     documents: list[Document]
     sentences: list[Sentence]
     chunks: list[Chunk]
-    dense: VectorIndex  # over the chunk vectors
-    chunk_vectors: np.ndarray | RowFile  # RowFile: a quantised index's float32 rows, read by id
+    # The local backend's parts (None when another backend holds the chunks: ``search``).
+    dense: VectorIndex | None  # over the chunk vectors
+    chunk_vectors: np.ndarray | RowFile | None  # RowFile: a quantised index's float32 rows, read by id
     sentence_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence embedded with the one before it (pronouns)
     # One BM25 part per document language (each text stemmed in its own language).
-    lexical: LexicalParts
+    lexical: LexicalParts | None
     sentence_lexical: LexicalParts
     sentence_trigrams: LexicalParts
     # The proper names in each sentence (names.py), case-folded; computed when building.
@@ -44,6 +47,17 @@ class LoadedIndex:
     person_names: frozenset[str] = frozenset()  # and those that name people
     # Each sentence's content words and the corpus's word vectors (words.py): word coverage.
     words: WordTable | None = None
+    # The engine that holds the chunks (rag/search/); None: the local one over the fields above.
+    backend: SearchBackend | None = None
+
+    @functools.cached_property
+    def search(self) -> SearchBackend:
+        """What retrieval asks of storage (candidates, BM25, vectors by id)."""
+        if self.backend is not None:
+            return self.backend
+        if self.dense is None or self.lexical is None or self.chunk_vectors is None:
+            raise IndexCorrupt(f"index in {self.path} has neither a backend nor local search files")
+        return LocalBackend(self.dense, self.lexical, self.chunk_vectors, self.chunks, self.sentences)
 
     @property
     def language(self) -> str:

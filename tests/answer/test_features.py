@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rag.answer.features import FEATURES, FeatureExtractor
-from rag.answer.retrieve import Retriever, _minmax, passage_key
+from rag.answer.retrieve import Retriever, passage_key
+from rag.search.fusion import minmax as _minmax
 from rag.config import Settings, Tuning, index_location
 from rag.index.store import ensure_index
 from rag.query.analysis import analyse_question, name_like_words
