@@ -31,7 +31,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	# torch first and pinned: this CPU build is on disk; any other request pulls CUDA wheels.
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test]'
+	# The Qdrant extra too: the tests run the search-backend contract against both backends.
+	$(PIP) install --quiet -e '.[test,qdrant]'
 	echo "$(CURDIR)" > $(STAMP)
 
 # The optional 'scale' extra (ray[data], ~400 MB) for `rag index --ray` and its tests: `make test`

@@ -17,6 +17,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 RETRIEVERS = ("hybrid", "dense", "lexical")
+# Where the chunks are searched (rag/search/): FAISS + numpy BM25 here, or Qdrant's engine (in
+# this process, or the service at ``qdrant_url``).
+BACKENDS = ("local", "qdrant")
+# The sub-folder of a model's index folder that holds its Qdrant builds, so that switching the
+# backend back and forth never rebuilds.
+QDRANT_FOLDER = "backend-qdrant"
 # A model's index sub-folder may not look like what rag/index/store.py keeps in the index folder
 # (builds, leftovers of killed builds, the CURRENT pointer) or like a `rag eval` SQuAD folder.
 _SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
@@ -176,10 +182,15 @@ class IndexTuning:
     # A line without final punctuation up to this long, followed by text, is a heading (plain
     # text and PDF alike).
     max_heading_chars: int = 160
+    # Qdrant (rag/search/qdrant.py): points per upsert call, and the segment size in KB below
+    # which the engine scans instead of walking its HNSW graph (Qdrant's own default).
+    qdrant_batch: int = 512
+    qdrant_full_scan_kb: int = 10_000
 
     def __post_init__(self) -> None:
         if min(self.approximate_from, self.quantise_from, self.hnsw_m, self.hnsw_ef_construction,
-               self.hnsw_ef_search, self.encode_batch, self.max_heading_chars) < 1:
+               self.hnsw_ef_search, self.encode_batch, self.max_heading_chars, self.qdrant_batch,
+               self.qdrant_full_scan_kb) < 1:
             raise ValueError("index tuning numbers must be >= 1")
         if self.build_workers is not None and self.build_workers < 1:
             raise ValueError("build_workers must be >= 1 (or None: embed in the building process)")
@@ -216,6 +227,10 @@ class Settings:
     # False: ``index_dir`` is the live folder whatever the model (`rag eval --format squad` names
     # its folders after the model already).
     per_model_index: bool = True
+    # "local" (FAISS + numpy BM25) or "qdrant": Qdrant Edge in this process, or the Qdrant service
+    # at ``qdrant_url`` when one is given.
+    backend: str = "local"
+    qdrant_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1 or self.chunk_stride < 1:
@@ -228,6 +243,10 @@ class Settings:
             raise ValueError("max_question_chars must be >= 10")
         if not self.max_upload_mb > 0:
             raise ValueError("max_upload_mb must be > 0")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})")
+        if self.qdrant_url is not None and self.backend != "qdrant":
+            raise ValueError("a Qdrant URL is given but the backend is not qdrant (add --backend qdrant)")
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model", canonical_model_name(self.model))
@@ -244,15 +263,20 @@ class Settings:
 
     @property
     def model_index_dir(self) -> Path:
-        """Where this model's index lives: see :func:`model_index_dir`."""
-        return model_index_dir(self.index_dir, self.model) if self.per_model_index else self.index_dir
+        """Where this model's index lives: see :func:`model_index_dir` (a Qdrant build in its own
+        sub-folder of it)."""
+        folder = model_index_dir(self.index_dir, self.model) if self.per_model_index else self.index_dir
+        return folder / QDRANT_FOLDER if self.backend == "qdrant" else folder
 
     def index_params(self) -> dict[str, object]:
         """The settings an index depends on: a change in any of them means a rebuild."""
-        return {
+        params: dict[str, object] = {
             "model": self.model, "chunk_size": self.chunk_size, "chunk_stride": self.chunk_stride,
-            "max_word_vectors": self.max_word_vectors,
+            "max_word_vectors": self.max_word_vectors, "backend": self.backend,
         }
+        if self.qdrant_url:
+            params["qdrant_url"] = self.qdrant_url
+        return params
 
 
 def index_location(settings: Settings) -> tuple[Path, Path, dict[str, object]]:

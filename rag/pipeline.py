@@ -113,6 +113,7 @@ class Pipeline:
             "counts": m.get("counts"),
             "documents": m.get("documents"),
             "retriever": self.settings.retriever,
+            "backend": (m.get("search_backend") or {}).get("name", "local"),
         }
 
     def document(self, doc_id: str) -> Document | None:

@@ -279,6 +279,7 @@ def _run_config(name: str, settings: Settings, pipeline: Any) -> dict[str, Any]:
         "index": info["index"],
         "model": settings.model,
         "retriever": settings.retriever,
+        "backend": pipeline.index.search.describe(),
         "top_k": settings.top_k,
         "documents": (info.get("counts") or {}).get("documents"),
         "chunks": (info.get("counts") or {}).get("chunks"),

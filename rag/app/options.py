@@ -13,6 +13,9 @@ from rag.config import Settings, default_settings
 # library takes its folders from Settings.
 SEEDS_ENV = "RAG_SEEDS"
 INDEX_ENV = "RAG_INDEX"
+# The Qdrant service --backend qdrant uses when --qdrant-url is not given (none: Qdrant Edge in
+# this process).
+QDRANT_URL_ENV = "RAG_QDRANT_URL"
 
 
 def add_corpus_options(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +34,16 @@ def add_corpus_options(parser: argparse.ArgumentParser) -> None:
         help="'use-multilingual' (default), 'minilm', or a sentence-transformers model id/path",
     )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable)")
+    parser.add_argument(
+        "--backend", choices=("local", "qdrant"), default=None,
+        help="where chunks are searched: 'local' (FAISS + BM25 in this process, the default) or "
+        "'qdrant' (Qdrant Edge in this process, or the service at --qdrant-url; needs rag[qdrant])",
+    )
+    parser.add_argument(
+        "--qdrant-url", default=None, metavar="URL",
+        help=f"a Qdrant service for --backend qdrant (default: ${QDRANT_URL_ENV}, else Qdrant Edge "
+        "in this process); implies --backend qdrant",
+    )
     parser.add_argument(
         "--answer-model",
         default=None,
@@ -55,14 +68,44 @@ def preload_model(argv: Sequence[str]) -> threading.Thread | None:
     return preload(known.model or DEFAULT_MODEL, known.threads)
 
 
+def backend_choice(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(backend, Qdrant URL) from --backend, --qdrant-url and $RAG_QDRANT_URL (read only for
+    the qdrant backend); ValueError for a URL given with --backend local."""
+    backend, url = getattr(args, "backend", None), getattr(args, "qdrant_url", None)
+    if url and backend == "local":
+        raise ValueError("--qdrant-url is for --backend qdrant, not --backend local")
+    if url:
+        backend = "qdrant"
+    if backend == "qdrant" and not url:
+        url = os.environ.get(QDRANT_URL_ENV) or None
+    if backend == "qdrant":
+        require_qdrant(url)
+    return backend, url
+
+
+def require_qdrant(url: str | None) -> None:
+    """A clear ValueError when the package the chosen Qdrant transport needs is not installed."""
+    import importlib.util
+
+    package, module = ("qdrant-client", "qdrant_client") if url else ("qdrant-edge-py", "qdrant_edge")
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(
+            f"--backend qdrant needs the optional package {package}: pip install 'rag[qdrant]' "
+            "(in a checkout: .venv/bin/pip install -e '.[qdrant]')"
+        )
+
+
 def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
     """Settings from the corpus options plus ``extra`` fields; ValueError for invalid values."""
+    backend, url = backend_choice(args)
     return default_settings(
         seeds_dir=args.seeds,
         index_dir=args.index,
         model=args.model,
         threads=args.threads,
         answer_model=getattr(args, "answer_model", None),
+        backend=backend,
+        qdrant_url=url,
         **extra,
     )
 

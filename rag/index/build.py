@@ -25,7 +25,7 @@ import numpy as np
 
 from rag import __version__
 from rag.config import IndexTuning
-from rag.index.dense import VectorIndex, build_vector_index
+from rag.index.dense import build_vector_index
 from rag.index.embedding import (
     VOCABULARY_ID,
     WORDS,
@@ -272,8 +272,6 @@ def build_index(
         )
         embedded = built.files
         vectors = embedded["chunk_vectors.npy"].vectors
-        dense = build_vector_index(vectors, index_type, approximate_from, tuning)
-        dense.save(tmp)
         for file, part in embedded.items():
             np.save(tmp / file, part.vectors, allow_pickle=False)
         write_keys(tmp, embedded)
@@ -282,36 +280,84 @@ def build_index(
             if layout is not None and built.words is not None
             else None
         )
-        _write_search_tables(tmp, documents, sentences, chunks, encoder, max_words, words)
+        written = _write_chunk_search(
+            tmp, index_dir, name, documents, chunks, vectors, params, index_type, approximate_from,
+            tuning, previous,
+        )
+        _write_search_tables(tmp, documents, sentences, encoder, max_words, words)
         _write_records(tmp, documents, sentences, chunks)
         embedding = {**reuse_counts(list(embedded.values())), "documents_split": split}
-        manifest = _manifest(tmp, params, dense, documents, sentences, chunks, corpus_fingerprint, embedding)
+        manifest = _manifest(tmp, params, written.described, documents, sentences, chunks, corpus_fingerprint,
+                             embedding)
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         write_json(tmp / MANIFEST, manifest)
         live = make_live(index_dir, tmp, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        written_so_far = locals().get("written")
+        if written_so_far is not None:
+            written_so_far.abandon()
         raise
+    written.made_live()
     prune(index_dir, keep=name)
     return live
+
+
+class _WrittenSearch:
+    """What a build wrote for chunk search, as the manifest records it; ``made_live`` and
+    ``abandon`` let a backend switch its alias, or drop what a failed build created."""
+
+    def __init__(self, described: dict[str, Any], made_live: Callable[[], None] = lambda: None,
+                 abandon: Callable[[], None] = lambda: None) -> None:
+        self.described = described
+        self.made_live = made_live
+        self.abandon = abandon
+
+
+def _write_chunk_search(
+    tmp: Path,
+    index_dir: Path,
+    name: str,
+    documents: Sequence[Document],
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    params: dict[str, Any],
+    index_type: str | None,
+    approximate_from: int | None,
+    tuning: IndexTuning,
+    previous: Path | None,
+) -> _WrittenSearch:
+    """The chunks' vector index and BM25: FAISS and bm25s files here, or Qdrant's engine
+    (``params["backend"]``, rag/search/)."""
+    doc_language = {d.doc_id: d.language for d in documents}
+    chunk_languages = [doc_language[c.doc_id] for c in chunks]
+    if params.get("backend", "local") == "qdrant":
+        from rag.search.qdrant_build import write_qdrant
+
+        described, made_live, abandon = write_qdrant(
+            tmp, index_dir, name, chunks, chunk_languages, vectors, params, tuning, previous
+        )
+        return _WrittenSearch(described, made_live, abandon)
+    dense = build_vector_index(vectors, index_type, approximate_from, tuning)
+    dense.save(tmp)
+    LexicalParts.build([c.text for c in chunks], chunk_languages).save(tmp / "bm25_chunks")
+    return _WrittenSearch({"name": "local", "dimension": int(dense.dimension), **dense.describe()})
 
 
 def _write_search_tables(
     tmp: Path,
     documents: Sequence[Document],
     sentences: Sequence[Sentence],
-    chunks: Sequence[Chunk],
     encoder: Encoder,
     max_word_vectors: int,
     words: WordTable | None = None,
 ) -> None:
-    """BM25 over chunks and sentences, sentence trigrams (each per document language) and the
-    word table (``words``, else encoded here)."""
+    """BM25 over sentences, sentence trigrams (each per document language) and the word table
+    (``words``, else encoded here): the answer step's; the chunks' search is the backend's
+    (:func:`_write_chunk_search`)."""
     doc_language = {d.doc_id: d.language for d in documents}
-    chunk_languages = [doc_language[c.doc_id] for c in chunks]
     sentence_languages = [doc_language[s.doc_id] for s in sentences]
     sentence_texts = [s.text for s in sentences]
-    LexicalParts.build([c.text for c in chunks], chunk_languages).save(tmp / "bm25_chunks")
     LexicalParts.build(sentence_texts, sentence_languages).save(tmp / "bm25_sentences")
     LexicalParts.build(sentence_texts, sentence_languages, TRIGRAMS).save(tmp / "trigrams_sentences")
     if words is None:
@@ -346,7 +392,7 @@ def _write_records(
 def _manifest(
     tmp: Path,
     params: dict[str, Any],
-    dense: VectorIndex,
+    search: dict[str, Any],
     documents: Sequence[Document],
     sentences: Sequence[Sentence],
     chunks: Sequence[Chunk],
@@ -354,14 +400,18 @@ def _manifest(
     embedding: dict[str, Any],
 ) -> dict[str, Any]:
     """What the build holds (every file with its size), what it was built from and with."""
-    files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
+    # A Qdrant Edge shard (rag/search/qdrant.py) writes its own files as it is opened: the
+    # engine checks them, not their sizes here.
+    files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*"))
+             if p.is_file() and p.relative_to(tmp).parts[0] != "qdrant"}
     return {
         "format": FORMAT_VERSION,
         "package_version": __version__,
         **params,
-        "dimension": int(dense.dimension),
-        "index_type": dense.describe()["type"],
-        "vector_index": dense.describe(),
+        "dimension": int(search["dimension"]),
+        "index_type": search["type"],
+        "vector_index": {k: v for k, v in search.items() if k not in ("name", "dimension")},
+        "search_backend": search,
         "language": corpus_language(documents),
         "languages": sorted(set(d.language for d in documents)),
         "corpus_fingerprint": corpus_fingerprint,

@@ -30,6 +30,8 @@ FORMAT_VERSION = 7  # 6: the word table (words.py); 7: person names
 CURRENT = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
+# Index parameters added later, as builds written before them were made (they need no rebuild).
+PARAM_DEFAULTS = {"backend": "local"}
 
 
 class StoreError(RuntimeError):
@@ -94,7 +96,7 @@ def stale_reasons(
     if manifest.get("package_version") != __version__:
         reasons.append(f"it was built by rag {manifest.get('package_version')}, this is {__version__}")
     for key, value in params.items():
-        if manifest.get(key) != value:
+        if manifest.get(key, PARAM_DEFAULTS.get(key)) != value:
             reasons.append(f"{key} changed ({manifest.get(key)!r} -> {value!r})")
     if manifest.get("corpus_fingerprint") != corpus_fingerprint:
         reasons.append("the documents changed")

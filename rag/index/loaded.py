@@ -19,7 +19,7 @@ from rag.index.lexical import TRIGRAMS
 from rag.index.lexical_parts import LexicalParts
 from rag.index.words import WordTable
 from rag.records import Chunk, Document, Sentence
-from rag.search.backend import SearchBackend
+from rag.search.backend import BackendUnavailable, SearchBackend
 from rag.search.local import LocalBackend
 
 
@@ -102,15 +102,20 @@ def load_index(index_dir: Path, mmap: bool = False, tuning: IndexTuning | None =
     manifest = read_index_json(path / MANIFEST)
     _check_files(path, manifest)
     mmap = mmap or int((manifest.get("counts") or {}).get("chunks") or 0) >= tuning.mmap_from_chunks
+    local = (manifest.get("search_backend") or {}).get("name", "local") == "local"
+    dense: VectorIndex | None = None
+    chunk_vectors: np.ndarray | RowFile | None = None
+    lexical: LexicalParts | None = None
     try:
-        dense = load_vector_index(path, mmap=mmap, tuning=tuning)
-        # The chunk vectors once: the vector index's own copy when it keeps them as float32.
-        held = dense.stored_vectors()
-        chunk_vectors = held if held is not None else RowFile(path / "chunk_vectors.npy")
+        languages = [str(lang) for lang in manifest["languages"]]
+        if local:
+            dense = load_vector_index(path, mmap=mmap, tuning=tuning)
+            # The chunk vectors once: the vector index's own copy when it keeps them as float32.
+            held = dense.stored_vectors()
+            chunk_vectors = held if held is not None else RowFile(path / "chunk_vectors.npy")
+            lexical = LexicalParts.load(path / "bm25_chunks", languages, mmap=mmap)
         sentence_vectors = np.load(path / "sentence_vectors.npy", allow_pickle=False)
         context_vectors = np.load(path / "context_vectors.npy", allow_pickle=False)
-        languages = [str(lang) for lang in manifest["languages"]]
-        lexical = LexicalParts.load(path / "bm25_chunks", languages, mmap=mmap)
         sentence_lexical = LexicalParts.load(path / "bm25_sentences", languages)
         sentence_trigrams = LexicalParts.load(path / "trigrams_sentences", languages, TRIGRAMS)
         words = WordTable.load(path, mmap=mmap)
@@ -118,15 +123,20 @@ def load_index(index_dir: Path, mmap: bool = False, tuning: IndexTuning | None =
         raise IndexCorrupt(f"index in {path} is damaged: {str(exc).splitlines()[0][:200]}") from exc
     documents, sentences, chunks = _read_tables(path)
     names_per_sentence, places, persons = _read_names(path)
+    backend = None if local else _open_backend(path, manifest, chunks, sentences, tuning)
     counts = manifest.get("counts", {})
+    dimension = manifest.get("dimension")
     if not (
-        dense.size == len(chunks) == len(chunk_vectors) == counts.get("chunks")
+        (backend.size if backend is not None else dense.size if dense is not None else -1)
+        == len(chunks) == counts.get("chunks")
+        and (chunk_vectors is None or len(chunk_vectors) == len(chunks))
+        and (lexical is None or lexical.size == len(chunks))
+        and (dense is None or dense.dimension == dimension)
+        and (backend is None or backend.dimension == dimension)
         and len(sentences) == len(sentence_vectors) == len(context_vectors) == len(names_per_sentence)
         == counts.get("sentences")
-        and dense.dimension == manifest.get("dimension")
-        and lexical.size == len(chunks)
         and sentence_lexical.size == sentence_trigrams.size == words.size == len(sentences)
-        and words.codes.shape[1] == dense.dimension
+        and words.codes.shape[1] == dimension
     ):
         raise IndexCorrupt(f"index in {path} is inconsistent (counts or dimension differ)")
     return LoadedIndex(
@@ -146,7 +156,23 @@ def load_index(index_dir: Path, mmap: bool = False, tuning: IndexTuning | None =
         place_names=places,
         person_names=persons,
         words=words,
+        backend=backend,
     )
+
+
+def _open_backend(
+    path: Path, manifest: dict[str, Any], chunks: list[Chunk], sentences: list[Sentence], tuning: IndexTuning
+) -> SearchBackend:
+    """The engine a build's chunks were written to (rag/search/); IndexCorrupt when it cannot be
+    read (a BackendUnavailable, e.g. the optional package missing, is the user's to fix)."""
+    from rag.search.qdrant_build import open_qdrant
+
+    try:
+        return open_qdrant(path, manifest, chunks, sentences, tuning)
+    except BackendUnavailable:
+        raise
+    except Exception as exc:  # the engine's own errors (a damaged shard, a missing collection)
+        raise IndexCorrupt(f"index in {path}: its Qdrant points cannot be read ({str(exc).splitlines()[0][:200]})") from exc
 
 
 def _check_files(path: Path, manifest: dict[str, Any]) -> None:
