@@ -80,6 +80,15 @@ class LocalBackend:
         self._row_ids: np.ndarray | None = None
         self._held: list[ChunkEntry] | None = None
 
+    @classmethod
+    def of(cls, entries: Sequence[ChunkEntry], tuning: IndexTuning | None = None) -> LocalBackend:
+        """A backend holding ``entries`` in memory (tests, benchmarks; a build writes files)."""
+        backend = cls.__new__(cls)
+        backend._tuning = tuning or IndexTuning()
+        backend._chunks, backend._sentences = [], ()
+        backend._rebuild(list(entries))
+        return backend
+
     # --- what the retriever asks -------------------------------------------------------------
 
     @property

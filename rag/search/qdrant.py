@@ -216,7 +216,7 @@ class RemoteTransport:
 
     kind = REMOTE
 
-    def __init__(self, url: str, collection: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, collection: str, timeout: float = 60.0, client: Any = None) -> None:
         try:
             from qdrant_client import QdrantClient, models
         except ImportError as exc:
@@ -224,7 +224,12 @@ class RemoteTransport:
         self._m = models
         self.url = url
         self.collection = collection
-        self.client = QdrantClient(location=url) if url == ":memory:" else QdrantClient(url=url, timeout=int(timeout))
+        if client is not None:  # one client for several collections (tests)
+            self.client = client
+        elif url == ":memory:":
+            self.client = QdrantClient(location=url)
+        else:
+            self.client = QdrantClient(url=url, timeout=int(timeout))
 
     def create(self, dimension: int, languages: Sequence[str], tuning: IndexTuning, n_points: int) -> None:
         m = self._m
@@ -273,10 +278,11 @@ class RemoteTransport:
         )
 
     def dense(self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int) -> list[tuple[int, float]]:
+        # The in-memory stand-in scans every vector and warns about search parameters.
+        params = self._m.SearchParams(hnsw_ef=ef) if self.url != ":memory:" else None
         found = self.client.query_points(
             self.collection, query=np.asarray(vector, np.float32).tolist(), using=DENSE, limit=limit,
-            query_filter=self._filter(None, exclude), search_params=self._m.SearchParams(hnsw_ef=ef),
-            with_payload=False,
+            query_filter=self._filter(None, exclude), search_params=params, with_payload=False,
         )
         return [(int(p.id), float(p.score)) for p in found.points]
 
@@ -374,6 +380,33 @@ class QdrantBackend:
         self.avgdl = dict(avgdl or {})
         self.tuning = tuning or IndexTuning()
         self._described = dict(described or {})
+
+    @classmethod
+    def of(cls, transport: Transport, entries: Sequence[ChunkEntry], tuning: IndexTuning | None = None) -> QdrantBackend:
+        """A new collection (or shard) holding ``entries`` (tests, benchmarks; a build uses
+        :func:`rag.search.qdrant_build.write_qdrant`)."""
+        from rag.index.lexical import Analyzer
+        from rag.search.sparse import average_length
+
+        tuning = tuning or IndexTuning()
+        languages = sorted({e.language for e in entries})
+        terms = [Analyzer(e.language).terms(e.chunk.text) for e in entries]
+        avgdl = {lang: average_length([t for t, e in zip(terms, entries, strict=True) if e.language == lang])
+                 for lang in languages}
+        dimension = len(entries[0].vector)
+        transport.create(dimension, languages, tuning, len(entries))
+        points = [point_data(e, avgdl[e.language], t) for e, t in zip(entries, terms, strict=True)]
+        for begin in range(0, len(points), tuning.qdrant_batch):
+            transport.upsert(points[begin : begin + tuning.qdrant_batch])
+        transport.finish()
+        keys = np.zeros(max(e.chunk.chunk_id for e in entries) + 1, np.uint64)
+        chunks: dict[int, Chunk] = {}
+        for entry, point in zip(entries, points, strict=True):
+            keys[entry.chunk.chunk_id] = point.key
+            chunks[entry.chunk.chunk_id] = entry.chunk
+        backend = cls(transport, keys, [], [], languages, dimension, avgdl, tuning)
+        backend._chunks = chunks
+        return backend
 
     @property
     def dimension(self) -> int:
