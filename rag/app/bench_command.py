@@ -34,9 +34,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise UserError(f"--sizes wants comma-separated integers, got {args.sizes!r}") from exc
         if any(n < 100 for n in sizes):
             raise UserError("--sizes: every corpus needs at least 100 chunks")
+    backends = tuple(b.strip() for b in (args.backends or args.backend or "local").split(",") if b.strip())
+    if not backends or any(b not in ("local", "qdrant") for b in backends):
+        raise UserError(f"--backends wants local and/or qdrant, got {args.backends!r}")
+    if "qdrant" in backends:
+        from rag.app.options import require_qdrant
+
+        try:
+            require_qdrant(None)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
     options = BenchOptions(
         seeds_dir=seeds, questions=questions, model=args.model, threads=args.threads, quick=args.quick,
-        sizes=sizes,
+        sizes=sizes, backends=backends, scale_only=args.scale_only,
     )
     report = run_bench(options)
     print(format_report(report))
@@ -92,6 +102,11 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     p.add_argument("--quick", action="store_true", help="a small run for CI (fewer repeats, 2k/20k chunks)")
     p.add_argument("--questions", default=None, help="question set (default: SEEDS/eval/article.jsonl)")
     p.add_argument("--sizes", default=None, help="scale corpus sizes, e.g. 10000,100000,1000000")
+    p.add_argument("--backends", default=None, metavar="local,qdrant",
+                   help="search backends the scale runs measure, each size on each (default: --backend, "
+                   "else local; qdrant: Qdrant Edge in the scale process)")
+    p.add_argument("--scale-only", action="store_true",
+                   help="only the synthetic scale runs (--sizes, --backends), no article/launch/load figures")
     p.add_argument("--incremental", action="store_true",
                    help="only time a full build against adding, changing, removing one document")
     p.add_argument("--documents", type=int, default=100,

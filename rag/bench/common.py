@@ -36,6 +36,9 @@ class BenchOptions:
     rss_questions: int = 0  # 0: 1000 (full) or 100 (quick)
     process_runs: int = 0  # 0: 5 (full) or 1 (quick)
     scale_queries: int = 0  # 0: 200 (full) or 50 (quick)
+    # The search backends the scale runs measure, each size on each (rag/search/).
+    backends: Sequence[str] = ("local",)
+    scale_only: bool = False  # only the scale runs (no article, launch or load figures)
     log: Callable[[str], None] = field(default=lambda m: print(m, file=sys.stderr, flush=True))
 
     def __post_init__(self) -> None:

@@ -52,6 +52,11 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     report: dict[str, Any] = {"quick": options.quick, "machine": machine()}
     # The numbers it ran with (the defaults: `rag bench` takes no --tune).
     report["config"] = {"tuning": asdict(Tuning()), "index_tuning": asdict(IndexTuning())}
+    if options.scale_only:
+        report["scale"] = bench_scale(options)
+        report["scale_note"] = SYNTHETIC_NOTE
+        report["machine"]["load_average_1m_end"] = round(os.getloadavg()[0], 2)
+        return report
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     try:
         index_dir = tmp / "index"
@@ -128,6 +133,8 @@ def check_floors(report: dict[str, Any]) -> dict[str, bool | None]:
 
 def format_report(report: dict[str, Any]) -> str:
     """The readable table ``rag bench`` prints."""
+    if "warm_ms" not in report:  # --scale-only
+        return "\n".join(format_scale(report["scale"]))
     w, b, s = report["warm_ms"], report["baseline_warm_ms"], report["stages_ms"]
     h = report["hit_rate"]
     m = report["machine"]
@@ -149,19 +156,28 @@ def format_report(report: dict[str, Any]) -> str:
         *format_launch(report.get("launch")),
         *format_load(report.get("load")),
         "",
-        f"{'scale (synthetic)':<18}{'type':>9}{'build s':>10}{'query p50':>11}{'recall@10':>11}"
-        f"{'data MB':>9}{'RSS MB':>9}{'disk MB':>9}",
+        *format_scale(report["scale"]),
     ]
-    for e in report["scale"]:
-        lines.append(
-            f"{e['chunks']:<18,}{e['index_type']:>9}{e['build_s']:>10.1f}{e['query_p50_ms']:>9.2f}ms"
-            f"{e['recall_at_10_vs_exact']:>11.3f}{e['rss_data_only_mb']:>9.0f}{e['rss_mb']:>9.0f}"
-            f"{e['disk_mb']:>9.0f}"
-        )
     lines.append("")
     lines.append("floors: " + ", ".join(f"{k} {'ok' if v else ('n/a' if v is None else 'MISSED')}"
                                         for k, v in report["floors"].items()))
     return "\n".join(lines)
+
+
+def format_scale(entries: list[dict[str, Any]]) -> list[str]:
+    """The scale runs, one line per size and backend."""
+    lines = [
+        f"{'scale (synthetic)':<18}{'backend':>8}{'type':>16}{'build s':>9}{'p50':>9}{'p95':>9}"
+        f"{'recall@10':>10}{'data MB':>9}{'RSS MB':>8}{'disk MB':>9}",
+    ]
+    for e in entries:
+        lines.append(
+            f"{e['chunks']:<18,}{e.get('backend', 'local'):>8}{e['index_type']:>16}{e['build_s']:>9.1f}"
+            f"{e['query_p50_ms']:>7.2f}ms{e.get('query_p95_ms', float('nan')):>7.2f}ms"
+            f"{e['recall_at_10_vs_exact']:>10.3f}{e['rss_data_only_mb']:>9.0f}{e['rss_mb']:>8.0f}"
+            f"{e['disk_mb']:>9.0f}"
+        )
+    return lines
 
 
 def format_launch(launch: dict[str, Any] | None) -> list[str]:
@@ -211,9 +227,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p_scale.add_argument("--index-type", default=None, help="flat, hnsw or hnsw_sq8 (default: by size)")
     p_scale.add_argument("--ef-search", default="", help="HNSW search depths to measure too, e.g. 64,256")
     p_scale.add_argument("--keep", type=Path, default=None, help="keep the built index in this folder")
+    p_scale.add_argument("--backend", choices=("local", "qdrant"), default="local")
     p_serve = sub.add_parser("_scale_serve", help="measure a saved synthetic index (see _scale)")
     p_serve.add_argument("--folder", type=Path, required=True)
     p_serve.add_argument("--ef-search", default="")
+    p_serve.add_argument("--backend", choices=("local", "qdrant"), default="local")
     p_load = sub.add_parser("_load", help="load-test a running ui.py (loopback only)")
     p_load.add_argument("--url", required=True)
     p_load.add_argument("--questions", type=Path, default=Path("seeds/eval/article.jsonl"))
@@ -227,8 +245,16 @@ def _main(argv: Sequence[str] | None = None) -> int:
         out = load_test(args.url, texts, args.clients, args.per_client)
     elif args.what == "_rss":
         out = serve_questions(args.seeds, args.index, args.questions, args.n, args.model, args.threads)
+    elif args.what == "_scale_serve" and args.backend == "qdrant":
+        from rag.bench.scale_qdrant import scale_serve_qdrant
+
+        out = scale_serve_qdrant(args.folder)
     elif args.what == "_scale_serve":
         out = scale_serve(args.folder, _ints(args.ef_search))
+    elif args.backend == "qdrant":
+        from rag.bench.scale_qdrant import scale_entry_qdrant
+
+        out = scale_entry_qdrant(args.chunks, args.seeds, args.queries, keep=args.keep)
     else:
         out = scale_entry(args.chunks, args.seeds, args.queries, index_type=args.index_type,
                           ef_search=_ints(args.ef_search), keep=args.keep)

@@ -280,7 +280,7 @@ def _load_scale_index(folder: Path, terms: Any) -> Any:
     parts: dict[str, Any] = dict(
         path=folder, manifest={"language": LANGUAGE}, documents=[], sentences=[],
         chunks=_SyntheticChunks(terms), dense=dense, chunk_vectors=vectors,
-        sentence_vectors=np.zeros((0, vectors.shape[1]), np.float32), sentence_names=[],
+        sentence_vectors=np.zeros((0, vectors.shape[1]), np.float32), sentence_names=[], backend=None,
     )
     # Every other field is a sentence-level lexical index, which chunk search does not use.
     parts.update({f.name: lexical for f in fields(LoadedIndex) if f.name not in parts})
@@ -305,13 +305,14 @@ def _timed_searches(
 
 
 def bench_scale(options: BenchOptions) -> list[dict[str, Any]]:
+    """Each size on each backend, each in its own process (the same corpus: same seed)."""
     entries = []
     for n in options.sizes or ():
-        options.log(f"bench: scale, {n:,} synthetic chunks (own process)")
-        entries.append(
-            run_json(["_scale", "--chunks", str(n), "--queries", str(options.scale_queries),
-                       "--seeds", str(options.seeds_dir)])
-        )
+        for backend in options.backends:
+            options.log(f"bench: scale, {n:,} synthetic chunks, {backend} backend (own process)")
+            entry = run_json(["_scale", "--chunks", str(n), "--queries", str(options.scale_queries),
+                              "--seeds", str(options.seeds_dir), "--backend", backend])
+            entries.append({"backend": backend, **entry})
     return entries
 
 

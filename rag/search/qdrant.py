@@ -370,8 +370,13 @@ class QdrantBackend:
         avgdl: Mapping[str, float] | None = None,
         tuning: IndexTuning | None = None,
         described: Mapping[str, Any] | None = None,
+        rows: Any = None,
     ) -> None:
         self.transport = transport
+        # The build's exact float32 chunk vectors by chunk id (a RowFile of chunk_vectors.npy),
+        # the same bits the engine holds: reading a row costs ~1 us, through the engine's Python
+        # objects ~25 us (2.5 ms for a question's 100 candidates). None: from the engine.
+        self._rows = rows
         self._map = KeyMap(keys)
         self._chunks: dict[int, Chunk] | Sequence[Chunk] = chunks
         self._sentences = sentences
@@ -481,6 +486,8 @@ class QdrantBackend:
 
     def chunk_vectors(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, np.int64)
+        if self._rows is not None:
+            return np.asarray(self._rows[ids], np.float32)
         keys = self._map.keys_of(ids)
         found = self.transport.vectors(keys)
         out = np.empty((len(ids), self._dimension), np.float32)
@@ -510,6 +517,7 @@ class QdrantBackend:
             keys[entry.chunk.chunk_id] = point.key
             chunks[entry.chunk.chunk_id] = entry.chunk
         self._map, self._chunks = KeyMap(keys), chunks
+        self._rows = None  # the build's file no longer holds every chunk
 
     def delete(self, doc_id: str) -> None:
         self.transport.delete_document(doc_id)

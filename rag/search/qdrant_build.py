@@ -180,5 +180,10 @@ def open_qdrant(
     if len(keys) != len(chunks):
         raise ValueError(f"{KEYS_FILE} has {len(keys)} keys for {len(chunks)} chunks")
     described = {k: search.get(k) for k in ("url", "collection", "alias", "mode")}
+    from rag.index.dense import RowFile
+
+    rows = RowFile(path / "chunk_vectors.npy")  # written by every build (reuse.py reads it too)
+    if rows.shape != (len(chunks), int(search["dimension"])):
+        raise ValueError("chunk_vectors.npy does not fit the chunks")
     return QdrantBackend(transport, keys, chunks, sentences, search["languages"], int(search["dimension"]),
-                         search.get("avgdl"), tuning, described)
+                         search.get("avgdl"), tuning, described, rows)
