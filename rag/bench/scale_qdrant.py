@@ -146,11 +146,11 @@ def scale_serve_qdrant(folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     transport = EdgeTransport(folder / SHARD).open()
     tuning = IndexTuning()
-    chunks = _SyntheticChunks(terms)
+    chunks: Any = _SyntheticChunks(terms)  # a sequence of Chunk made on demand
     backend = QdrantBackend(transport, np.arange(1, n + 1, dtype=np.uint64), chunks, [], [LANGUAGE],
                             queries.shape[1], tuning=tuning, rows=RowFile(folder / "chunk_vectors.npy"))
     index = LoadedIndex(
-        path=folder, manifest={"language": LANGUAGE}, documents=[], sentences=[], chunks=chunks,  # type: ignore[arg-type]
+        path=folder, manifest={"language": LANGUAGE}, documents=[], sentences=[], chunks=chunks,
         dense=None, chunk_vectors=None, sentence_vectors=np.zeros((0, queries.shape[1]), np.float32),
         context_vectors=np.zeros((0, queries.shape[1]), np.float32), lexical=None,
         sentence_lexical=None, sentence_trigrams=None, backend=backend,  # type: ignore[arg-type]

@@ -172,7 +172,8 @@ def _open_backend(
     except BackendUnavailable:
         raise
     except Exception as exc:  # the engine's own errors (a damaged shard, a missing collection)
-        raise IndexCorrupt(f"index in {path}: its Qdrant points cannot be read ({str(exc).splitlines()[0][:200]})") from exc
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise IndexCorrupt(f"index in {path}: its Qdrant points cannot be read ({reason})") from exc
 
 
 def _check_files(path: Path, manifest: dict[str, Any]) -> None:

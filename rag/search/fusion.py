@@ -38,7 +38,9 @@ class PartShares:
                                         count=len(chunk_languages))
 
     @classmethod
-    def of(cls, chunks: Sequence, document_language: Mapping[str, str], languages: Sequence[str]) -> PartShares:
+    def of(
+        cls, chunks: Sequence, document_language: Mapping[str, str], languages: Sequence[str]
+    ) -> PartShares:
         """From chunk records and each document's language (one part: no table is made)."""
         if len(languages) <= 1:
             return cls(None, languages)

@@ -140,8 +140,8 @@ class LocalBackend:
             candidates = {**dict.fromkeys(dense_found[:k]), **candidates}
         rows = np.sort(np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
         lexical = lexical_all[rows] if lexical_all is not None else None
-        return Candidates(self._ids_of(rows), tuple(self._ids_of(np.asarray(dense_found[:k], np.int64)).tolist()),
-                          lexical, timings)
+        dense_ids = self._ids_of(np.asarray(dense_found[:k], np.int64))
+        return Candidates(self._ids_of(rows), tuple(dense_ids.tolist()), lexical, timings)
 
     def lexical_scores(self, terms: QueryTerms, ids: np.ndarray) -> np.ndarray:
         if not self.lexical.knows_any(terms):
@@ -188,7 +188,7 @@ class LocalBackend:
         if self._held is not None:
             return self._held
         part_of = {int(i): lang for lang in self.lexical.languages for i in self.lexical.ids[lang]}
-        vectors = np.asarray(self.vectors[np.arange(self.size)]) if self.size else np.zeros((0, self.dimension))
+        vectors = np.asarray(self.vectors[np.arange(self.size)])
         return [ChunkEntry(self._chunks[i], part_of[i], vectors[i]) for i in range(self.size)]
 
     def _rebuild(self, entries: list[ChunkEntry]) -> None:

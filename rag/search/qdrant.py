@@ -80,7 +80,9 @@ class Transport(Protocol):
 
     kind: str
 
-    def create(self, dimension: int, languages: Sequence[str], tuning: IndexTuning, n_points: int) -> None: ...
+    def create(
+        self, dimension: int, languages: Sequence[str], tuning: IndexTuning, n_points: int
+    ) -> None: ...
 
     def upsert(self, points: Sequence[PointData]) -> None: ...
 
@@ -88,7 +90,9 @@ class Transport(Protocol):
 
     def delete_document(self, doc_id: str) -> None: ...
 
-    def dense(self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int) -> list[tuple[int, float]]: ...
+    def dense(
+        self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int
+    ) -> list[tuple[int, float]]: ...
 
     def sparse(self, language: str, query: SparseBM25, limit: int, only: Sequence[int] | None,
                exclude: Sequence[int]) -> list[tuple[int, float]]: ...
@@ -174,7 +178,9 @@ class EdgeTransport:
             must_not=[q.HasIdCondition(point_ids={int(k) for k in exclude})] if exclude else None,
         )
 
-    def dense(self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int) -> list[tuple[int, float]]:
+    def dense(
+        self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int
+    ) -> list[tuple[int, float]]:
         q = self._q
         found = self._shard.query(q.QueryRequest(
             limit=limit, query=q.Query.Nearest(np.asarray(vector, np.float32).tolist(), using=DENSE),
@@ -241,7 +247,9 @@ class RemoteTransport:
                                    for lang in languages},
             hnsw_config=m.HnswConfigDiff(m=tuning.hnsw_m, ef_construct=tuning.hnsw_ef_construction),
             quantization_config=(
-                m.ScalarQuantization(scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, always_ram=True))
+                m.ScalarQuantization(
+                    scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, always_ram=True)
+                )
                 if quantise else None
             ),
         )
@@ -260,8 +268,8 @@ class RemoteTransport:
 
     def delete(self, keys: Sequence[int]) -> None:
         if keys:
-            self.client.delete(self.collection, points_selector=self._m.PointIdsList(points=[int(k) for k in keys]),
-                               wait=True)
+            selector = self._m.PointIdsList(points=[int(k) for k in keys])
+            self.client.delete(self.collection, points_selector=selector, wait=True)
 
     def delete_document(self, doc_id: str) -> None:
         m = self._m
@@ -277,7 +285,9 @@ class RemoteTransport:
             must_not=[m.HasIdCondition(has_id=[int(k) for k in exclude])] if exclude else None,
         )
 
-    def dense(self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int) -> list[tuple[int, float]]:
+    def dense(
+        self, vector: np.ndarray, limit: int, exclude: Sequence[int], ef: int
+    ) -> list[tuple[int, float]]:
         # The in-memory stand-in scans every vector and warns about search parameters.
         params = self._m.SearchParams(hnsw_ef=ef) if self.url != ":memory:" else None
         found = self.client.query_points(
@@ -288,8 +298,9 @@ class RemoteTransport:
 
     def sparse(self, language: str, query: SparseBM25, limit: int, only: Sequence[int] | None,
                exclude: Sequence[int]) -> list[tuple[int, float]]:
+        sparse = self._m.SparseVector(indices=list(query.indices), values=list(query.values))
         found = self.client.query_points(
-            self.collection, query=self._m.SparseVector(indices=list(query.indices), values=list(query.values)),
+            self.collection, query=sparse,
             using=sparse_name(language), limit=limit, query_filter=self._filter(only, exclude),
             with_payload=False,
         )
@@ -297,7 +308,7 @@ class RemoteTransport:
 
     def vectors(self, keys: Sequence[int]) -> dict[int, list[float]]:
         records = self.client.retrieve(self.collection, ids=[int(k) for k in keys], with_vectors=[DENSE])
-        return {int(r.id): r.vector[DENSE] for r in records}  # type: ignore[index,call-overload]
+        return {int(r.id): r.vector[DENSE] for r in records}
 
     def count(self) -> int:
         return int(self.client.count(self.collection, exact=True).count)
@@ -387,7 +398,9 @@ class QdrantBackend:
         self._described = dict(described or {})
 
     @classmethod
-    def of(cls, transport: Transport, entries: Sequence[ChunkEntry], tuning: IndexTuning | None = None) -> QdrantBackend:
+    def of(
+        cls, transport: Transport, entries: Sequence[ChunkEntry], tuning: IndexTuning | None = None
+    ) -> QdrantBackend:
         """A new collection (or shard) holding ``entries`` (tests, benchmarks; a build uses
         :func:`rag.search.qdrant_build.write_qdrant`)."""
         from rag.index.lexical import Analyzer
@@ -437,7 +450,8 @@ class QdrantBackend:
         started = time.perf_counter()
         dense_ids: np.ndarray = np.zeros(0, np.int64)
         if query.dense and query.k > 0:
-            dense_ids, _ = self._ids(self.transport.dense(query.vector, query.k, exclude, self.tuning.hnsw_ef_search))
+            found = self.transport.dense(query.vector, query.k, exclude, self.tuning.hnsw_ef_search)
+            dense_ids, _ = self._ids(found)
         timings["dense"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         lexical_ids: list[np.ndarray] = []
@@ -507,7 +521,7 @@ class QdrantBackend:
         self.delete(doc_id)
         points = [point_data(e, self.avgdl.get(e.language) or 1.0) for e in entries]
         if any(e.language not in self._languages for e in entries):
-            raise ValueError("a new language needs a full rebuild (its sparse vector is created with the collection)")
+            raise ValueError("a new language needs a full rebuild (its sparse vector is part of the schema)")
         self.transport.upsert(points)
         top = max([len(self._map.keys) - 1, *(e.chunk.chunk_id for e in entries)])
         keys = np.zeros(top + 1, np.uint64)

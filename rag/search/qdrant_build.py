@@ -126,7 +126,8 @@ def write_qdrant(
         for begin in range(0, len(new_rows), tuning.qdrant_batch):
             batch = new_rows[begin : begin + tuning.qdrant_batch]
             transport.upsert([
-                point_data(ChunkEntry(chunks[i], chunk_languages[i], vectors[i]), avgdl[chunk_languages[i]], terms[i])
+                point_data(ChunkEntry(chunks[i], chunk_languages[i], vectors[i]), avgdl[chunk_languages[i]],
+                           terms[i])
                 for i in batch
             ])
         transport.finish()
@@ -147,7 +148,8 @@ def write_qdrant(
         "languages": languages, "avgdl": avgdl, "mode": "incremental" if incremental else "full",
         "upserted": len(new_rows), "deleted": len(gone),
         "hash_collisions": sum(collisions(v) for v in vocabulary.values()),
-        "hnsw": {"m": tuning.hnsw_m, "ef_construct": tuning.hnsw_ef_construction, "ef": tuning.hnsw_ef_search},
+        "hnsw": {"m": tuning.hnsw_m, "ef_construct": tuning.hnsw_ef_construction,
+                 "ef": tuning.hnsw_ef_search},
         "write_seconds": round(time.perf_counter() - started, 3),
     }
     previous_collection = before.get("collection") if before else None

@@ -8,10 +8,10 @@ import pytest
 
 from rag.answer.features import FEATURES, FeatureExtractor
 from rag.answer.retrieve import Retriever, passage_key
-from rag.search.fusion import minmax as _minmax
 from rag.config import Settings, Tuning, index_location
 from rag.index.store import ensure_index
 from rag.query.analysis import analyse_question, name_like_words
+from rag.search.fusion import minmax as _minmax
 
 DOCS = {
     "softbank.txt": "Masayoshi Son leitet den Konzern Softbank in Tokio. Softbank investiert in KI.",

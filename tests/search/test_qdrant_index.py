@@ -71,7 +71,8 @@ def test_a_changed_document_is_upserted_and_a_removed_one_deleted(tmp_path, real
     first = _open(seeds, index, real_encoder, backend="qdrant")
     assert first.index.manifest["search_backend"]["mode"] == "full"
     (seeds / "bakery.txt").unlink()
-    (seeds / "ferry.txt").write_text("The ferry to Skarvik leaves at seven. Tickets are sold on board.\n", "utf-8")
+    ferry = "The ferry to Skarvik leaves at seven. Tickets are sold on board.\n"
+    (seeds / "ferry.txt").write_text(ferry, "utf-8")
     second = _open(seeds, index, real_encoder, backend="qdrant")
     search = second.index.manifest["search_backend"]
     assert search["mode"] == "incremental"
@@ -90,8 +91,8 @@ def test_the_remote_transport_switches_its_alias_in_one_step() -> None:
     from rag.search.qdrant import RemoteTransport
 
     client = QdrantClient(":memory:")
-    old, new = RemoteTransport(":memory:", "rag-x-old", client=client), RemoteTransport(":memory:", "rag-x-new",
-                                                                                         client=client)
+    old = RemoteTransport(":memory:", "rag-x-old", client=client)
+    new = RemoteTransport(":memory:", "rag-x-new", client=client)
     for transport in (old, new):
         transport.create(4, ["de"], IndexTuning(), 1)
     old.switch_alias("rag-x")
@@ -130,7 +131,8 @@ def test_options_read_the_url_and_say_how_to_install(monkeypatch) -> None:
     monkeypatch.setenv("RAG_QDRANT_URL", "http://qdrant:6333")
     args = argparse.Namespace(backend="qdrant", qdrant_url=None)
     assert backend_choice(args) == ("qdrant", "http://qdrant:6333")
-    assert backend_choice(argparse.Namespace(backend=None, qdrant_url=None)) == (None, None)  # env: qdrant only
+    no_choice = argparse.Namespace(backend=None, qdrant_url=None)
+    assert backend_choice(no_choice) == (None, None)  # the variable counts for --backend qdrant only
     assert backend_choice(argparse.Namespace(backend=None, qdrant_url="http://q:1")) == ("qdrant", "http://q:1")
     with pytest.raises(ValueError, match="not --backend local"):
         backend_choice(argparse.Namespace(backend="local", qdrant_url="http://q:1"))
@@ -150,7 +152,8 @@ def test_rag_ask_without_the_extra_says_how_to_install(tmp_path) -> None:
         "from rag.app.cli import main\n"
         f"sys.exit(main(['ask', '--backend', 'qdrant', '--index', {str(tmp_path)!r}, 'Wer?']))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=ROOT)
     assert result.returncode == 2, result.stderr
     assert "pip install 'rag[qdrant]'" in result.stderr and "Traceback" not in result.stderr
 
@@ -172,7 +175,8 @@ def test_the_default_path_never_imports_qdrant(article_pipeline) -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('qdrant_edge', 'qdrant_client', 'rag')\n"
         "             and ('qdrant' in m)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
