@@ -196,3 +196,30 @@ def test_a_real_qdrant_service(tmp_path, real_encoder, seeds_copy, article_pipel
     for row in QUESTIONS[:5]:
         assert _answer(pipeline, row["question"]) == _answer(article_pipeline, row["question"])
     assert np.isfinite(pipeline.ask("Wer leitet Softbank?").hits[0].score)
+
+
+@pytest.mark.slow
+def test_the_chat_server_answers_from_qdrant(tmp_path) -> None:
+    """ui.py with --backend qdrant: the REST answer is `rag ask --backend qdrant`'s, from a
+    Qdrant build."""
+    import urllib.request
+
+    from conftest import serving_ui, two_small_documents
+
+    seeds = two_small_documents(tmp_path / "seeds")
+    with serving_ui(tmp_path, seeds, "--backend", "qdrant") as server:
+        request = urllib.request.Request(
+            server.url + "api/ask", data=json.dumps({"question": "Who painted the lighthouse?"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.loads(response.read())
+    assert "Ola Nordmann" in answer["citations"][0]["text"]
+    assert list((tmp_path / "index" / QDRANT_FOLDER).glob("build-*/qdrant"))
+    assert not list((tmp_path / "index").glob("build-*"))  # no local build was made
+    cli = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", "--json", "--backend", "qdrant",
+         "--index", str(tmp_path / "index"), "--seeds", str(seeds), "Who painted the lighthouse?"],
+        capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+    )
+    assert json.loads(cli.stdout)["citations"] == answer["citations"]
