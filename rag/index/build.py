@@ -260,6 +260,7 @@ def build_index(
         raise StoreError("the documents contain no sentences to index")
     chunks = chunk_sentences(sentences, int(params["chunk_size"]), int(params["chunk_stride"]))
     name, tmp = new_build(index_dir)
+    written: _WrittenSearch | None = None
     try:
         max_words = int(params.get("max_word_vectors", 200_000))
         # Another embedder also encodes the vocabulary (one call, beside the documents); here,
@@ -294,24 +295,26 @@ def build_index(
         live = make_live(index_dir, tmp, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        written_so_far = locals().get("written")
-        if written_so_far is not None:
-            written_so_far.abandon()
+        if written is not None:
+            written.abandon()
         raise
     written.made_live()
     prune(index_dir, keep=name)
     return live
 
 
+def _nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True)
 class _WrittenSearch:
     """What a build wrote for chunk search, as the manifest records it; ``made_live`` and
     ``abandon`` let a backend switch its alias, or drop what a failed build created."""
 
-    def __init__(self, described: dict[str, Any], made_live: Callable[[], None] = lambda: None,
-                 abandon: Callable[[], None] = lambda: None) -> None:
-        self.described = described
-        self.made_live = made_live
-        self.abandon = abandon
+    described: dict[str, Any]
+    made_live: Callable[[], None] = _nothing
+    abandon: Callable[[], None] = _nothing
 
 
 def _write_chunk_search(
