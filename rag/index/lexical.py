@@ -301,3 +301,13 @@ def max_normalised(scores: np.ndarray) -> np.ndarray:
     fixed range, so it is fused and compared as a share of the best match."""
     top = float(scores.max()) if scores.size else 0.0
     return scores / top if top > 0 else scores
+
+
+def shares_by_part(scores: np.ndarray, part_of: np.ndarray) -> np.ndarray:
+    """``scores`` each divided by the best among those of its part (``part_of``: each score's
+    part number): two language parts' BM25 scores are on scales of their own."""
+    out = np.asarray(scores, dtype=np.float32).copy()
+    for number in np.unique(part_of):
+        mask = part_of == number
+        out[mask] = max_normalised(out[mask])
+    return out

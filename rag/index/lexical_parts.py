@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index.lexical import WORDS, Analyzer, LexicalIndex, max_normalised
+from rag.index.lexical import WORDS, Analyzer, LexicalIndex, max_normalised, shares_by_part
 
 # Terms of a question per part language (each part analyses the question in its language).
 QueryTerms = Mapping[str, Sequence[str]]
@@ -134,12 +134,7 @@ class LexicalParts:
         if self.whole:
             return max_normalised(scores)
         assert self._part_of is not None
-        out = np.asarray(scores, dtype=np.float32).copy()
-        part_of = self._part_of[np.asarray(ids, dtype=np.int64)]
-        for number in np.unique(part_of):
-            mask = part_of == number
-            out[mask] = max_normalised(out[mask])
-        return out
+        return shares_by_part(scores, self._part_of[np.asarray(ids, dtype=np.int64)])
 
     def texts_with(self, language: str, term: str) -> np.ndarray:
         """Positions of the texts of the ``language`` part that contain ``term``."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rag.index.lexical import max_normalised
+from rag.index.lexical import max_normalised, shares_by_part
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -50,9 +50,4 @@ class PartShares:
         if self.whole:
             return max_normalised(scores)
         assert self._part_of is not None
-        out = np.asarray(scores, dtype=np.float32).copy()
-        part_of = self._part_of[np.asarray(ids, dtype=np.int64)]
-        for number in np.unique(part_of):
-            mask = part_of == number
-            out[mask] = max_normalised(out[mask])
-        return out
+        return shares_by_part(scores, self._part_of[np.asarray(ids, dtype=np.int64)])
