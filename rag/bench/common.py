@@ -156,3 +156,14 @@ def rag_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "rag.app.cli"]
 
 
+def work_folder(keep: str | Path | None, prefix: str) -> tuple[Path, Any]:
+    """Where a scale run builds: ``keep`` (made if missing, left afterwards), else a temporary
+    folder; returns it and the ``TemporaryDirectory`` to clean up (None when kept)."""
+    import tempfile
+
+    if keep is not None:
+        folder = Path(keep)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder, None
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    return Path(tmp.name), tmp

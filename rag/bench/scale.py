@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import fields
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.bench.common import TOP_K, BenchOptions, folder_mb, peak_rss_mb, rss_mb, run_json
+from rag.bench.common import TOP_K, BenchOptions, folder_mb, peak_rss_mb, rss_mb, run_json, work_folder
 from rag.bench.synthetic import LANGUAGE
 
 
@@ -98,13 +97,7 @@ def scale_entry(
     exact, flat_ms = _exact_reference(vectors, queries, n_queries)
     handed = [vectors]  # freed inside once saved, before BM25 is built (2 GB at 1M chunks)
     del vectors
-    tmp = None
-    if keep is None:
-        tmp = tempfile.TemporaryDirectory(prefix="rag-bench-")
-        folder = Path(tmp.name)
-    else:
-        folder = Path(keep)
-        folder.mkdir(parents=True, exist_ok=True)
+    folder, tmp = work_folder(keep, "rag-bench-")
     try:
         built = _build_scale_index(folder, handed, queries, exact, terms, index_type)
         built["build_peak_rss_mb"] = round(peak_rss_mb(), 1)

@@ -7,14 +7,13 @@ behind the same retriever in a fresh process.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.bench.common import TOP_K, folder_mb, peak_rss_mb, rss_mb, run_json
+from rag.bench.common import TOP_K, folder_mb, peak_rss_mb, rss_mb, run_json, work_folder
 from rag.bench.synthetic import LANGUAGE
 
 SHARD = "qdrant"
@@ -85,13 +84,7 @@ def scale_entry_qdrant(n: int, seeds_dir: Path, n_queries: int = 200, seed: int 
     terms = synthetic_terms(n, article_terms(seeds_dir), Analyzer(LANGUAGE), n_questions=n_queries, seed=seed)
     generate_s = time.perf_counter() - started
     exact, flat_ms = _exact_reference(vectors, queries, n_queries)
-    tmp = None
-    if keep is None:
-        tmp = tempfile.TemporaryDirectory(prefix="rag-bench-qdrant-")
-        folder = Path(tmp.name)
-    else:
-        folder = Path(keep)
-        folder.mkdir(parents=True, exist_ok=True)
+    folder, tmp = work_folder(keep, "rag-bench-qdrant-")
     try:
         _save_terms(folder, terms)
         np.save(folder / "queries.npy", queries, allow_pickle=False)
