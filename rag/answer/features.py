@@ -17,7 +17,6 @@ training negatives were made instead of what an answer looks like.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from rag.answer.answer_type import ANY, AnswerType, can_answer
 from rag.answer.coverage import COVERAGE_FEATURES, WordCoverage
 from rag.answer.retrieve import Retrieval, withheld_by
 from rag.config import Tuning
-from rag.index.lexical import Analyzer
+from rag.index.lexical import analyzer_for
 from rag.index.lexical_parts import LexicalParts, QueryTerms
 from rag.index.loaded import LoadedIndex
 from rag.index.names import names_in_question
@@ -308,19 +307,13 @@ class FeatureExtractor:
         excluded = retrieval.excluded_chunks
         found = sum(self._in_text(language, term, excluded) for term in terms)
         coverage = found / len(terms) if terms else 1.0
-        analyzer = _analyzer(language)
+        analyzer = analyzer_for(language)
         unknown = 0
         for word in name_like_words(question):
             stems = analyzer.terms(word)
             if stems and not any(self._in_text(language, stem, excluded) for stem in stems):
                 unknown += 1
         return coverage, unknown
-
-
-@functools.lru_cache(maxsize=16)
-def _analyzer(language: str) -> Analyzer:
-    """The chunks' word analyser of a language (what every backend's BM25 was built with)."""
-    return Analyzer(language)
 
 
 def _rank_columns(base: np.ndarray) -> list[np.ndarray]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.config import Tuning
 from rag.index.encoders import Encoder, encode
-from rag.index.lexical import Analyzer
+from rag.index.lexical import analyzer_for
 from rag.index.loaded import LoadedIndex
 from rag.records import Hit
 from rag.search.backend import CandidateQuery, SearchBackend
@@ -83,7 +83,7 @@ class Retriever:
         self.tuning = tuning
         self.mode = mode
         self.backend: SearchBackend = index.search
-        self._analyzers = {lang: Analyzer(lang) for lang in self.backend.languages}
+        self._analyzers = {lang: analyzer_for(lang) for lang in self.backend.languages}
 
     @functools.cached_property
     def _shares(self) -> PartShares:

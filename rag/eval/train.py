@@ -137,13 +137,13 @@ def _examples_of(
 
 def absent_from(pipeline: Pipeline) -> Callable[[str], bool]:
     """Whether a word occurs nowhere in the pipeline's corpus (in no language part, as a stem)."""
-    from rag.index.lexical import Analyzer
+    from rag.index.lexical import analyzer_for
 
     search = pipeline.index.search
 
     def absent(word: str) -> bool:
         for language in search.languages:
-            stems = Analyzer(language).terms(word)
+            stems = analyzer_for(language).terms(word)
             if stems and any(search.holds_term(language, stem) for stem in stems):
                 return False
         return True

@@ -87,15 +87,9 @@ def encode_texts(
     from tqdm import tqdm
 
     bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, file=sys.stderr)
-    out = _encode_batches(encoder, texts, bar.update, batch)
+    out = encode_in_batches(encoder, texts, batch, bar.update)
     bar.close()
     return out
-
-
-def _encode_batches(
-    encoder: Encoder, texts: Sequence[str], advance: Callable[[int], object], batch_size: int
-) -> np.ndarray:
-    return encode_in_batches(encoder, texts, batch_size, advance)
 
 
 @dataclass

@@ -137,6 +137,14 @@ class Analyzer:
         return grams
 
 
+@lru_cache(maxsize=32)
+def analyzer_for(language: str, kind: str = WORDS) -> Analyzer:
+    """The one ``Analyzer`` of a language and kind (its stop set and stemmer built once), for
+    code that analyses without a loaded index: retrieval's query terms, Qdrant's points,
+    training's corpus checks."""
+    return Analyzer(language, kind)
+
+
 @dataclass(frozen=True)
 class Postings:
     """BM25 as bm25s saves it: every (text, term) score precomputed, one column per term (CSC).

@@ -403,12 +403,12 @@ class QdrantBackend:
     ) -> QdrantBackend:
         """A new collection (or shard) holding ``entries`` (tests, benchmarks; a build uses
         :func:`rag.search.qdrant_build.write_qdrant`)."""
-        from rag.index.lexical import Analyzer
+        from rag.index.lexical import analyzer_for
         from rag.search.sparse import average_length
 
         tuning = tuning or IndexTuning()
         languages = sorted({e.language for e in entries})
-        terms = [Analyzer(e.language).terms(e.chunk.text) for e in entries]
+        terms = [analyzer_for(e.language).terms(e.chunk.text) for e in entries]
         avgdl = {lang: average_length([t for t, e in zip(terms, entries, strict=True) if e.language == lang])
                  for lang in languages}
         dimension = len(entries[0].vector)
@@ -548,8 +548,8 @@ class QdrantBackend:
 
 def point_data(entry: ChunkEntry, avgdl: float, terms: Sequence[str] | None = None) -> PointData:
     """What is written for one chunk (``terms``: its analysed terms, when already known)."""
-    from rag.index.lexical import Analyzer
+    from rag.index.lexical import analyzer_for
 
-    analysed = terms if terms is not None else Analyzer(entry.language).terms(entry.chunk.text)
+    analysed = terms if terms is not None else analyzer_for(entry.language).terms(entry.chunk.text)
     return PointData(point_key(entry.chunk), np.asarray(entry.vector, np.float32), entry.language,
                      bm25_vector(analysed, avgdl), entry.chunk.doc_id)

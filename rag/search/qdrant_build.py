@@ -70,14 +70,14 @@ def write_qdrant(
 ) -> tuple[dict[str, Any], Callable[[], None], Callable[[], None]]:
     """Write the chunks; returns what the manifest records, what to do once the build is live
     (switch the alias, drop the previous collection) and what to do if the build fails."""
-    from rag.index.lexical import Analyzer
+    from rag.index.lexical import analyzer_for
 
     started = time.perf_counter()
     url = params.get("qdrant_url")
     kind = REMOTE if url else EDGE
     languages = sorted(set(chunk_languages))
     dimension = int(vectors.shape[1])
-    analyzers = {lang: Analyzer(lang) for lang in languages}
+    analyzers = {lang: analyzer_for(lang) for lang in languages}
     terms = [analyzers[lang].terms(c.text) for c, lang in zip(chunks, chunk_languages, strict=True)]
     keys = np.fromiter((point_key(c) for c in chunks), np.uint64, count=len(chunks))
     if len(np.unique(keys)) != len(keys):
