@@ -24,6 +24,9 @@ if not os.environ.get("MUTANT_UNDER_TEST"):
         [str(ROOT), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT))]
     )
 
+# The word table's files (rag/index/words.py): made anew at every build, compared between builds.
+WORD_FILES = ("word_codes.npy", "word_scales.npy", "sentence_word_ids.npy", "sentence_word_offsets.npy")
+
 
 SKARVIK_TEXT = "The lighthouse of Skarvik was painted red and white in 1952 by the keeper Ola Nordmann.\n"
 BAKERY_TEXT = "The bakery on Elm Street sells rye bread and cinnamon buns. It opens at six every day.\n"

@@ -76,9 +76,12 @@ class LocalBackend:
         self._chunks = chunks
         self._sentences = sentences
         self._tuning = tuning or IndexTuning()
-        # Row -> chunk id once documents were upserted or deleted here; None: rows are chunk ids.
+        # Row -> chunk id once documents were upserted or deleted here (and the reverse, and the
+        # held chunks by id); None: rows are chunk ids.
         self._row_ids: np.ndarray | None = None
+        self._row_of: dict[int, int] = {}
         self._held: list[ChunkEntry] | None = None
+        self._chunk_of: dict[int, Chunk] = {}
 
     @classmethod
     def of(cls, entries: Sequence[ChunkEntry], tuning: IndexTuning | None = None) -> LocalBackend:
@@ -165,8 +168,7 @@ class LocalBackend:
 
     def chunks(self, ids: Sequence[int]) -> list[Chunk]:
         if self._held is not None:
-            by_id = {e.chunk.chunk_id: e.chunk for e in self._held}
-            return [by_id[int(i)] for i in ids]
+            return [self._chunk_of[int(i)] for i in ids]
         return [self._chunks[int(i)] for i in ids]
 
     def sentences(self, ids: Sequence[int]) -> list[Sentence]:
@@ -200,7 +202,9 @@ class LocalBackend:
         self.lexical = LexicalParts.build([e.chunk.text for e in entries], [e.language for e in entries])
         self.vectors = vectors
         self._held = entries
+        self._chunk_of = {e.chunk.chunk_id: e.chunk for e in entries}
         self._row_ids = np.asarray([e.chunk.chunk_id for e in entries], np.int64)
+        self._row_of = {int(c): r for r, c in enumerate(self._row_ids)}
 
     # --- rows and chunk ids ------------------------------------------------------------------
 
@@ -211,10 +215,9 @@ class LocalBackend:
         ids = np.asarray(ids, np.int64)
         if self._row_ids is None:
             return ids
-        row_of = {int(c): r for r, c in enumerate(self._row_ids)}
-        return np.asarray([row_of[int(i)] for i in ids], np.int64)
+        return np.asarray([self._row_of[int(i)] for i in ids], np.int64)
 
     def _rows_of(self, ids: frozenset[int]) -> set[int]:
         if not ids or self._row_ids is None:
             return set(ids)
-        return {r for r, c in enumerate(self._row_ids.tolist()) if c in ids}
+        return {self._row_of[i] for i in ids if i in self._row_of}

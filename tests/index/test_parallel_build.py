@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, FakeEncoder, two_small_documents
+from conftest import ROOT, WORD_FILES, FakeEncoder, two_small_documents
 
 from rag.app.cli import main
 from rag.bench.incremental import document_text, write_corpus
 from rag.config import IndexTuning, Settings
-from rag.index.build import build_index
+from rag.index.build import VECTOR_FILES, build_index
 from rag.index.embedding import (
     WORDS,
     EmbeddedDocument,
@@ -33,8 +33,6 @@ from rag.index.store import current_build, load_index
 from rag.index.workers import ProcessPool, by_kind
 from rag.ingest import load_documents, seeds_fingerprint
 
-VECTOR_FILES = ("chunk_vectors.npy", "sentence_vectors.npy", "context_vectors.npy")
-WORD_FILES = ("word_codes.npy", "word_scales.npy", "sentence_word_ids.npy", "sentence_word_offsets.npy")
 RECORD_FILES = ("sentences.json", "chunks.json", "words.json", "vector_keys.json")
 
 fake_factory = functools.partial(FakeEncoder, 64)  # picklable: each worker makes its own

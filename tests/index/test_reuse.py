@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEncoder
+from conftest import WORD_FILES, FakeEncoder
 
 from rag.app.cli import main
 from rag.bench.incremental import document_text, write_corpus
 from rag.config import Settings, index_location
-from rag.index.build import sentences_in_context
+from rag.index.build import VECTOR_FILES, sentences_in_context
 from rag.index.reuse import VECTOR_KEYS
 from rag.index.store import (
     build_index,
@@ -25,10 +25,6 @@ from rag.index.store import (
 )
 from rag.ingest import load_documents, seeds_fingerprint, sentences_of, sentences_of_all
 from rag.ingest.chunking import chunk_sentences
-
-VECTOR_FILES = ("chunk_vectors.npy", "sentence_vectors.npy", "context_vectors.npy")
-# The word table is made anew at every build; it must equal a full rebuild's too.
-WORD_FILES = ("word_codes.npy", "word_scales.npy", "sentence_word_ids.npy", "sentence_word_offsets.npy")
 
 
 class RecordingFakeEncoder(FakeEncoder):
