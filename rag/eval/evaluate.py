@@ -276,12 +276,9 @@ def separation_auc(results: Sequence[QuestionResult]) -> float | None:
     n_wrong, n_right = int(wrong.sum()), int((~wrong).sum())
     if not n_wrong or not n_right:
         return None
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    for value in np.unique(scores):  # ties share their mean rank
-        tied = scores == value
-        ranks[tied] = ranks[tied].mean()
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores)  # ties share their mean rank
     return float((ranks[wrong].sum() - n_wrong * (n_wrong + 1) / 2) / (n_wrong * n_right))
 
 
